@@ -1,0 +1,1 @@
+"""The generic workflow runtime. Knows no process, form or domain table by name."""

@@ -1,0 +1,184 @@
+"""User-task forms: bpmn.io form-js JSON schemas under forms/, compiled to marshmallow.
+
+A designer edits ``forms/<form key>.json`` (the form-js format, so the form-js editor can open
+it) and never touches Python. This module turns each definition into a marshmallow schema for
+server-side validation; ``web/`` renders the same definition with Jinja2.
+
+Besides form-js's own ``validate`` keys (required, minLength, maxLength, min, max, pattern) a
+component may carry the custom property ``requiredWhen`` (``"decision=reject"``): the field is
+required when another field has that value. Messages are in Chinese, the users' language.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+INPUT_TYPES = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select",
+               "datetime", "taglist"}
+MAX_FORM_BYTES = 256 * 1024
+
+
+class FormError(Exception):
+    """A form definition that cannot be used."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    key: str
+    type: str
+    label: str
+    required: bool
+    options: tuple[tuple[str, str], ...]
+    required_when: tuple[str, str] | None
+    component: dict[str, Any]
+
+
+@dataclass
+class FormDefinition:
+    key: str
+    title: str
+    schema_json: dict[str, Any]
+    fields: list[FormField]
+    _schema: Schema | None = None
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Return the cleaned data (only the form's own fields) or raise ValidationError."""
+        if self._schema is None:
+            self._schema = _compile(self)
+        return self._schema.load(data or {})
+
+
+def _flatten(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    result = []
+    for component in components:
+        result.append(component)
+        result.extend(_flatten(component.get("components", [])))
+    return result
+
+
+def parse_form(key: str, raw: str | bytes) -> FormDefinition:
+    if len(raw) > MAX_FORM_BYTES:
+        raise FormError(f"表单 {key} 超过 {MAX_FORM_BYTES // 1024} KB")
+    try:
+        document = json.loads(raw)
+    except ValueError as error:
+        raise FormError(f"表单 {key} 不是合法的 JSON: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("components"), list):
+        raise FormError(f"表单 {key} 缺少 components 列表 (not a form-js schema)")
+    form_fields = []
+    for component in _flatten(document["components"]):
+        if component.get("type") not in INPUT_TYPES or not component.get("key"):
+            continue
+        rule = (component.get("properties") or {}).get("requiredWhen")
+        required_when = None
+        if rule:
+            other, _, value = rule.partition("=")
+            if not value:
+                raise FormError(f"表单 {key} 字段 {component['key']}: requiredWhen 应为 字段=值")
+            required_when = (other.strip(), value.strip())
+        form_fields.append(FormField(
+            key=component["key"],
+            type=component["type"],
+            label=component.get("label") or component["key"],
+            required=bool((component.get("validate") or {}).get("required")),
+            options=tuple((str(v["value"]), str(v.get("label", v["value"])))
+                          for v in component.get("values") or []),
+            required_when=required_when,
+            component=component,
+        ))
+    return FormDefinition(key=key, title=document.get("title", key), schema_json=document, fields=form_fields)
+
+
+def _field_for(form_field: FormField) -> fields.Field:
+    label = form_field.label
+    rules = form_field.component.get("validate") or {}
+    validators: list = []
+    messages = {
+        "required": f"请填写“{label}”",
+        "null": f"请填写“{label}”",
+        "invalid": f"“{label}”格式不正确",
+    }
+    if form_field.options:
+        allowed = [value for value, _ in form_field.options]
+        validators.append(validate.OneOf(allowed, error=f"“{label}”的取值无效，可选：{'、'.join(allowed)}"))
+    if "minLength" in rules or "maxLength" in rules:
+        validators.append(validate.Length(
+            min=rules.get("minLength"), max=rules.get("maxLength"),
+            error=f"“{label}”长度应在 {rules.get('minLength', 0)} 到 {rules.get('maxLength', '∞')} 个字之间"))
+    if "min" in rules or "max" in rules:
+        validators.append(validate.Range(
+            min=rules.get("min"), max=rules.get("max"),
+            error=f"“{label}”应在 {rules.get('min', '-∞')} 到 {rules.get('max', '∞')} 之间"))
+    if rules.get("pattern"):
+        validators.append(validate.Regexp(rules["pattern"], error=f"“{label}”格式不正确"))
+    kwargs = {"required": form_field.required, "validate": validators, "error_messages": messages,
+              "allow_none": not form_field.required}
+    kind = form_field.type
+    if kind == "number":
+        return fields.Float(**kwargs)
+    if kind == "checkbox":
+        return fields.Boolean(**kwargs)
+    if kind in ("checklist", "taglist"):
+        inner_validators = kwargs.pop("validate")
+        return fields.List(fields.String(validate=inner_validators), **kwargs)
+    if kind == "datetime":
+        return fields.Date(**kwargs)
+    if form_field.required:
+        validators.append(validate.Length(min=1, error=messages["required"]))
+    return fields.String(**kwargs)
+
+
+def _compile(form: FormDefinition) -> Schema:
+    declared: dict[str, Any] = {f.key: _field_for(f) for f in form.fields}
+    conditional = [f for f in form.fields if f.required_when]
+
+    class Meta:
+        unknown = EXCLUDE
+
+    def check_required_when(self, data, **_kwargs):
+        errors = {}
+        for form_field in conditional:
+            other, value = form_field.required_when
+            current = data.get(form_field.key)
+            if str(data.get(other)) == value and (current is None or str(current).strip() == ""):
+                errors[form_field.key] = [f"请填写“{form_field.label}”"]
+        if errors:
+            raise ValidationError(errors)
+
+    declared["Meta"] = Meta
+    declared["check_required_when"] = validates_schema(check_required_when)
+    schema_class = type(f"Form_{form.key}", (Schema,), declared)
+    return schema_class()
+
+
+class FormRegistry:
+    """Form definitions read from a folder, cached by file modification time."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._cache: dict[str, tuple[float, FormDefinition]] = {}
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def _path(self, key: str) -> Path:
+        if not key or "/" in key or "\\" in key or key.startswith("."):
+            raise FormError(f"非法的表单名称 {key!r}")
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str) -> FormDefinition:
+        path = self._path(key)
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            raise FormError(f"找不到表单 {key} (forms/{key}.json)") from None
+        cached = self._cache.get(key)
+        if cached and cached[0] == mtime:
+            return cached[1]
+        form = parse_form(key, path.read_bytes())
+        self._cache[key] = (mtime, form)
+        return form

@@ -1,0 +1,141 @@
+"""The engine's own tables: deployed definitions, instances, the task table behind every
+inbox, append-only history, incidents."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base, utcnow
+
+
+class InstanceStatus:
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+    ERROR = "error"
+    ALL = (RUNNING, WAITING, COMPLETED, TERMINATED, ERROR)
+
+
+class TaskStatus:
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ProcessDefinition(Base):
+    """One deployed version of one BPMN process."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    xml: Mapped[str] = mapped_column(Text)
+    # {called process key: definition id} pinned at deploy time (call activities in other files)
+    dependencies: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # roles allowed to start it through the generic API (process property startableBy)
+    startable_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deployed_by: Mapped[str] = mapped_column(String(100), default="system")
+
+
+class ProcessInstance(Base):
+    """A case (办件). Holds its workflow state; the spec comes from its definition."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        Index("ix_instance_key_status", "process_key", "status"),
+        Index("ix_instance_business_key", "business_key"),
+        Index("ix_instance_region_status", "region_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    process_version: Mapped[int] = mapped_column(Integer)
+    business_key: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING)
+    started_by: Mapped[str] = mapped_column(String(100))
+    submitter: Mapped[str] = mapped_column(String(200), default="")
+    # the ids of persons / parties the case is about, space separated, for inbox search
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(Text)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    definition: Mapped[ProcessDefinition] = relationship(lazy="select")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """One row per user task an instance waits on (and, once done, for the 已办 list)."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_task_inbox", "status", "lane", "region_code", "created_at"),
+        Index("ix_task_assignee", "assignee", "status"),
+        Index("ix_task_due", "status", "due_at"),
+        Index("ix_task_completed_by", "completed_by", "completed_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    process_version: Mapped[int] = mapped_column(Integer)
+    business_key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(100))  # BPMN element id
+    label: Mapped[str] = mapped_column(String(200))
+    form_key: Mapped[str] = mapped_column(String(100), default="")
+    lane: Mapped[str] = mapped_column(String(50))  # candidate role
+    region_code: Mapped[str] = mapped_column(String(6))
+    submitter: Mapped[str] = mapped_column(String(200), default="")
+    assignee: Mapped[str | None] = mapped_column(String(100), default=None)
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    decision: Mapped[str | None] = mapped_column(String(50), default=None)
+
+
+class HistoryEvent(Base):
+    """Append-only: never updated, never deleted."""
+
+    __tablename__ = "history_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    task_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    task_label: Mapped[str | None] = mapped_column(String(200), default=None)
+    actor: Mapped[str | None] = mapped_column(String(100), default=None)
+    decision: Mapped[str | None] = mapped_column(String(50), default=None)
+    conclusion: Mapped[str | None] = mapped_column(Text, default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Incident(Base):
+    """A failure that stopped an instance (status ``error``) until someone retries it."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_name: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -1,0 +1,364 @@
+"""Instances: start, advance, complete tasks, persist — each inside the caller's unit of work.
+
+Everything one user action changes (workflow state, task rows, domain rows written by service
+operators, history) is written in the caller's transaction, which the caller commits once.
+Concurrent completions are serialised by locking the instance row (``SELECT … FOR UPDATE`` on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and guarded by an optimistic version column.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from marshmallow import ValidationError
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.actors import SYSTEM, Actor
+from engine.db import UnitOfWork, utcnow
+from engine.definitions import parse_due_rule
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.forms import FormRegistry
+from engine.models import (
+    HistoryEvent,
+    HumanTask,
+    Incident,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskStatus,
+)
+from engine.operators import OperatorContext, OperatorRegistry
+from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
+from engine.specs import SpecCache
+from engine.state import dump_state, load_state
+
+log = logging.getLogger(__name__)
+DueCalculator = Callable[[datetime, int, str], datetime]
+
+
+def calendar_due(start: datetime, amount: int, unit: str) -> datetime:
+    """Fallback due rule without a holiday calendar (working days counted as Mon–Fri)."""
+    if unit == "hours":
+        return start + timedelta(hours=amount)
+    if unit == "days":
+        return start + timedelta(days=amount)
+    day = start
+    while amount > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            amount -= 1
+    return day
+
+
+def _task_properties(task) -> dict[str, str]:
+    return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+
+
+class WorkflowEngine:
+    """The generic runtime. Assembled once by the composition root from injected parts."""
+
+    def __init__(self, forms: FormRegistry, operators: OperatorRegistry, *,
+                 due_calculator: DueCalculator = calendar_due, applicant_roles: frozenset[str] = frozenset(),
+                 script_time_limit: float = 2.0):
+        self.forms = forms
+        self.operators = operators
+        self.due_calculator = due_calculator
+        self.applicant_roles = applicant_roles
+        self.environment = RestrictedEnvironment(time_limit=script_time_limit)
+        self.specs = SpecCache()
+
+    # ------------------------------------------------------------------ starting
+    def start(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
+              data: dict[str, Any], actor: Actor, submitter: str = "", search_text: str = "",
+              check_starter: bool = True) -> ProcessInstance:
+        session = uow.session
+        definition = session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.key == process_key)
+            .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+        if definition is None:
+            raise NotFound(f"流程 {process_key} 未部署")
+        if check_starter and not any(actor.holds(role, region_code) for role in definition.startable_by):
+            raise Forbidden(f"您无权在区划 {region_code} 发起流程 {definition.name}")
+        spec, subprocess_specs = self.specs.get(session, definition.id)
+        workflow = BpmnWorkflow(spec, subprocess_specs)
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        instance = ProcessInstance(
+            definition_id=definition.id, process_key=definition.key, process_version=definition.version,
+            business_key=business_key, region_code=region_code, status=InstanceStatus.RUNNING,
+            started_by=actor.username, submitter=submitter, search_text=search_text, state="",
+        )
+        session.add(instance)
+        session.flush()
+        self._event(session, instance, "started", actor=actor.username,
+                    details={"process_key": definition.key, "version": definition.version})
+        self._advance(uow, instance, workflow, actor)
+        return instance
+
+    # ------------------------------------------------------------------ tasks
+    def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound("任务不存在")
+        instance = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id == row.instance_id).with_for_update()
+        ).one()
+        session.refresh(row)
+        return row, instance
+
+    def _check_actor(self, row: HumanTask, actor: Actor) -> None:
+        if row.assignee == actor.username:
+            return
+        if not actor.holds(row.lane, row.region_code):
+            raise Forbidden("您无权办理此任务")
+        if row.assignee is not None:
+            raise Conflict(f"任务已被 {row.assignee} 认领")
+
+    def complete_task(self, uow: UnitOfWork, task_id: str, actor: Actor, data: dict[str, Any]) -> ProcessInstance:
+        session = uow.session
+        row, instance = self._lock_task(session, task_id)
+        if row.status != TaskStatus.OPEN:
+            raise Conflict("任务已办理，不能重复提交")
+        self._check_actor(row, actor)
+        try:
+            cleaned = self.forms.get(row.form_key).validate(data)
+        except ValidationError as error:
+            raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
+        workflow = self._load(session, instance)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("任务已不在待办状态")
+        self._check_guard(task, cleaned)
+        task.data.update(cleaned)
+        task.run()
+        now = utcnow()
+        row.status, row.completed_at, row.completed_by = TaskStatus.COMPLETED, now, actor.username
+        row.decision = str(cleaned.get("decision")) if cleaned.get("decision") is not None else None
+        self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
+                    task_label=row.label, decision=row.decision, conclusion=cleaned.get("conclusion"),
+                    details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
+        self._advance(uow, instance, workflow, actor)
+        return instance
+
+    def _check_guard(self, task, cleaned: dict[str, Any]) -> None:
+        """A user task's ``guard`` property: an expression over case data + form data that must hold."""
+        props = _task_properties(task)
+        guard = props.get("guard")
+        if not guard:
+            return
+        context = {**task.data, **cleaned}
+        try:
+            allowed = self.environment.evaluate(guard, context)
+        except (ScriptRejected, NameError, KeyError, TypeError) as error:
+            raise InvalidData(f"表单校验规则无法执行：{error}") from None
+        if not allowed:
+            raise InvalidData(props.get("guardMessage") or "当前数据不允许此操作")
+
+    def claim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
+        row, _ = self._lock_task(uow.session, task_id)
+        if row.status != TaskStatus.OPEN:
+            raise Conflict("任务已办理")
+        self._check_actor(row, actor)
+        row.assignee = actor.username
+        return row
+
+    def unclaim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
+        row, _ = self._lock_task(uow.session, task_id)
+        if row.status != TaskStatus.OPEN:
+            raise Conflict("任务已办理")
+        if row.assignee != actor.username:
+            self._check_actor(row, actor)
+            raise Conflict("只能退回自己认领的任务")
+        row.assignee = None
+        return row
+
+    def delegate(self, uow: UnitOfWork, task_id: str, actor: Actor, to: Actor, note: str = "") -> HumanTask:
+        """Hand an open task to a colleague who holds the task's role for its region."""
+        row, instance = self._lock_task(uow.session, task_id)
+        if row.status != TaskStatus.OPEN:
+            raise Conflict("任务已办理")
+        self._check_actor(row, actor)
+        if not to.holds(row.lane, row.region_code):
+            raise InvalidData(f"{to.username} 不具备办理此任务的角色或区划权限")
+        row.assignee = to.username
+        self._event(uow.session, instance, "task_delegated", actor=actor.username, task_name=row.name,
+                    task_label=row.label, conclusion=note or None, details={"to": to.username})
+        return row
+
+    # ------------------------------------------------------------------ repair
+    def retry(self, uow: UnitOfWork, instance_id: int, actor: Actor) -> ProcessInstance:
+        """Run the failed step of an instance in ``error`` again, after its cause was fixed."""
+        session = uow.session
+        instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                   .with_for_update()).first()
+        if instance is None:
+            raise NotFound("办件不存在")
+        if instance.status != InstanceStatus.ERROR:
+            raise Conflict("办件不处于异常状态，无需重试")
+        workflow = self._load(session, instance)
+        for task in workflow.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+        session.execute(update(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+                        .values(resolved_at=utcnow(), resolved_by=actor.username))
+        self._event(session, instance, "retried", actor=actor.username)
+        self._advance(uow, instance, workflow, actor)
+        return instance
+
+    def terminate(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
+        session = uow.session
+        instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                   .with_for_update()).first()
+        if instance is None:
+            raise NotFound("办件不存在")
+        if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
+            raise Conflict("办件已结束")
+        workflow = self._load(session, instance)
+        workflow.cancel()
+        instance.status = InstanceStatus.TERMINATED
+        instance.ended_at = utcnow()
+        self._sync_tasks(session, instance, workflow)
+        instance.state = dump_state(workflow)
+        self._event(session, instance, "terminated", actor=actor.username, conclusion=reason)
+        self._flush(session)
+        return instance
+
+    # ------------------------------------------------------------------ internals
+    def _script_engine(self, uow: UnitOfWork, instance: ProcessInstance, actor: Actor) -> ServiceScriptEngine:
+        session = uow.session
+
+        def call_operator(task, name: str, params: dict[str, Any]) -> str:
+            context = OperatorContext(
+                session=session, instance_id=instance.id, business_key=instance.business_key,
+                region_code=instance.region_code, data=task.data, actor=actor.username,
+                after_commit=uow.after_commit)
+            values = {key: param["value"] for key, param in params.items()}
+            with session.begin_nested():
+                result = self.operators.call(name, context, values)
+            self._event(session, instance, "service_task", actor="system", task_name=task.task_spec.bpmn_id,
+                        task_label=task.task_spec.bpmn_name, details={"operator": name})
+            return json.dumps(result, default=str, ensure_ascii=False)
+
+        return ServiceScriptEngine(self.environment, call_operator)
+
+    def _load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+        spec, subprocess_specs = self.specs.get(session, instance.definition_id)
+        return load_state(instance.state, spec, subprocess_specs, None)
+
+    def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor) -> None:
+        session = uow.session
+        workflow.script_engine = self._script_engine(uow, instance, actor)
+        error: Exception | None = None
+        try:
+            workflow.do_engine_steps()
+        except Exception as exc:  # any failure of a step becomes an incident, never a crash
+            error = exc
+        now = utcnow()
+        instance.updated_at = now
+        if error is not None:
+            failed = workflow.get_tasks(state=TaskState.ERROR)
+            task_name = failed[0].task_spec.bpmn_id if failed else ""
+            message = _error_message(error)
+            log.warning("instance %s failed at %s: %s", instance.id, task_name, message)
+            instance.status = InstanceStatus.ERROR
+            session.add(Incident(instance_id=instance.id, task_name=task_name or "", message=message))
+            self._event(session, instance, "error", task_name=task_name, details={"message": message})
+        elif workflow.is_completed():
+            instance.status = InstanceStatus.COMPLETED
+            instance.ended_at = now
+            self._event(session, instance, "completed")
+        else:
+            waiting = workflow.get_tasks(state=TaskState.READY, manual=True) or workflow.get_tasks(
+                state=TaskState.WAITING)
+            instance.status = InstanceStatus.WAITING if waiting else InstanceStatus.RUNNING
+        self._sync_tasks(session, instance, workflow)
+        workflow.script_engine = None
+        instance.state = dump_state(workflow)
+        self._flush(session)
+
+    def _flush(self, session: Session) -> None:
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict("办件已被他人同时修改，请刷新后重试") from None
+
+    def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """Make the open task rows equal to the workflow's READY user tasks."""
+        ready = {}
+        if instance.status not in (InstanceStatus.ERROR, InstanceStatus.TERMINATED):
+            ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        open_rows = session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)).all() if instance.id else []
+        known = set()
+        for row in open_rows:
+            if row.id in ready:
+                known.add(row.id)
+            elif instance.status != InstanceStatus.ERROR:
+                row.status = TaskStatus.CANCELLED
+        now = utcnow()
+        for task_id, task in ready.items():
+            if task_id in known:
+                continue
+            props = _task_properties(task)
+            due_at = None
+            if props.get("dueIn"):
+                amount, unit = parse_due_rule(props["dueIn"])
+                due_at = self.due_calculator(now, amount, unit)
+            session.add(HumanTask(
+                id=task_id, instance_id=instance.id, process_key=instance.process_key,
+                process_version=instance.process_version, business_key=instance.business_key,
+                name=task.task_spec.bpmn_id, label=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                form_key=props.get("formKey", ""), lane=task.task_spec.lane or "", region_code=instance.region_code,
+                submitter=instance.submitter, created_at=now, due_at=due_at,
+            ))
+
+    @staticmethod
+    def _event(session: Session, instance: ProcessInstance, kind: str, **fields) -> None:
+        session.add(HistoryEvent(instance_id=instance.id, kind=kind, at=utcnow(), **fields))
+
+    # ------------------------------------------------------------------ reading
+    def can_view(self, actor: Actor, instance: ProcessInstance) -> bool:
+        if instance.started_by == actor.username:
+            return True
+        return any(role not in self.applicant_roles and actor.holds(role, instance.region_code)
+                   for role in actor.roles)
+
+    def get_instance(self, session: Session, instance_id: int, actor: Actor = SYSTEM) -> ProcessInstance:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None or (actor is not SYSTEM and not self.can_view(actor, instance)):
+            raise NotFound("办件不存在或不在您的管辖范围内")
+        return instance
+
+    def task_data(self, session: Session, task_id: str) -> dict[str, Any]:
+        """The data a user task sees (for rendering its context view)."""
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound("任务不存在")
+        workflow = self._load(session, session.get(ProcessInstance, row.instance_id))
+        task = workflow.get_task_from_id(UUID(task_id))
+        return dict(task.data) if task is not None else {}
+
+    def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
+        workflow = self._load(session, instance)
+        return dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
+
+
+def _flatten_messages(messages: Any) -> dict[str, list[str]]:
+    if isinstance(messages, dict):
+        return {str(k): v if isinstance(v, list) else [str(v)] for k, v in messages.items()}
+    return {"_schema": list(messages)}
+
+
+def _error_message(error: Exception) -> str:
+    inner = getattr(error, "error", None) or getattr(error, "exception", None)
+    text = str(inner or error)
+    return text[:2000] or error.__class__.__name__

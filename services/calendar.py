@@ -1,0 +1,45 @@
+"""Working days (工作日) with the Chinese statutory holiday calendar and make-up working days.
+
+The holiday data comes from the ``chinese-calendar`` package; a new year's calendar is a
+dependency update. For a year the package does not know yet, Monday–Friday is assumed.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import chinese_calendar
+
+
+def is_working_day(day: date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date ``days`` working days after ``start`` (start itself not counted)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end`` (negative when end < start)."""
+    if end < start:
+        return -working_days_between(end, start)
+    return sum(1 for n in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=n)))
+
+
+def due_at(start: datetime, amount: int, unit: str) -> datetime:
+    """The engine's due rule: working days end at the close of the last working day."""
+    if unit == "hours":
+        return start + timedelta(hours=amount)
+    if unit == "days":
+        return start + timedelta(days=amount)
+    last = add_working_days(start.date(), amount)
+    return datetime.combine(last, datetime.max.time()).replace(microsecond=0)
