@@ -76,7 +76,8 @@ class UnitOfWork:
 
     def __exit__(self, *exc) -> None:
         assert self.session is not None
-        self.session.rollback()
+        # close() rolls back whatever was not committed; unlike rollback() it leaves loaded
+        # objects readable (detached) for the caller to serialise.
         self.session.close()
 
     def commit(self) -> None:

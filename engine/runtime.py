@@ -16,7 +16,6 @@ from uuid import UUID
 
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import UnitOfWork, make_engine
-from engine.definitions import Deployer, DefinitionValidator
+from engine.definitions import DefinitionValidator, Deployer
 from engine.forms import FormRegistry
 from engine.operators import OperatorRegistry
 from engine.runtime import WorkflowEngine

@@ -159,7 +159,8 @@ def _person_problems(person: DeclaredPerson, work_types: dict[str, WorkType], in
         start, end = date.fromisoformat(history["start_date"]), date.fromisoformat(history["end_date"])
         work_type = work_types.get(history["work_type_code"])
         if work_type is None or not work_type.active:
-            problems.append((f"work_histories[{index}]", f"第 {index} 段经历的工种 {history['work_type_code']} 不在特殊工种名录中"))
+            code = history["work_type_code"]
+            problems.append((f"work_histories[{index}]", f"第 {index} 段经历的工种 {code} 不在特殊工种名录中"))
         elif work_type.industry != industry:
             problems.append((f"work_histories[{index}]", f"第 {index} 段经历的工种不属于本单位所属行业（{industry}）"))
         if end < start:
@@ -170,7 +171,7 @@ def _person_problems(person: DeclaredPerson, work_types: dict[str, WorkType], in
             problems.append((f"work_histories[{index}]", f"第 {index} 段经历的结束日期晚于今天"))
         periods.append((start, end, index))
     periods.sort()
-    for (s1, e1, i1), (s2, _e2, i2) in zip(periods, periods[1:], strict=False):
+    for (_s1, e1, i1), (s2, _e2, i2) in zip(periods, periods[1:], strict=False):
         if s2 <= e1:
             problems.append((f"work_histories[{i2}]", f"第 {i1} 段与第 {i2} 段经历时间重叠"))
     return problems
@@ -206,7 +207,8 @@ def validate_batch(session: Session, batch_id: int) -> dict[str, int]:
                 start_d, end_d = date.fromisoformat(history["start_date"]), date.fromisoformat(history["end_date"])
                 for reg_start, reg_end in registered.get(person.id_number, []):
                     if start_d <= reg_end and reg_start <= end_d:
-                        problems.append(("work_histories", f"经历 {start_d}～{end_d} 与库中已有经历 {reg_start}～{reg_end} 重叠"))
+                        problems.append(("work_histories",
+                                         f"经历 {start_d}～{end_d} 与库中已有经历 {reg_start}～{reg_end} 重叠"))
             findings += [{"batch_id": batch_id, "person_id": person.id, "field": f, "message": m} for f, m in problems]
     if findings:
         session.execute(DeclarationCheck.__table__.insert(), findings)
@@ -278,3 +280,14 @@ def register_operators(registry: OperatorRegistry) -> None:
     @registry.register("declaration.register")
     def register_operator(ctx: OperatorContext, batch_id: int) -> dict[str, int]:
         return register_batch(ctx.session, int(batch_id))
+
+
+def get_visible_batch(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int) -> DeclarationBatch:
+    """A batch the actor may see: its enterprise's users, or staff of its region (via its case)."""
+    batch = session.get(DeclarationBatch, batch_id)
+    if batch is None or batch.instance_id is None:
+        raise NotFound("申报批次不存在")
+    if actor.party == batch.enterprise_code:
+        return batch
+    engine.get_instance(session, batch.instance_id, actor)  # raises NotFound when out of scope
+    return batch

@@ -1,0 +1,138 @@
+"""Shared fixtures. Database tests run on SQLite and, when BANJIAN_TEST_DATABASE_URL is set
+(CI sets it when PostgreSQL answers), on PostgreSQL too: the ``runtime`` fixture is
+parametrised over the available databases."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from engine.actors import Actor
+from engine.db import Base
+from engine.definitions import files_under
+from services import schema
+from services.bootstrap import ROOT, Runtime, Settings, bootstrap
+from services.catalogue import WorkType
+from services.demo import ENTERPRISES, REGIONS, WORK_TYPES, demo_id_number
+from services.enterprises import Enterprise
+from services.identity import Region, create_user
+
+PG_URL = os.environ.get("BANJIAN_TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+# Tables that hold reference data loaded once per database; everything else is emptied per test.
+REFERENCE_TABLES = {"region", "app_user", "role_grant", "work_type", "enterprise", "process_definition",
+                    "alembic_version"}
+PASSWORD = "secret-pass"
+USERS = {
+    "enterprise": (["enterprise"], "110101", "110101000001"),
+    "reviewer": (["reviewer"], "110000", None),
+    "rechecker": (["rechecker"], "110000", None),
+    "supervisor": (["supervisor"], "110000", None),
+    "designer": (["designer"], "110000", None),
+    "admin": (["admin"], "110000", None),
+    "county_reviewer": (["reviewer"], "110105", None),
+    "tj_reviewer": (["reviewer"], "120000", None),
+    "tj_enterprise": (["enterprise"], "120101", "120101000003"),
+}
+
+
+def _reset_postgres(url: str) -> None:
+    from engine.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def runtime(request, tmp_path_factory) -> Iterator[Runtime]:
+    if request.param == "postgresql":
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'banjian.db'}"
+    rt = bootstrap(Settings(database_url=url, script_time_limit=0.5))
+    schema.upgrade(rt.db)
+    with rt.unit_of_work() as uow:
+        session = uow.session
+        session.add_all(Region(code=c, name=n, level=lvl) for c, n, lvl in REGIONS)
+        session.add_all(WorkType(code=c, name=n, industry=i, nature=nat) for c, n, i, nat in WORK_TYPES)
+        session.add_all(Enterprise(code=c, name=n, region_code=r, industry=i) for c, n, r, i in ENTERPRISES)
+        session.flush()
+        for username, (roles, region, enterprise) in USERS.items():
+            create_user(session, username, PASSWORD, region, roles, enterprise_code=enterprise)
+        rt.deployer.deploy(session, files_under([ROOT / "processes"]), "test")
+        uow.commit()
+    yield rt
+    rt.db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_cases(request) -> Iterator[None]:
+    """Empty the case tables after each test that used a database."""
+    yield
+    if "runtime" not in request.fixturenames:
+        return
+    rt: Runtime = request.getfixturevalue("runtime")
+    with rt.db.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def uow(runtime):
+    with runtime.unit_of_work() as work:
+        yield work
+
+
+def actor(username: str) -> Actor:
+    roles, region, enterprise = USERS[username]
+    return Actor(username, frozenset((r, region) for r in roles), enterprise)
+
+
+@pytest.fixture
+def actors() -> dict[str, Actor]:
+    return {name: actor(name) for name in USERS}
+
+
+def person(serial: int = 1, birth: date = date(1975, 3, 1), work_type: str = "MT001",
+           start: date = date(1995, 7, 1), end: date = date(2010, 6, 30), **overrides) -> dict:
+    """A valid declared person (real check digit) of the coal enterprise 110101000001."""
+    body = {"id_number": demo_id_number("110101", birth, serial * 2 + 1), "name": f"测试{serial}",
+            "gender": "male", "birth_date": birth,
+            "work_histories": [{"work_type_code": work_type, "start_date": start, "end_date": end}]}
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def app(runtime):
+    from web import create_app
+
+    return create_app(runtime, {"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """login('reviewer') → headers with a bearer token."""
+    cache: dict[str, dict] = {}
+
+    def headers(username: str) -> dict:
+        if username not in cache:
+            response = client.post("/api/auth/token", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 200, response.json
+            cache[username] = {"Authorization": f"Bearer {response.json['token']}"}
+        return cache[username]
+
+    return headers

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from flask import g, request
+from sqlalchemy import select
+
+from engine.errors import Forbidden
+from engine.inbox import list_instances
+from engine.models import HistoryEvent, HumanTask, Incident, TaskStatus
+from web.api import api, documented
+from web.api.paging import page_args, page_body
+from web.auth import api_login_required, current_actor
+from web.context import runtime, uow
+from web.schemas import (
+    HistorySchema,
+    IncidentSchema,
+    InstanceDetailSchema,
+    InstanceSchema,
+    StartInstanceRequest,
+    TaskSchema,
+)
+
+
+def instance_detail(session, instance) -> dict:
+    body = InstanceSchema().dump(instance)
+    body["open_tasks"] = TaskSchema(many=True).dump(session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)))
+    body["history"] = HistorySchema(many=True).dump(session.scalars(
+        select(HistoryEvent).where(HistoryEvent.instance_id == instance.id).order_by(HistoryEvent.id)))
+    body["incidents"] = IncidentSchema(many=True).dump(session.scalars(
+        select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id)))
+    return body
+
+
+@api.get("/instances")
+@api_login_required
+@documented("办件列表（本人发起或属地范围内）", response=InstanceSchema, many=True)
+def get_instances():
+    page, per_page = page_args()
+    rows, total = list_instances(
+        uow().session, current_actor(), runtime().engine.applicant_roles, status=request.args.get("status"),
+        process_key=request.args.get("process_key"), business_key=request.args.get("business_key"),
+        page=page, per_page=per_page)
+    return page_body(InstanceSchema(many=True).dump(rows), total, page, per_page)
+
+
+@api.post("/instances")
+@api_login_required
+@documented("发起流程（流程 startableBy 中的角色）", request=StartInstanceRequest, response=InstanceDetailSchema,
+            status=201)
+def start_instance():
+    body = StartInstanceRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    instance = runtime().engine.start(
+        work, body["process_key"], business_key=body["business_key"],
+        region_code=body["region_code"] or g.user.region_code, data=body["data"], actor=current_actor())
+    work.commit()
+    return instance_detail(work.session, instance), 201
+
+
+@api.get("/instances/<int:instance_id>")
+@api_login_required
+@documented("办件详情：状态、版本、待办任务、历史", response=InstanceDetailSchema)
+def get_instance(instance_id: int):
+    session = uow().session
+    return instance_detail(session, runtime().engine.get_instance(session, instance_id, current_actor()))
+
+
+@api.post("/instances/<int:instance_id>/retry")
+@api_login_required
+@documented("异常办件重试（督办人员、系统管理员）", response=InstanceDetailSchema)
+def retry_instance(instance_id: int):
+    actor = current_actor()
+    work = uow()
+    instance = runtime().engine.get_instance(work.session, instance_id, actor)
+    if not (actor.holds("supervisor", instance.region_code) or actor.holds("admin", instance.region_code)):
+        raise Forbidden("只有督办人员或系统管理员可以重试异常办件")
+    runtime().engine.retry(work, instance_id, actor)
+    work.commit()
+    return instance_detail(work.session, instance)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from flask import request
+
+from engine.db import utcnow
+from engine.errors import InvalidData, NotFound
+from engine.inbox import TaskFilter, list_tasks
+from engine.models import HumanTask
+from services.identity import actor_for, get_user
+from web.api import api, documented
+from web.api.paging import page_args, page_body
+from web.auth import api_login_required, current_actor
+from web.context import runtime, uow
+from web.schemas import CompleteTaskRequest, DelegateRequest, TaskSchema
+
+SCOPES = ("mine", "group", "all", "done")
+
+
+@api.get("/tasks")
+@api_login_required
+@documented("任务列表：scope=mine（我的）| group（可认领）| all（待办）| done（已办）", response=TaskSchema, many=True)
+def get_tasks():
+    scope = request.args.get("scope", "all")
+    if scope not in SCOPES:
+        raise InvalidData(f"scope 应为 {' / '.join(SCOPES)}", fields={"scope": ["取值无效"]})
+    page, per_page = page_args()
+    flt = TaskFilter(scope=scope, process_key=request.args.get("process_key") or None,
+                     business_key=request.args.get("business_key") or None,
+                     name=request.args.get("name") or None, submitter=request.args.get("submitter") or None,
+                     sort=request.args.get("sort", "created_at"), descending=request.args.get("order") == "desc")
+    rows, total = list_tasks(uow().session, current_actor(), flt, utcnow(), page, per_page)
+    return page_body(TaskSchema(many=True).dump(rows), total, page, per_page)
+
+
+@api.get("/tasks/<task_id>")
+@api_login_required
+@documented("任务详情及其表单定义", response=TaskSchema)
+def get_task(task_id: str):
+    session = uow().session
+    row = session.get(HumanTask, task_id)
+    actor = current_actor()
+    if row is None or not (row.assignee == actor.username or actor.holds(row.lane, row.region_code)
+                           or row.completed_by == actor.username):
+        raise NotFound("任务不存在或不在您的管辖范围内")
+    body = TaskSchema().dump(row)
+    body["form"] = runtime().engine.forms.get(row.form_key).schema_json if row.form_key else None
+    return body
+
+
+@api.post("/tasks/<task_id>/claim")
+@api_login_required
+@documented("认领任务", response=TaskSchema)
+def claim_task(task_id: str):
+    work = uow()
+    row = runtime().engine.claim(work, task_id, current_actor())
+    work.commit()
+    return TaskSchema().dump(row)
+
+
+@api.post("/tasks/<task_id>/unclaim")
+@api_login_required
+@documented("取消认领", response=TaskSchema)
+def unclaim_task(task_id: str):
+    work = uow()
+    row = runtime().engine.unclaim(work, task_id, current_actor())
+    work.commit()
+    return TaskSchema().dump(row)
+
+
+@api.post("/tasks/<task_id>/delegate")
+@api_login_required
+@documented("转交给同事（需具备相应角色和区划）", request=DelegateRequest, response=TaskSchema)
+def delegate_task(task_id: str):
+    body = DelegateRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    colleague = actor_for(get_user(work.session, body["to"]))
+    row = runtime().engine.delegate(work, task_id, current_actor(), colleague, body["note"])
+    work.commit()
+    return TaskSchema().dump(row)
+
+
+@api.post("/tasks/<task_id>/complete")
+@api_login_required
+@documented("办理任务：提交表单数据", request=CompleteTaskRequest)
+def complete_task(task_id: str):
+    body = CompleteTaskRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    instance = runtime().engine.complete_task(work, task_id, current_actor(), body["data"])
+    work.commit()
+    return {"instance_id": instance.id, "status": instance.status}

@@ -1,0 +1,117 @@
+"""The `banjian` command: serve, deploy, validate, demo, db-upgrade, create-user."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine.definitions import DefinitionInvalid, files_under
+from services.bootstrap import Runtime, bootstrap
+
+
+def _runtime() -> Runtime:
+    return bootstrap()
+
+
+@click.group()
+def main() -> None:
+    """Banjian (办件) — BPMN approval processes for government back offices."""
+
+
+@main.command("db-upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema (Alembic)."""
+    from services import schema
+
+    runtime = _runtime()
+    schema.upgrade(runtime.db)
+    click.echo(f"database schema up to date ({runtime.db.url.render_as_string(hide_password=True)})")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Validate BPMN files; print every problem and exit non-zero on any."""
+    runtime = _runtime()
+    files = files_under(paths or [runtime.settings.processes_dir])
+    with runtime.unit_of_work() as uow:
+        problems = runtime.deployer.validate_files(files, uow.session)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(files)} file(s) valid")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--user", default="cli", help="recorded as deployed_by")
+def deploy(paths: tuple[Path, ...], user: str) -> None:
+    """Deploy BPMN files (default: processes/) as new versions where they changed."""
+    runtime = _runtime()
+    files = files_under(paths or [runtime.settings.processes_dir])
+    with runtime.unit_of_work() as uow:
+        try:
+            results = runtime.deployer.deploy(uow.session, files, user)
+        except DefinitionInvalid as invalid:
+            for problem in invalid.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+        uow.commit()
+    for result in results:
+        click.echo(f"{result.key} v{result.version} {'deployed' if result.created else 'unchanged'}")
+
+
+@main.command()
+def demo() -> None:
+    """Load demo users (password 'demo'), enterprises, catalogue and declarations."""
+    runtime = _runtime()
+    if runtime.settings.environment == "production":
+        click.echo("refused: demo users with known passwords are not created when BANJIAN_ENV=production", err=True)
+        sys.exit(1)
+    from services.demo import load_demo
+
+    with runtime.unit_of_work() as uow:
+        loaded = load_demo(uow, runtime.engine)
+        uow.commit()
+    click.echo("demo data loaded (users: enterprise, reviewer, rechecker, supervisor, designer, admin; password: demo)"
+               if loaded else "demo data already present")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--region", required=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--enterprise", default=None)
+@click.password_option()
+def create_user_command(username: str, region: str, roles: tuple[str, ...], enterprise: str | None,
+                        password: str) -> None:
+    """Create a user holding ROLE(s) in REGION."""
+    from engine.errors import EngineError
+    from services.identity import create_user
+
+    runtime = _runtime()
+    with runtime.unit_of_work() as uow:
+        try:
+            create_user(uow.session, username, password, region, list(roles), enterprise_code=enterprise)
+        except EngineError as error:
+            click.echo(error.message, err=True)
+            sys.exit(1)
+        uow.commit()
+    click.echo(f"user {username} created")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--threads", default=8, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web application with waitress."""
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    app = create_app(_runtime())
+    click.echo(f"Banjian serving on http://{host}:{port}")
+    waitress_serve(app, host=host, port=port, threads=threads)

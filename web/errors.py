@@ -1,0 +1,55 @@
+"""Every error reaches the client as {error, message, fields?} — never a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from engine.definitions import DefinitionInvalid
+from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
+
+log = logging.getLogger(__name__)
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 400}
+UNAUTHENTICATED = 401
+HTTP_MESSAGES = {400: "请求格式不正确", 401: "请先登录", 403: "无权访问", 404: "请求的资源不存在",
+                 405: "不支持的请求方法", 409: "操作冲突", 413: "上传的文件太大", 415: "不支持的内容类型"}
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(body), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(EngineError)
+    def engine_error(error: EngineError):
+        status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), None)
+        if status is None:
+            status = UNAUTHENTICATED if error.code == "unauthenticated" else 400
+        return error_response(status, error.code, error.message, error.fields)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(error: ValidationError):
+        fields = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        return error_response(400, "invalid", "提交的数据有误，请检查后重试", fields)
+
+    @app.errorhandler(DefinitionInvalid)
+    def definition_invalid(error: DefinitionInvalid):
+        body = {"error": "invalid_definition", "message": "流程文件校验未通过",
+                "problems": [p.as_dict() for p in error.problems]}
+        return jsonify(body), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        return error_response(status, error.name.lower().replace(" ", "_"),
+                              HTTP_MESSAGES.get(status, error.description or error.name))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "系统内部错误，请稍后重试或联系管理员")

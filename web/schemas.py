@@ -1,0 +1,194 @@
+"""marshmallow schemas for every API payload and response."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+REQUIRED = {"required": "此项为必填项", "null": "此项不能为空"}
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class TokenRequest(StrictSchema):
+    username = fields.String(required=True, error_messages=REQUIRED)
+    password = fields.String(required=True, error_messages=REQUIRED)
+
+
+class TokenResponse(Schema):
+    token = fields.String()
+    username = fields.String()
+    roles = fields.List(fields.String())
+
+
+class StartInstanceRequest(StrictSchema):
+    process_key = fields.String(required=True, error_messages=REQUIRED)
+    business_key = fields.String(required=True, validate=validate.Length(min=1, max=100), error_messages=REQUIRED)
+    region_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="区划代码应为 6 位数字"))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class CompleteTaskRequest(StrictSchema):
+    data = fields.Dict(keys=fields.String(), required=True, error_messages=REQUIRED)
+
+
+class DelegateRequest(StrictSchema):
+    to = fields.String(required=True, error_messages=REQUIRED)
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class WorkHistoryInput(StrictSchema):
+    work_type_code = fields.String(required=True, error_messages=REQUIRED)
+    start_date = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD"})
+    end_date = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD"})
+
+
+class PersonInput(StrictSchema):
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=18), error_messages=REQUIRED)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50), error_messages=REQUIRED)
+    gender = fields.String(required=True, validate=validate.OneOf(["male", "female"], error="性别应为 male 或 female"),
+                           error_messages=REQUIRED)
+    birth_date = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD"})
+    work_histories = fields.List(fields.Nested(WorkHistoryInput), required=True, error_messages=REQUIRED)
+
+
+class DeclarationRequest(StrictSchema):
+    enterprise_code = fields.String(required=True, error_messages=REQUIRED)
+    kind = fields.String(required=True, error_messages=REQUIRED,
+                         validate=validate.OneOf(["first", "annual"], error="申报类型应为 first 或 annual"))
+    persons = fields.List(fields.Nested(PersonInput), required=True,
+                          validate=validate.Length(min=1, max=100_000, error="人员数量应在 1 到 100000 之间"),
+                          error_messages=REQUIRED)
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    instance_id = fields.Integer()
+    process_key = fields.String()
+    process_version = fields.Integer()
+    business_key = fields.String()
+    name = fields.String()
+    label = fields.String()
+    form_key = fields.String()
+    lane = fields.String()
+    region_code = fields.String()
+    submitter = fields.String()
+    assignee = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True)
+
+
+class HistorySchema(Schema):
+    at = fields.DateTime()
+    kind = fields.String()
+    task_name = fields.String(allow_none=True)
+    task_label = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True)
+    conclusion = fields.String(allow_none=True)
+    details = fields.Dict()
+
+
+class IncidentSchema(Schema):
+    id = fields.Integer()
+    task_name = fields.String()
+    message = fields.String()
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    process_version = fields.Integer()
+    business_key = fields.String()
+    region_code = fields.String()
+    status = fields.String()
+    started_by = fields.String()
+    submitter = fields.String()
+    started_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class InstanceDetailSchema(InstanceSchema):
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+    incidents = fields.List(fields.Nested(IncidentSchema))
+
+
+class DefinitionSchema(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    content_hash = fields.String()
+    filename = fields.String()
+    startable_by = fields.List(fields.String())
+    deployed_at = fields.DateTime()
+    deployed_by = fields.String()
+
+
+class WorkTypeSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    industry = fields.String()
+    nature = fields.String()
+    active = fields.Boolean()
+
+
+class EnterpriseSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    region_code = fields.String()
+    industry = fields.String()
+    address = fields.String()
+    postal_code = fields.String()
+    contact_person = fields.String()
+    contact_phone = fields.String()
+    portal_enabled = fields.Boolean()
+
+
+class DeclarationCreated(Schema):
+    batch_no = fields.String()
+    batch_id = fields.Integer(attribute="id")
+    instance_id = fields.Integer()
+    status = fields.String()
+
+
+class DeclaredPersonSchema(Schema):
+    id = fields.Integer()
+    id_number = fields.String()
+    name = fields.String()
+    gender = fields.String()
+    birth_date = fields.Date(allow_none=True)
+    status = fields.String()
+    work_histories = fields.List(fields.Dict())
+    problems = fields.List(fields.String())
+
+
+class DeclarationBatchSchema(Schema):
+    id = fields.Integer()
+    batch_no = fields.String()
+    kind = fields.String()
+    enterprise_code = fields.String()
+    region_code = fields.String()
+    status = fields.String()
+    submitted_by = fields.String()
+    submitted_at = fields.DateTime()
+    instance_id = fields.Integer(allow_none=True)
+    person_count = fields.Integer()
+    error_count = fields.Integer()
+    persons = fields.List(fields.Nested(DeclaredPersonSchema))
+
+
+class PageSchema(Schema):
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
