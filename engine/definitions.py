@@ -1,4 +1,4 @@
-"""Process definitions: safe parsing, validation and versioned deployment of BPMN files.
+"""Process definitions: safe parsing, validation and versioned deployment of BPMN and DMN files.
 
 BPMN files are untrusted input: XML is parsed with entity resolution, DTDs and network access
 off, and a file that declares a DOCTYPE is refused outright. Validation collects *every*
@@ -8,6 +8,10 @@ A file may call processes of other files (call activities); at deploy time the c
 processes are pinned to their current deployed version, so a running instance never changes
 under its feet. A definition's content hash covers its own XML and its dependencies' hashes:
 redeploying identical content is a no-op, anything else becomes version N+1.
+
+A DMN file is deployed the same way under its decision id; a business rule task's
+``calledDecisionId`` is a dependency like a call activity, so officials can change a decision
+table and redeploy it without a programmer, and callers pick up the new table as a new version.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
+DMN_MARK = "dmn"  # every DMN namespace URI contains it (DMN 1.2, 1.3, Camunda's)
 DUE_RULE = re.compile(r"^\s*(\d+)\s*(working days?|工作日|days?|天|hours?|小时)\s*$", re.IGNORECASE)
 _SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
@@ -116,6 +121,8 @@ class DefinitionValidator:
 
     def parse(self, raw: bytes, filename: str) -> tuple[ParsedFile, list[Problem]]:
         root = safe_xml(raw, filename)
+        if is_dmn(root):
+            return self._parse_dmn(raw, filename, root)
         problems: list[Problem] = []
         if root.tag != f"{{{NS['bpmn']}}}definitions":
             raise DefinitionInvalid([Problem(filename, "", "根元素不是 bpmn:definitions，不是 BPMN 文件")])
@@ -138,7 +145,18 @@ class DefinitionValidator:
                 if role not in self.known_roles:
                     problems.append(Problem(filename, process.get("id"), f"startableBy 中的角色 {role} 不存在"))
         parsed.called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}
+        parsed.called |= {(d.text or "").strip() for d in root.xpath(
+            "//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)}
         problems += self._conventions(root, filename)
+        return parsed, problems
+
+    @staticmethod
+    def _parse_dmn(raw: bytes, filename: str, root) -> tuple[ParsedFile, list[Problem]]:
+        decisions = [d.get("id") for d in root if etree.QName(d).localname == "decision"]
+        parsed = ParsedFile(filename=filename, xml=raw, root=root, process_ids=decisions)
+        parsed.names = {d.get("id"): d.get("name") or d.get("id") for d in root
+                        if etree.QName(d).localname == "decision"}
+        problems = [] if decisions else [Problem(filename, "", "DMN 文件中没有决策表 (decision)")]
         return parsed, problems
 
     def _conventions(self, root, filename: str) -> list[Problem]:
@@ -201,10 +219,18 @@ class DefinitionValidator:
         return []
 
 
+def is_dmn(root) -> bool:
+    return etree.QName(root).localname == "definitions" and DMN_MARK in (etree.QName(root).namespace or "").lower()
+
+
 def build_parser(xml_documents: Iterable[tuple[bytes, str]]) -> SpiffBpmnParser:
     parser = SpiffBpmnParser()
     for raw, filename in xml_documents:
-        parser.add_bpmn_xml(safe_xml(raw, filename), filename)
+        root = safe_xml(raw, filename)
+        if is_dmn(root):
+            parser.add_dmn_xml(root, filename)
+        else:
+            parser.add_bpmn_xml(root, filename)
     return parser
 
 
@@ -269,6 +295,10 @@ class Deployer:
                         documents.append((definition.xml.encode(), definition.filename))
             try:
                 parser = build_parser(documents)
+                if is_dmn(pf.root):
+                    for decision in pf.process_ids:
+                        parser.get_engine(decision, pf.root)
+                    continue
                 for pid in pf.process_ids:
                     parser.get_spec(pid)
                     parser.get_subprocess_specs(pid)
@@ -352,6 +382,6 @@ def files_under(paths: Iterable[Path]) -> list[tuple[bytes, str]]:
     files = []
     for path in paths:
         path = Path(path)
-        candidates = sorted(path.rglob("*.bpmn")) if path.is_dir() else [path]
+        candidates = sorted([*path.rglob("*.bpmn"), *path.rglob("*.dmn")]) if path.is_dir() else [path]
         files += [(candidate.read_bytes(), str(candidate)) for candidate in candidates]
     return files

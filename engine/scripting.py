@@ -149,6 +149,7 @@ class ServiceScriptEngine(PythonScriptEngine):
         self._call_operator = call_operator
 
     def validate(self, expression):
+        ast.parse(expression)  # SyntaxError first: SpiffWorkflow's DMN engine relies on it
         check_source(expression, "eval")
 
     def call_service(self, task, **kwargs):

@@ -1,0 +1,94 @@
+"""A failing service task puts the instance into `error` with an incident; retry resumes it."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.actors import Actor
+from engine.errors import Conflict
+from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, TaskStatus
+from services.catalogue import WorkType
+from tests.bpmn_factory import linear_process, service_task
+
+STARTER = Actor("reviewer", frozenset({("reviewer", "110000")}))
+SUPERVISOR = Actor("supervisor", frozenset({("supervisor", "110000")}))
+SWITCH = {"broken": True}
+
+
+def flaky_operator(ctx, **_params):
+    """Writes a row, then fails while the switch is on: the row must not survive the failure."""
+    ctx.session.add(WorkType(code="FLAKY", name="flaky", industry="test", nature="toxic_hazardous"))
+    ctx.session.flush()
+    if SWITCH["broken"]:
+        raise RuntimeError("对方系统不可用")
+    return {"ok": True}
+
+
+@pytest.fixture
+def flaky_process(runtime):
+    if "test.flaky" not in runtime.engine.operators:
+        runtime.engine.operators.register("test.flaky", flaky_operator)
+    with runtime.unit_of_work() as uow:
+        runtime.deployer.deploy(uow.session, [(linear_process("flaky", service_task("test.flaky")), "flaky.bpmn")],
+                                "test")
+        uow.commit()
+    SWITCH["broken"] = True
+    yield
+    with runtime.db.begin() as conn:
+        conn.execute(WorkType.__table__.delete().where(WorkType.code == "FLAKY"))
+
+
+def test_failure_becomes_incident_and_retry_resumes(runtime, flaky_process):
+    with runtime.unit_of_work() as uow:
+        instance = runtime.engine.start(uow, "flaky", business_key="F-1", region_code="110101", data={},
+                                        actor=STARTER)
+        uow.commit()
+    assert instance.status == InstanceStatus.ERROR
+    with runtime.unit_of_work() as uow:
+        incident = uow.session.scalars(select(Incident).where(Incident.instance_id == instance.id)).one()
+        assert incident.task_name == "mid" and "对方系统不可用" in incident.message
+        assert uow.session.get(WorkType, "FLAKY") is None  # the failed operator's write was rolled back
+        assert uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all() == []
+
+    with runtime.unit_of_work() as uow:  # still broken: a retry fails again and opens a new incident
+        assert runtime.engine.retry(uow, instance.id, SUPERVISOR).status == InstanceStatus.ERROR
+        uow.commit()
+
+    SWITCH["broken"] = False
+    with runtime.unit_of_work() as uow:
+        assert runtime.engine.retry(uow, instance.id, SUPERVISOR).status == InstanceStatus.WAITING
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        incidents = uow.session.scalars(select(Incident).where(Incident.instance_id == instance.id)
+                                        .order_by(Incident.id)).all()
+        assert len(incidents) == 2 and all(i.resolved_by == "supervisor" for i in incidents[:1])
+        task = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).one()
+        assert task.status == TaskStatus.OPEN
+        assert uow.session.get(WorkType, "FLAKY") is not None
+        kinds = [e.kind for e in uow.session.scalars(select(HistoryEvent).where(
+            HistoryEvent.instance_id == instance.id).order_by(HistoryEvent.id))]
+    assert kinds == ["started", "error", "retried", "error", "retried", "service_task"]
+
+
+def test_retry_of_healthy_instance_is_refused(runtime, flaky_process):
+    SWITCH["broken"] = False
+    with runtime.unit_of_work() as uow:
+        instance = runtime.engine.start(uow, "flaky", business_key="F-2", region_code="110101", data={},
+                                        actor=STARTER)
+        uow.commit()
+    with runtime.unit_of_work() as uow, pytest.raises(Conflict):
+        runtime.engine.retry(uow, instance.id, SUPERVISOR)
+
+
+def test_terminate_cancels_open_tasks(runtime, flaky_process):
+    SWITCH["broken"] = False
+    with runtime.unit_of_work() as uow:
+        instance = runtime.engine.start(uow, "flaky", business_key="F-3", region_code="110101", data={},
+                                        actor=STARTER)
+        runtime.engine.terminate(uow, instance.id, SUPERVISOR, "申请人撤回")
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        task = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).one()
+        assert task.status == TaskStatus.CANCELLED
+        with pytest.raises(Conflict):
+            runtime.engine.complete_task(uow, task.id, STARTER, {"decision": "approve"})

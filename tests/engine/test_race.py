@@ -1,0 +1,81 @@
+"""Two reviewers racing to complete the same task: one wins, the other gets a conflict, nothing
+is written twice. Runs with real threads and separate connections on every test database
+(PostgreSQL in CI)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.errors import Conflict
+from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
+from services import declarations
+from tests.conftest import person
+
+
+def test_two_reviewers_complete_the_same_task_concurrently(runtime, actors, monkeypatch):
+    with runtime.unit_of_work() as uow:
+        batch = declarations.submit_declaration(uow, runtime.engine, actors["enterprise"], "110101000001", "first",
+                                                [declarations.PersonInput(**person(40))])
+        uow.commit()
+        task_id = uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == batch.instance_id)).one()
+
+    real_get = runtime.engine.forms.get
+
+    def slow_get(key):  # widen the window between taking the task and committing
+        time.sleep(0.2)
+        return real_get(key)
+
+    monkeypatch.setattr(runtime.engine.forms, "get", slow_get)
+    second_reviewer = actors["reviewer"].__class__("reviewer2", actors["reviewer"].grants)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def decide(who, decision):
+        barrier.wait()
+        try:
+            with runtime.unit_of_work() as uow:
+                runtime.engine.complete_task(uow, task_id, who, {"decision": decision, "conclusion": "并发"})
+                uow.commit()
+            outcomes[who.username] = "ok"
+        except Conflict:
+            outcomes[who.username] = "conflict"
+
+    threads = [threading.Thread(target=decide, args=(actors["reviewer"], "approve")),
+               threading.Thread(target=decide, args=(second_reviewer, "reject"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["conflict", "ok"]
+    winner = next(name for name, result in outcomes.items() if result == "ok")
+
+    with runtime.unit_of_work() as uow:
+        session = uow.session
+        done = session.get(HumanTask, task_id)
+        assert done.status == TaskStatus.COMPLETED and done.completed_by == winner
+        assert session.scalar(select(func.count()).where(HistoryEvent.instance_id == batch.instance_id,
+                                                         HistoryEvent.kind == "task_completed")) == 1
+        open_tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == batch.instance_id,
+                                                             HumanTask.status == TaskStatus.OPEN)).all()
+        instance = session.get(ProcessInstance, batch.instance_id)
+    if winner == "reviewer":  # approve → exactly one 复核 task
+        assert [t.name for t in open_tasks] == ["recheck"] and instance.status == "waiting"
+    else:  # reject → closed, no open task
+        assert open_tasks == [] and instance.status == "completed"
+
+
+def test_task_claimed_by_another_cannot_be_completed(runtime, actors):
+    with runtime.unit_of_work() as uow:
+        batch = declarations.submit_declaration(uow, runtime.engine, actors["enterprise"], "110101000001", "first",
+                                                [declarations.PersonInput(**person(41))])
+        uow.commit()
+        task_id = uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == batch.instance_id)).one()
+    other = actors["reviewer"].__class__("reviewer2", actors["reviewer"].grants)
+    with runtime.unit_of_work() as uow:
+        runtime.engine.claim(uow, task_id, other)
+        uow.commit()
+    with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="reviewer2"):
+        runtime.engine.complete_task(uow, task_id, actors["reviewer"], {"decision": "approve"})
