@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench
+.PHONY: run test lint install bench translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ test: install lint
 
 bench: install
 	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/reminder_scan.py
+
+translations: install
+	$(BIN)/python -m web.pages.catalogue

@@ -118,6 +118,10 @@ def _field_for(form_field: FormField) -> fields.Field:
     kwargs = {"required": form_field.required, "validate": validators, "error_messages": messages,
               "allow_none": not form_field.required}
     kind = form_field.type
+    if not form_field.required:
+        # A submission replaces every field of its form: an omitted optional field is empty, never a
+        # stale value left in the case data by an earlier task with the same field.
+        kwargs["load_default"] = list if kind in ("checklist", "taglist") else None
     if kind == "number":
         return fields.Float(**kwargs)
     if kind == "checkbox":

@@ -1,11 +1,11 @@
 """The engine's own tables: deployed definitions, instances, the task table behind every
-inbox, append-only history, incidents."""
+inbox, append-only history, incidents, the timers instances wait on."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, utcnow
@@ -139,3 +139,21 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+
+class Timer(Base):
+    """A BPMN timer an instance waits on. Written by the engine whenever it persists an instance;
+    a scheduler fires rows whose ``due_at`` has passed, claiming each one by flipping ``fired``
+    from false to true in the same transaction that advances the instance (so it fires once)."""
+
+    __tablename__ = "timer"
+    __table_args__ = (Index("ix_timer_due", "fired", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))  # the waiting SpiffWorkflow task (timer event)
+    name: Mapped[str] = mapped_column(String(100))  # BPMN element id of the timer event
+    due_at: Mapped[datetime] = mapped_column()  # naive UTC
+    fired: Mapped[bool] = mapped_column(Boolean, default=False)
+    fired_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

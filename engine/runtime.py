@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from marshmallow import ValidationError
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -34,11 +34,13 @@ from engine.models import (
     ProcessDefinition,
     ProcessInstance,
     TaskStatus,
+    Timer,
 )
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
 from engine.specs import SpecCache
 from engine.state import dump_state, load_state
+from engine.timers import sync_timers, timer_due_at
 
 log = logging.getLogger(__name__)
 DueCalculator = Callable[[datetime, int, str], datetime]
@@ -83,7 +85,7 @@ class WorkflowEngine:
         definition = session.scalars(
             select(ProcessDefinition).where(ProcessDefinition.key == process_key)
             .order_by(ProcessDefinition.version.desc()).limit(1)).first()
-        if definition is None:
+        if definition is None or definition.filename.endswith(".dmn"):  # a decision table is not startable
             raise NotFound(f"流程 {process_key} 未部署")
         if check_starter and not any(actor.holds(role, region_code) for role in definition.startable_by):
             raise Forbidden(f"您无权在区划 {region_code} 发起流程 {definition.name}")
@@ -106,14 +108,15 @@ class WorkflowEngine:
 
     # ------------------------------------------------------------------ tasks
     def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-        row = session.get(HumanTask, task_id)
-        if row is None:
-            raise NotFound("任务不存在")
+        # Lock the instance first (through the task's id), then read the task row: a racing
+        # completion that committed while we waited is visible as a completed row.
         instance = session.scalars(
-            select(ProcessInstance).where(ProcessInstance.id == row.instance_id).with_for_update()
-        ).one()
-        session.refresh(row)
-        return row, instance
+            select(ProcessInstance).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+            .where(HumanTask.id == task_id).with_for_update(of=ProcessInstance)
+        ).first()
+        if instance is None:
+            raise NotFound("任务不存在")
+        return session.get(HumanTask, task_id, populate_existing=True), instance
 
     def _check_actor(self, row: HumanTask, actor: Actor) -> None:
         if row.assignee == actor.username:
@@ -146,7 +149,7 @@ class WorkflowEngine:
         self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
                     task_label=row.label, decision=row.decision, conclusion=cleaned.get("conclusion"),
                     details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
-        self._advance(uow, instance, workflow, actor)
+        self._advance(uow, instance, workflow, actor, refuse_invalid=True)
         return instance
 
     def _check_guard(self, task, cleaned: dict[str, Any]) -> None:
@@ -226,10 +229,66 @@ class WorkflowEngine:
         instance.status = InstanceStatus.TERMINATED
         instance.ended_at = utcnow()
         self._sync_tasks(session, instance, workflow)
+        sync_timers(session, instance, workflow)
         instance.state = dump_state(workflow)
         self._event(session, instance, "terminated", actor=actor.username, conclusion=reason)
         self._flush(session)
         return instance
+
+    # ------------------------------------------------------------------ events from outside
+    def _lock_live_instance(self, session: Session, instance_id: int) -> ProcessInstance:
+        instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                   .with_for_update()).first()
+        if instance is None:
+            raise NotFound("办件不存在")
+        if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
+            raise Conflict("办件已结束或处于异常状态")
+        return instance
+
+    def send_message(self, uow: UnitOfWork, instance_id: int, message_name: str, payload: dict[str, Any],
+                     actor: Actor = SYSTEM) -> ProcessInstance:
+        """Deliver a BPMN message to the instance's waiting message catch event (or receive task) and
+        advance it, e.g. when a background job reports back. Conflict when nothing waits for it."""
+        session = uow.session
+        instance = self._lock_live_instance(session, instance_id)
+        workflow = self._load(session, instance)
+        catching = [task for task in list(workflow.event_manager.tasks.values())
+                    if task.state == TaskState.WAITING and task.task_spec.event_definition.name == message_name]
+        if not catching:
+            raise Conflict(f"办件未在等待消息 {message_name}")
+        workflow.script_engine = self._script_engine(uow, instance, actor)
+        workflow.catch(BpmnEvent(catching[0].task_spec.event_definition, payload))
+        self._event(session, instance, "message_received", actor=actor.username,
+                    task_name=catching[0].task_spec.bpmn_id, details={"message": message_name})
+        self._advance(uow, instance, workflow, actor)
+        return instance
+
+    def fire_timer(self, uow: UnitOfWork, timer_id: int) -> bool:
+        """Fire one due timer row and advance its instance; False when another scheduler already
+        fired it (or it no longer applies). The claim and the advance commit together."""
+        session = uow.session
+        timer = session.get(Timer, timer_id)
+        if timer is None or timer.fired:
+            return False
+        instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
+                                   .with_for_update()).one()  # instance first: the lock order of complete_task
+        claimed = session.execute(update(Timer).where(Timer.id == timer_id, Timer.fired.is_(False))
+                                  .values(fired=True, fired_at=utcnow())).rowcount
+        if not claimed or instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
+            return False
+        workflow = self._load(session, instance)
+        task = workflow.get_task_from_id(UUID(timer.task_id))
+        if task is None or task.state != TaskState.WAITING:
+            return False
+        armed = timer_due_at(task)
+        workflow.script_engine = self._script_engine(uow, instance, SYSTEM)
+        workflow.refresh_timers()
+        if task.state == TaskState.WAITING and timer_due_at(task) == armed:
+            raise Conflict("定时器尚未到期（各服务器时钟不一致？）")
+        self._event(session, instance, "timer_fired", actor="system", task_name=timer.name,
+                    task_label=task.task_spec.bpmn_name, details={"due_at": timer.due_at.isoformat()})
+        self._advance(uow, instance, workflow, SYSTEM)
+        return True
 
     # ------------------------------------------------------------------ internals
     def _script_engine(self, uow: UnitOfWork, instance: ProcessInstance, actor: Actor) -> ServiceScriptEngine:
@@ -253,13 +312,20 @@ class WorkflowEngine:
         spec, subprocess_specs = self.specs.get(session, instance.definition_id)
         return load_state(instance.state, spec, subprocess_specs, None)
 
-    def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor) -> None:
+    def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
+                 refuse_invalid: bool = False) -> None:
+        """Run the engine steps. With ``refuse_invalid`` (a user completing a task), an operator that
+        rejects the submitted data with InvalidData refuses the whole completion instead of
+        becoming an incident; the caller's unit of work is then not committed."""
         session = uow.session
         workflow.script_engine = self._script_engine(uow, instance, actor)
         error: Exception | None = None
         try:
             workflow.do_engine_steps()
         except Exception as exc:  # any failure of a step becomes an incident, never a crash
+            inner = getattr(exc, "error", None) or getattr(exc, "exception", None) or exc
+            if refuse_invalid and isinstance(inner, InvalidData):
+                raise inner from None
             error = exc
         now = utcnow()
         instance.updated_at = now
@@ -279,9 +345,10 @@ class WorkflowEngine:
             waiting = workflow.get_tasks(state=TaskState.READY, manual=True) or workflow.get_tasks(
                 state=TaskState.WAITING)
             instance.status = InstanceStatus.WAITING if waiting else InstanceStatus.RUNNING
-        self._sync_tasks(session, instance, workflow)
         workflow.script_engine = None
-        instance.state = dump_state(workflow)
+        instance.state = dump_state(workflow)  # set before the queries below autoflush: one UPDATE
+        self._sync_tasks(session, instance, workflow)
+        sync_timers(session, instance, workflow)
         self._flush(session)
 
     def _flush(self, session: Session) -> None:

@@ -14,7 +14,19 @@ from engine.definitions import DefinitionValidator, Deployer
 from engine.forms import FormRegistry
 from engine.operators import OperatorRegistry
 from engine.runtime import WorkflowEngine
-from services import calendar, declarations, identity
+from services import (  # noqa: F401 (some imported for their models only)
+    attachments,
+    audit,
+    batch_validation,
+    calendar,
+    declarations,
+    early_retirement,
+    identity,
+    notifications,
+    reminders,
+    spot_checks,
+)
+from services.jobs import JobService, dispatcher_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'banjian.db'}"
@@ -28,6 +40,20 @@ class Settings:
     secret_key: str = "dev-only-secret-change-me"
     environment: str = "development"
     script_time_limit: float = 2.0
+    # background work (README: "Background work"): Celery on this broker, or the embedded runner
+    broker_url: str | None = None
+    job_lease_seconds: int = 60
+    inline_validation_limit: int = 500
+    timer_scan_seconds: float = 5.0
+    reminder_scan_seconds: float = 300.0
+    remind_before_working_days: int = 2
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "banjian@localhost"
+    smtp_starttls: bool = False
+    sms_gateway: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -38,6 +64,19 @@ class Settings:
             "forms_dir": Path(env.get("BANJIAN_FORMS_DIR", ROOT / "forms")),
             "secret_key": env.get("BANJIAN_SECRET_KEY", "dev-only-secret-change-me"),
             "environment": env.get("BANJIAN_ENV", "development"),
+            "broker_url": env.get("BANJIAN_BROKER_URL") or None,
+            "job_lease_seconds": int(env.get("BANJIAN_JOB_LEASE_SECONDS", 60)),
+            "inline_validation_limit": int(env.get("BANJIAN_INLINE_VALIDATION_LIMIT", 500)),
+            "timer_scan_seconds": float(env.get("BANJIAN_TIMER_SCAN_SECONDS", 5)),
+            "reminder_scan_seconds": float(env.get("BANJIAN_REMINDER_SCAN_SECONDS", 300)),
+            "remind_before_working_days": int(env.get("BANJIAN_REMIND_BEFORE_WORKING_DAYS", 2)),
+            "smtp_host": env.get("BANJIAN_SMTP_HOST", ""),
+            "smtp_port": int(env.get("BANJIAN_SMTP_PORT", 25)),
+            "smtp_username": env.get("BANJIAN_SMTP_USERNAME", ""),
+            "smtp_password": env.get("BANJIAN_SMTP_PASSWORD", ""),
+            "smtp_sender": env.get("BANJIAN_SMTP_SENDER", "banjian@localhost"),
+            "smtp_starttls": env.get("BANJIAN_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+            "sms_gateway": env.get("BANJIAN_SMS_GATEWAY", ""),
         }
         values.update(overrides)
         settings = cls(**values)
@@ -49,6 +88,7 @@ class Settings:
 def build_operators() -> OperatorRegistry:
     registry = OperatorRegistry()
     declarations.register_operators(registry)
+    early_retirement.register_operators(registry)
     return registry
 
 
@@ -60,6 +100,8 @@ class Runtime:
     engine: WorkflowEngine
     deployer: Deployer
     tokens: identity.TokenService
+    jobs: JobService
+    notifier: notifications.Notifier
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -75,6 +117,11 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     engine = WorkflowEngine(forms, operators, due_calculator=calendar.due_at,
                             applicant_roles=identity.APPLICANT_ROLES,
                             script_time_limit=settings.script_time_limit)
+    session_factory = sessionmaker(db, expire_on_commit=False)
+    jobs = JobService(session_factory, dispatcher_for(settings.broker_url), lease_seconds=settings.job_lease_seconds)
+    notifier = notifications.notifier_from_settings(jobs, settings)
+    batch_validation.register(operators, jobs, engine, settings.inline_validation_limit)
     deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
-    return Runtime(settings=settings, db=db, session_factory=sessionmaker(db, expire_on_commit=False),
-                   engine=engine, deployer=deployer, tokens=identity.TokenService(settings.secret_key))
+    return Runtime(settings=settings, db=db, session_factory=session_factory,
+                   engine=engine, deployer=deployer, tokens=identity.TokenService(settings.secret_key),
+                   jobs=jobs, notifier=notifier)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from engine.actors import Actor
 from engine.db import UnitOfWork
 from engine.runtime import WorkflowEngine
-from services import declarations
+from services import attachments, declarations, early_retirement, register, spot_checks
 from services.catalogue import WorkType
 from services.enterprises import Enterprise
 from services.id_number import check_digit
@@ -43,7 +43,7 @@ def load_demo(uow: UnitOfWork, engine: WorkflowEngine) -> bool:
     """Idempotent: does nothing when the demo users already exist. Returns True when loaded."""
     session = uow.session
     if session.scalar(select(User.id).where(User.username == "reviewer")) is not None:
-        return False
+        return load_review_system_demo(uow, engine)
     for code, name, level in REGIONS:
         if session.get(Region, code) is None:
             session.add(Region(code=code, name=name, level=level))
@@ -65,4 +65,45 @@ def load_demo(uow: UnitOfWork, engine: WorkflowEngine) -> bool:
                                       "end_date": date(1999, 1, 1)}])]
     for kind, persons in (("first", good[:2]), ("first", good[2:3] + bad), ("annual", good[3:])):
         declarations.submit_declaration(uow, engine, submitter, "110101000001", kind, persons)
+    load_review_system_demo(uow, engine)
+    return True
+
+
+REVIEW_SYSTEM_USERS = [("clerk", ["clerk"], "110000", "属地经办员"), ("approver", ["approver"], "110000", "审批员"),
+                       ("spot_checker", ["spot_checker"], "110000", "省级抽查员"),
+                       ("catalogue_admin", ["catalogue_admin"], "000000", "部级名录管理员")]
+DEMO_LETTER = b"%PDF-1.4\n% demo commitment letter\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def load_review_system_demo(uow: UnitOfWork, engine: WorkflowEngine) -> bool:
+    """The special-work-type review system's walk-through data (README): office users, persons in
+    the register (one eligible for early retirement, one with a failed spot check), a pending
+    early-retirement registration and a commitment letter. Idempotent: skipped once ``clerk`` exists."""
+    session = uow.session
+    if session.scalar(select(User.id).where(User.username == "clerk")) is not None:
+        return False
+    for username, roles, region, display in REVIEW_SYSTEM_USERS:
+        create_user(session, username, DEMO_PASSWORD, region, roles, display)
+    for enterprise in session.scalars(select(Enterprise).where(Enterprise.address == "")):
+        enterprise.address = f"{enterprise.name}厂区 1 号"
+    clerk = Actor("clerk", frozenset({("clerk", "110000")}))
+    mine = "110101000001"
+    miner = demo_id_number("110101", date(1968, 5, 1), 901)
+    register.add_unfiled_person(session, clerk, miner, register.PersonDetails("王井下", "male", "110101"), [
+        register.HistoryInput(mine, "MT001", date(1988, 7, 1), date(1999, 12, 31)),
+        register.HistoryInput(mine, "MT003", date(2000, 1, 1), date(2004, 12, 31))])
+    doubtful = demo_id_number("110101", date(1972, 8, 8), 903)
+    register.add_unfiled_person(session, clerk, doubtful, register.PersonDetails("刘存疑", "male", "110101"), [
+        register.HistoryInput(mine, "MT002", date(1992, 1, 1), date(1996, 12, 31)),
+        register.HistoryInput(mine, "MT001", date(1997, 1, 1), date(2003, 12, 31))])
+    person = register.find_person(session, doubtful)
+    last = register.histories_of(session, person.id)[-1]
+    checker = Actor("spot_checker", frozenset({("spot_checker", "110000")}))
+    spot_checks.spot_check_work_histories(session, checker, [last.id], "fail", "该时段无社保缴费记录")
+    early_retirement.register(uow, engine, clerk, miner, "underground", date(2024, 5, 1), "本人申请，材料齐全")
+    first_batch = session.scalars(select(declarations.DeclarationBatch)
+                                  .order_by(declarations.DeclarationBatch.id)).first()
+    if first_batch is not None:
+        submitter = Actor("enterprise", frozenset({("enterprise", "110101")}), first_batch.enterprise_code)
+        attachments.attach(session, engine, submitter, first_batch.id, "承诺书.pdf", DEMO_LETTER)
     return True

@@ -9,10 +9,10 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from engine.actors import Actor
+from engine.actors import Actor, region_condition
 from engine.db import Base, utcnow
 from engine.errors import Forbidden, InvalidData, NotFound
-from engine.regions import REGION_CODE
+from engine.regions import REGION_CODE, parent_codes
 
 ROLES: dict[str, str] = {
     "enterprise": "单位经办人",
@@ -145,3 +145,123 @@ class TokenService:
         if user is None or not user.active or user.token_generation != payload.get("g"):
             return None
         return user
+
+
+# ---------------------------------------------------------------------- sessions and user administration
+MIN_PASSWORD_LENGTH = 8
+
+
+def session_user(session: Session, user_id: int, generation: int) -> User | None:
+    """The user behind a sign-in session, or None once the account is disabled or its password changed."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.token_generation != generation:
+        return None
+    return user
+
+
+def _check_new_password(password: str, field: str = "new_password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        message = f"新密码至少 {MIN_PASSWORD_LENGTH} 位"
+        raise InvalidData(message, fields={field: [message]})
+
+
+def change_password(session: Session, user: User, old_password: str, new_password: str) -> None:
+    """Change one's own password; bumping the token generation signs out every other session and token."""
+    try:
+        _hasher.verify(user.password_hash, old_password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidData("原密码不正确", fields={"old_password": ["原密码不正确"]}) from None
+    _check_new_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.token_generation += 1
+
+
+def list_regions(session: Session) -> list[Region]:
+    return list(session.scalars(select(Region).order_by(Region.code)))
+
+
+def _require_admin_for(admin: Actor, region_code: str) -> None:
+    if not admin.holds("admin", region_code):
+        raise Forbidden(f"您不是区划 {region_code} 的系统管理员")
+
+
+def list_users(session: Session, admin: Actor) -> list[User]:
+    """Users whose home region lies in a region the admin administers."""
+    regions = [region for role, region in admin.grants if role == "admin"]
+    if not regions:
+        raise Forbidden("只有系统管理员可以管理用户")
+    return list(session.scalars(select(User).where(region_condition(User.region_code, regions))
+                                .order_by(User.region_code, User.username)))
+
+
+def get_managed_user(session: Session, admin: Actor, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if not admin.has_role("admin"):
+        raise Forbidden("只有系统管理员可以管理用户")
+    if user is None or not admin.holds("admin", user.region_code):
+        raise NotFound("用户不存在或不在您的管辖范围内")
+    return user
+
+
+def admin_create_user(session: Session, admin: Actor, username: str, password: str, region_code: str,
+                      roles: list[str], display_name: str = "", enterprise_code: str | None = None) -> User:
+    if not admin.has_role("admin"):
+        raise Forbidden("只有系统管理员可以管理用户")
+    if session.get(Region, region_code) is None:
+        raise InvalidData("区划不存在", fields={"region_code": ["区划不存在"]})
+    _require_admin_for(admin, region_code)
+    _check_new_password(password, "password")
+    return create_user(session, username, password, region_code, roles, display_name, enterprise_code or None)
+
+
+def grant_role(session: Session, admin: Actor, user_id: int, role: str, region_code: str) -> RoleGrant:
+    user = get_managed_user(session, admin, user_id)
+    if role not in ROLES:
+        raise InvalidData(f"未知角色：{role}", fields={"role": [f"未知角色：{role}"]})
+    if session.get(Region, region_code) is None:
+        raise InvalidData("区划不存在", fields={"region_code": ["区划不存在"]})
+    _require_admin_for(admin, region_code)
+    existing = next((g for g in user.grants if g.role == role and g.region_code == region_code), None)
+    if existing is not None:
+        return existing
+    grant = RoleGrant(role=role, region_code=region_code)
+    user.grants.append(grant)
+    session.flush()
+    return grant
+
+
+def revoke_role(session: Session, admin: Actor, user_id: int, grant_id: int) -> None:
+    user = get_managed_user(session, admin, user_id)
+    grant = next((g for g in user.grants if g.id == grant_id), None)
+    if grant is None:
+        raise NotFound("授权不存在")
+    _require_admin_for(admin, grant.region_code)
+    user.grants.remove(grant)
+    user.token_generation += 1  # a removed role must not live on in an open session
+
+
+def set_active(session: Session, admin: Actor, user_id: int, active: bool) -> User:
+    user = get_managed_user(session, admin, user_id)
+    if not active and user.username == admin.username:
+        raise InvalidData("不能停用自己的账号")
+    user.active = active
+    user.token_generation += 1
+    return user
+
+
+def reset_password(session: Session, admin: Actor, user_id: int, new_password: str) -> User:
+    user = get_managed_user(session, admin, user_id)
+    _check_new_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.failed_logins, user.locked_until = 0, None
+    user.token_generation += 1
+    return user
+
+
+def colleagues_for(session: Session, role: str, region_code: str, exclude: str) -> list[User]:
+    """Active users holding ``role`` for ``region_code`` or a region above it (delegation targets)."""
+    query = (select(User).join(RoleGrant).where(RoleGrant.role == role,
+                                                RoleGrant.region_code.in_(parent_codes(region_code)),
+                                                User.active.is_(True), User.username != exclude)
+             .order_by(User.username).distinct())
+    return list(session.scalars(query))

@@ -49,5 +49,6 @@ def script_task(script: str) -> str:
 
 def service_task(operator: str, result: str = "result") -> str:
     return (f'<bpmn:serviceTask id="mid" name="服务"><bpmn:extensionElements>'
-            f'<spiffworkflow:serviceTaskOperator id="{operator}" resultVariable="{result}" />'
+            f'<spiffworkflow:serviceTaskOperator id="{operator}" resultVariable="{result}">'
+            f'<spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator>'
             f'</bpmn:extensionElements></bpmn:serviceTask>')

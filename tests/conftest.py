@@ -23,7 +23,7 @@ from services.identity import Region, create_user
 PG_URL = os.environ.get("BANJIAN_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # Tables that hold reference data loaded once per database; everything else is emptied per test.
-REFERENCE_TABLES = {"region", "app_user", "role_grant", "work_type", "enterprise", "process_definition",
+REFERENCE_TABLES = {"region", "app_user", "role_grant", "work_type", "work_nature", "enterprise", "process_definition",
                     "alembic_version"}
 PASSWORD = "secret-pass"
 USERS = {
@@ -36,6 +36,13 @@ USERS = {
     "county_reviewer": (["reviewer"], "110105", None),
     "tj_reviewer": (["reviewer"], "120000", None),
     "tj_enterprise": (["enterprise"], "120101", "120101000003"),
+    "clerk": (["clerk"], "110000", None),
+    "tj_clerk": (["clerk"], "120000", None),
+    "approver": (["approver"], "110000", None),
+    "spot_checker": (["spot_checker"], "110000", None),
+    "county_spot_checker": (["spot_checker"], "110105", None),
+    "catalogue_admin": (["catalogue_admin"], "000000", None),
+    "province_catalogue_admin": (["catalogue_admin"], "110000", None),
 }
 
 

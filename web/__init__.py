@@ -23,9 +23,11 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
 
     from web import errors
     from web.api import api
+    from web.pages import setup as setup_pages
 
     errors.register(app)
     app.register_blueprint(api)
+    setup_pages(app)
 
     @app.teardown_request
     def close_unit_of_work(_exc):

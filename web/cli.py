@@ -107,11 +107,17 @@ def create_user_command(username: str, region: str, roles: tuple[str, ...], ente
 @click.option("--port", default=5000, type=int)
 @click.option("--threads", default=8, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web application with waitress."""
+    """Serve the web application with waitress (and, without BANJIAN_BROKER_URL, background work in-process)."""
     from waitress import serve as waitress_serve
 
     from web import create_app
 
-    app = create_app(_runtime())
+    runtime = _runtime()
+    app = create_app(runtime)
+    if not runtime.settings.broker_url:
+        from services.background import EmbeddedRunner
+
+        EmbeddedRunner(runtime).start()
+        click.echo("background work: embedded runner (no BANJIAN_BROKER_URL)")
     click.echo(f"Banjian serving on http://{host}:{port}")
     waitress_serve(app, host=host, port=port, threads=threads)

@@ -1,4 +1,4 @@
-"""Every error reaches the client as {error, message, fields?} — never a stack trace."""
+"""Every error reaches the client as {error, message, fields?} (API) or an error page — never a stack trace."""
 from __future__ import annotations
 
 import logging
@@ -18,6 +18,11 @@ HTTP_MESSAGES = {400: "请求格式不正确", 401: "请先登录", 403: "无权
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    """JSON for /api, an HTML page (or the sign-in redirect) for everything else."""
+    from web.pages.errors import error_page, wants_json
+
+    if not wants_json():
+        return error_page(status, message, fields)
     body = {"error": code, "message": message}
     if fields:
         body["fields"] = fields

@@ -171,6 +171,8 @@ class DeclaredPersonSchema(Schema):
     status = fields.String()
     work_histories = fields.List(fields.Dict())
     problems = fields.List(fields.String())
+    conclusion = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
 
 
 class DeclarationBatchSchema(Schema):

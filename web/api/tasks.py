@@ -3,9 +3,9 @@ from __future__ import annotations
 from flask import request
 
 from engine.db import utcnow
-from engine.errors import InvalidData, NotFound
+from engine.errors import InvalidData
 from engine.inbox import TaskFilter, list_tasks
-from engine.models import HumanTask
+from services.case_view import get_visible_task
 from services.identity import actor_for, get_user
 from web.api import api, documented
 from web.api.paging import page_args, page_body
@@ -36,12 +36,7 @@ def get_tasks():
 @api_login_required
 @documented("任务详情及其表单定义", response=TaskSchema)
 def get_task(task_id: str):
-    session = uow().session
-    row = session.get(HumanTask, task_id)
-    actor = current_actor()
-    if row is None or not (row.assignee == actor.username or actor.holds(row.lane, row.region_code)
-                           or row.completed_by == actor.username):
-        raise NotFound("任务不存在或不在您的管辖范围内")
+    row = get_visible_task(uow().session, current_actor(), task_id)
     body = TaskSchema().dump(row)
     body["form"] = runtime().engine.forms.get(row.form_key).schema_json if row.form_key else None
     return body

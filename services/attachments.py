@@ -1,0 +1,91 @@
+"""Attachments of a declaration batch: the commitment letter (承诺书), PDF or image.
+
+Uploads are untrusted: the type is decided by the file's first bytes (magic numbers), never by
+its name or the browser's content type, and the size is capped. The bytes are stored in the
+database so that they share the batch's transaction and backups.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+
+from engine.actors import Actor
+from engine.db import Base, utcnow
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.runtime import WorkflowEngine
+from services.declarations import get_visible_batch
+
+MAX_BYTES = 10 * 1024 * 1024
+SIGNATURES = (  # (first bytes, content type, extension)
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+KINDS = {"commitment_letter": "承诺书"}
+CLOSED = ("approved", "rejected")
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("declaration_batch.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def sniff(content: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the magic bytes, or None when not an accepted type."""
+    for magic, content_type, extension in SIGNATURES:
+        if content.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def attach(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int, filename: str, content: bytes,
+           kind: str = "commitment_letter") -> Attachment:
+    batch = get_visible_batch(session, engine, actor, batch_id)
+    if actor.party != batch.enterprise_code and not actor.holds("reviewer", batch.region_code):
+        raise Forbidden("只有申报单位或审核人员可以上传承诺书")
+    if batch.status in CLOSED:
+        raise Conflict("批次已办结，不能再上传附件")
+    if kind not in KINDS:
+        raise InvalidData("未知的附件类型", fields={"kind": [f"附件类型应为 {', '.join(KINDS)}"]})
+    if not content:
+        raise InvalidData("上传的文件为空", fields={"file": ["上传的文件为空"]})
+    if len(content) > MAX_BYTES:
+        raise InvalidData(f"承诺书文件不能超过 {MAX_BYTES // 1024 // 1024} MB",
+                          fields={"file": [f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB"]})
+    sniffed = sniff(content)
+    if sniffed is None:
+        raise InvalidData("承诺书只能是 PDF、PNG 或 JPEG 文件", fields={"file": ["文件内容不是 PDF 或图片"]})
+    content_type, extension = sniffed
+    stem = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0][:150] or KINDS[kind]
+    attachment = Attachment(batch_id=batch.id, kind=kind, filename=f"{stem}.{extension}", content_type=content_type,
+                            size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+                            uploaded_by=actor.username)
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def list_attachments(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int) -> list[Attachment]:
+    get_visible_batch(session, engine, actor, batch_id)
+    return list(session.scalars(select(Attachment).where(Attachment.batch_id == batch_id).order_by(Attachment.id)))
+
+
+def get_attachment(session: Session, engine: WorkflowEngine, actor: Actor, attachment_id: int) -> Attachment:
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("附件不存在")
+    get_visible_batch(session, engine, actor, attachment.batch_id)
+    return attachment

@@ -1,0 +1,103 @@
+"""The periodic steps of background work, and the embedded runner that drives them without a broker.
+
+The same functions run in both modes: Celery beat schedules them and Celery workers execute them
+(``workers/``), or — when ``BANJIAN_BROKER_URL`` is unset — :class:`EmbeddedRunner`, a daemon thread
+of the web process, polls for them. Each step opens its own units of work and commits at the top.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from engine.db import utcnow
+from engine.errors import Conflict
+from engine.timers import due_timer_ids
+from services import reminders
+from services.bootstrap import Runtime
+from services.jobs import Job, JobStatus
+
+log = logging.getLogger(__name__)
+RECOVER_AFTER = timedelta(seconds=60)
+
+
+def due_timers(runtime: Runtime, now: datetime | None = None) -> list[int]:
+    with runtime.unit_of_work() as uow:
+        return due_timer_ids(uow.session, now or utcnow())
+
+
+def fire_timer(runtime: Runtime, timer_id: int) -> bool:
+    """Fire one timer in its own transaction; False when another scheduler won it or it is not due."""
+    with runtime.unit_of_work() as uow:
+        try:
+            fired = runtime.engine.fire_timer(uow, timer_id)
+        except Conflict as not_due:
+            log.info("timer %s not fired: %s", timer_id, not_due.message)
+            return False
+        uow.commit()
+        return fired
+
+
+def send_reminders(runtime: Runtime, now: datetime | None = None) -> reminders.ScanResult:
+    return reminders.scan_and_send(runtime.unit_of_work, runtime.notifier,
+                                   runtime.settings.remind_before_working_days, now)
+
+
+def jobs_to_recover(runtime: Runtime, now: datetime | None = None) -> list[int]:
+    """Jobs queued for a while without a worker picking them up (a message lost between commit and
+    broker), and running jobs whose worker stopped renewing the lease."""
+    now = now or utcnow()
+    with runtime.unit_of_work() as uow:
+        ids = runtime.jobs.runnable_ids(uow.session, now, queued_before=now - RECOVER_AFTER)
+        # re-sent now: not again for another RECOVER_AFTER while a busy queue works through it
+        uow.session.execute(update(Job).where(Job.id.in_(ids), Job.status == JobStatus.QUEUED).values(updated_at=now))
+        uow.commit()
+        return ids
+
+
+class EmbeddedRunner(threading.Thread):
+    """Background work inside the web process: jobs as soon as they are committed, timers every
+    ``timer_seconds`` and reminders every ``reminder_seconds``. Jobs run here, never in a request."""
+
+    def __init__(self, runtime: Runtime, *, poll_seconds: float = 2.0):
+        super().__init__(name="banjian-embedded-runner", daemon=True)
+        self.runtime = runtime
+        self.poll_seconds = poll_seconds
+        self.wakeup: threading.Event = getattr(runtime.jobs.dispatcher, "wakeup", threading.Event())
+        self._stopping = threading.Event()
+        settings = runtime.settings
+        self._periodic: list[tuple[float, Callable[[], object], list[float]]] = [
+            (settings.timer_scan_seconds, self._fire_timers, [0.0]),
+            (settings.reminder_scan_seconds, lambda: send_reminders(runtime), [0.0]),
+        ]
+
+    def _fire_timers(self) -> None:
+        for timer_id in due_timers(self.runtime):
+            fire_timer(self.runtime, timer_id)
+
+    def step(self) -> None:
+        """One round: run runnable jobs, then whatever periodic scan is due."""
+        self.runtime.jobs.run_pending()
+        now = time.monotonic()
+        for interval, action, last in self._periodic:
+            if now - last[0] >= interval:
+                last[0] = now
+                action()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.step()
+            except Exception:  # keep the thread alive; the next round tries again
+                log.exception("embedded background runner: step failed")
+            self.wakeup.wait(self.poll_seconds)
+            self.wakeup.clear()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self.wakeup.set()
+        self.join(timeout)

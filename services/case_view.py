@@ -1,0 +1,178 @@
+"""Read models of the reviewers' pages: one case (办件) and one task with its context.
+
+Every function takes the acting user and refuses what lies outside the user's scope with
+``NotFound`` (a foreign region's case must look exactly like a case that does not exist).
+The web layer only renders what these functions return.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.actors import Actor
+from engine.definitions import NS, definition_closure, safe_xml
+from engine.errors import NotFound
+from engine.forms import FormDefinition
+from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
+from engine.runtime import WorkflowEngine
+from services import attachments, declarations
+from services.catalogue import WorkType
+
+ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+# workflow variables that are plumbing, not business data worth showing to a reviewer
+HIDDEN_DATA = {"decision", "conclusion"}
+
+
+@dataclass
+class Diagram:
+    definition_id: int
+    key: str
+    name: str
+    done: list[str]
+    current: list[str]
+
+
+@dataclass
+class DeclarationContext:
+    batch: declarations.DeclarationBatch
+    checks: dict[int, list[declarations.DeclarationCheck]]
+    work_type_names: dict[str, str]
+    kind_label: str
+    status_label: str
+    person_status_labels: dict[str, str]
+    attachments: list[attachments.Attachment]  # the commitment letter (承诺书) and other files
+    attachment_kinds: dict[str, str]
+
+
+@dataclass
+class CaseView:
+    instance: ProcessInstance
+    process_name: str
+    data: dict[str, Any]
+    open_tasks: list[HumanTask]
+    history: list[HistoryEvent]
+    incidents: list[Incident]
+    diagrams: list[Diagram] = field(default_factory=list)
+    declaration: DeclarationContext | None = None
+
+
+@dataclass
+class TaskView:
+    task: HumanTask
+    form: FormDefinition | None
+    case: CaseView
+    may_act: bool  # open and the actor may complete it (claimed by the actor or claimable)
+    # choices of form fields whose options depend on the case (form-js ``valuesKey``)
+    options: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+
+def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
+    """A task its assignee, a holder of its role in its region (or above), or its completer may see."""
+    row = session.get(HumanTask, task_id)
+    if row is None or not (row.assignee == actor.username or actor.holds(row.lane, row.region_code)
+                           or row.completed_by == actor.username):
+        raise NotFound("任务不存在或不在您的管辖范围内")
+    return row
+
+
+def _declaration_context(session: Session, engine: WorkflowEngine, actor: Actor,
+                         instance: ProcessInstance, data: dict[str, Any]) -> DeclarationContext | None:
+    if instance.process_key not in declarations.PROCESS_BY_KIND.values() or "batch_id" not in data:
+        return None
+    batch = declarations.get_visible_batch(session, engine, actor, int(data["batch_id"]))
+    names = {w.code: w.name for w in session.scalars(select(WorkType))}
+    return DeclarationContext(batch=batch, checks=declarations.batch_checks(session, batch.id),
+                              work_type_names=names, kind_label=declarations.KINDS.get(batch.kind, batch.kind),
+                              status_label=declarations.STATUS_LABELS.get(batch.status, batch.status),
+                              person_status_labels=declarations.PERSON_STATUS_LABELS,
+                              attachments=attachments.list_attachments(session, engine, actor, batch.id),
+                              attachment_kinds=attachments.KINDS)
+
+
+def _diagrams(session: Session, instance: ProcessInstance, history: list[HistoryEvent],
+              open_tasks: list[HumanTask]) -> list[Diagram]:
+    """The instance's BPMN and the processes it calls, with done and current element ids."""
+    current = {t.name for t in open_tasks}
+    done = {e.task_name for e in history if e.task_name and e.kind in ("task_completed", "service_task")}
+    closure = definition_closure(session, instance.definition)
+    roots = {d.key: safe_xml(d.xml.encode(), d.filename) for d in closure}
+    ids = {key: {e.get("id") for e in root.iter() if e.get("id")} for key, root in roots.items()}
+    diagrams = []
+    for definition in closure:
+        now, before = current & ids[definition.key], done & ids[definition.key]
+        for call in roots[definition.key].iterfind(".//bpmn:callActivity", NS):
+            called = ids.get(call.get("calledElement", ""), set())
+            if called & current:
+                now.add(call.get("id"))
+            elif called & done or instance.status == InstanceStatus.COMPLETED:
+                before.add(call.get("id"))
+        diagrams.append(Diagram(definition.id, definition.key, definition.name, sorted(before - now), sorted(now)))
+    return diagrams
+
+
+def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int) -> CaseView:
+    instance = engine.get_instance(session, instance_id, actor)
+    data = engine.instance_data(session, instance)
+    open_tasks = list(session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)))
+    history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
+                                   .order_by(HistoryEvent.id)))
+    incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id)
+                                     .order_by(Incident.id)))
+    return CaseView(
+        instance=instance, process_name=instance.definition.name or instance.process_key,
+        data={k: v for k, v in sorted(data.items()) if k not in HIDDEN_DATA},
+        open_tasks=open_tasks, history=history, incidents=incidents,
+        diagrams=_diagrams(session, instance, history, open_tasks),
+        declaration=_declaration_context(session, engine, actor, instance, data))
+
+
+def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str) -> TaskView:
+    row = get_visible_task(session, actor, task_id)
+    case = get_case(session, engine, actor, row.instance_id)
+    form = engine.forms.get(row.form_key) if row.form_key else None
+    may_act = row.status == TaskStatus.OPEN and (
+        row.assignee == actor.username or (row.assignee is None and actor.holds(row.lane, row.region_code)))
+    return TaskView(task=row, form=form, case=case, may_act=may_act, options=_dynamic_options(row, form, case))
+
+
+def _dynamic_options(row: HumanTask, form: FormDefinition | None, case: CaseView) -> dict[str, list[dict[str, str]]]:
+    """Options named by a field's ``valuesKey``: from the case data when it holds them, else the
+    declaration's persons still under this step (``batch_persons``: the per-person decisions)."""
+    options: dict[str, list[dict[str, str]]] = {}
+    for form_field in form.fields if form else []:
+        key = form_field.component.get("valuesKey")
+        if not key:
+            continue
+        if isinstance(case.data.get(key), list):
+            options[key] = [{"value": str(o.get("value")), "label": str(o.get("label", o.get("value")))}
+                            for o in case.data[key] if isinstance(o, dict)]
+        elif key == "batch_persons" and case.declaration is not None:
+            under = declarations.UNDER_STEP.get(row.name, ())
+            options[key] = [{"value": str(p.id), "label": f"{p.name} {p.id_number}"}
+                            for p in case.declaration.batch.persons if p.status in under]
+    return options
+
+
+def case_diagram_xml(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
+                     definition_id: int) -> str:
+    instance = engine.get_instance(session, instance_id, actor)
+    for definition in definition_closure(session, instance.definition):
+        if definition.id == definition_id:
+            return definition.xml
+    raise NotFound("流程图不存在")
+
+
+def business_keys_for(session: Session, text: str) -> list[str] | None:
+    """Inbox search: a citizen ID number finds the batches that declare that person; anything
+    else is taken as a business key (None: no translation needed)."""
+    text = text.strip()
+    if not ID_NUMBER.match(text):
+        return None
+    return list(session.scalars(
+        select(declarations.DeclarationBatch.batch_no).join(declarations.DeclaredPerson)
+        .where(declarations.DeclaredPerson.id_number == text.upper()).distinct()))

@@ -1,0 +1,100 @@
+"""Every page and API endpoint × every role × own / foreign region → the expected status, and no
+case data in any answer that refuses it. The case lies in 110101 (东城区, enterprise 110101000001)
+and waits on its 初审 (review) task."""
+from __future__ import annotations
+
+import pytest
+
+from engine.models import ProcessInstance
+from engine.regions import covers
+from services.identity import APPLICANT_ROLES
+from tests.conftest import USERS
+from tests.web.conftest import open_task, submit
+
+CASE_REGION = "110101"
+
+
+def sees_case(user: str) -> bool:
+    """Staff of the case's region or above, and the enterprise user who submitted it."""
+    roles, region, _enterprise = USERS[user]
+    return user == "enterprise" or any(r not in APPLICANT_ROLES for r in roles) and covers(region, CASE_REGION)
+
+
+def reviews_case(user: str) -> bool:
+    roles, region, _enterprise = USERS[user]
+    return "reviewer" in roles and covers(region, CASE_REGION)
+
+
+OK, REFUSED, NOT_FOUND, INVALID = 200, 403, 404, 400
+
+
+def expected(user: str) -> dict[str, int]:
+    case_visible, may_review = sees_case(user), reviews_case(user)
+    may_see_case = OK if case_visible else NOT_FOUND
+    return {
+        "page home": OK, "page inbox": OK, "page done": OK, "page cases": OK,
+        "page task": OK if may_review else NOT_FOUND,
+        "post task (empty form)": INVALID if may_review else NOT_FOUND,
+        "post claim": 302 if may_review else REFUSED,  # the engine's Forbidden: not a holder of the task's role
+        "page case": may_see_case, "page diagram": may_see_case,
+        "page admin": OK if "admin" in USERS[user][0] else REFUSED,
+        "api tasks": OK, "api instances": OK,
+        "api task": OK if may_review else NOT_FOUND,
+        "api instance": may_see_case, "api declaration": may_see_case,
+        "api complete (empty form)": INVALID if may_review else REFUSED,
+    }
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+def test_authorization_matrix(runtime, browser, bearer, client, user):
+    case = submit(runtime)
+    task = open_task(runtime, case.instance_id)
+    with runtime.unit_of_work() as uow:
+        definition = uow.session.get(ProcessInstance, case.instance_id).definition_id
+    b = browser(user)
+    headers = bearer(user)
+    calls = {
+        "page home": lambda: b.get("/"),
+        "page inbox": lambda: b.get("/inbox"),
+        "page done": lambda: b.get("/inbox?scope=done"),
+        "page cases": lambda: b.get("/cases"),
+        "page task": lambda: b.get(f"/tasks/{task.id}"),
+        "post task (empty form)": lambda: b.post(f"/tasks/{task.id}", {}),
+        "post claim": lambda: b.post(f"/tasks/{task.id}/claim"),
+        "page case": lambda: b.get(f"/cases/{case.instance_id}"),
+        "page diagram": lambda: b.get(f"/cases/{case.instance_id}/diagrams/{definition}.bpmn"),
+        "page admin": lambda: b.get("/admin/users"),
+        "api tasks": lambda: client.get("/api/tasks", headers=headers),
+        "api instances": lambda: client.get("/api/instances", headers=headers),
+        "api task": lambda: client.get(f"/api/tasks/{task.id}", headers=headers),
+        "api instance": lambda: client.get(f"/api/instances/{case.instance_id}", headers=headers),
+        "api declaration": lambda: client.get(f"/api/declarations/{case.batch_id}", headers=headers),
+        "api complete (empty form)": lambda: client.post(f"/api/tasks/{task.id}/complete", json={"data": {}},
+                                                          headers=headers),
+    }
+    want = expected(user)
+    may_see = sees_case(user)
+    got, leaks = {}, []
+    for name, call in calls.items():
+        response = call()
+        got[name] = response.status_code
+        body = response.get_data(as_text=True)
+        if not may_see and case.batch_no in body:
+            leaks.append(name)
+        if name.startswith("page") and response.status_code >= 400:
+            assert "text/html" in response.content_type, name
+        if name.startswith("api") and response.status_code >= 400:
+            assert response.is_json, name
+    assert got == want
+    assert leaks == []
+    if not may_see:  # lists answer 200 but hold nothing of a case out of scope
+        assert case.batch_no not in b.get("/inbox").get_data(as_text=True)
+        assert case.batch_no not in b.get("/cases").get_data(as_text=True)
+        assert case.batch_no not in b.get("/").get_data(as_text=True)
+
+
+def test_the_matrix_has_users_on_both_sides_of_the_region_line():
+    """The rule above, pinned on known users so that the matrix cannot silently lose a side."""
+    assert all(sees_case(u) for u in ("enterprise", "reviewer", "rechecker", "supervisor", "admin"))
+    assert not any(sees_case(u) for u in ("tj_enterprise", "tj_reviewer", "county_reviewer"))
+    assert [u for u in USERS if reviews_case(u)] == ["reviewer"]

@@ -1,0 +1,105 @@
+"""Declaration files and per-person decisions (seed 000, 4.1–4.4): Excel template, batch upload,
+export of a batch's persons, the commitment letter, and one 初审/复核 action on a selection."""
+from __future__ import annotations
+
+from flask import request
+
+from engine.errors import InvalidData
+from services import attachments, declarations, enterprises, workbooks
+from web.api import api, documented
+from web.api.downloads import file_response
+from web.api.review_schemas import AttachmentSchema, DecisionRequest, DecisionResult, UploadResultSchema
+from web.auth import api_login_required, current_actor
+from web.context import runtime, uow
+
+
+def _upload() -> bytes:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidData("请选择要上传的文件（字段 file）", fields={"file": ["请选择要上传的文件"]})
+    return upload.read()
+
+
+@api.get("/declarations/template")
+@api_login_required
+@documented("下载申报人员 Excel 模板（参数 enterprise_code：按单位行业生成工种下拉）")
+def declaration_template():
+    session = uow().session
+    enterprise = enterprises.get_visible_enterprise(session, current_actor(), request.args.get("enterprise_code", ""))
+    content = workbooks.declaration_template(session, enterprise.industry)
+    return file_response(content, f"特殊工种申报模板_{enterprise.code}.xlsx", workbooks.XLSX)
+
+
+@api.post("/declarations/upload")
+@api_login_required
+@documented("上传申报人员 Excel（multipart：file、enterprise_code、kind、import_valid_rows）。有错误时不导入，"
+            "除非 import_valid_rows=true 只导入正确的人员；返回每个错误的行、列和原因", response=UploadResultSchema,
+            status=201)
+def upload_declaration():
+    content = _upload()
+    work = uow()
+    result = workbooks.import_declaration(
+        work, runtime().engine, current_actor(), request.form.get("enterprise_code", ""), request.form.get("kind", ""),
+        content, import_valid_rows=request.form.get("import_valid_rows", "").lower() in ("1", "true", "on"))
+    work.commit()
+    batch = result.batch
+    body = UploadResultSchema().dump({
+        "imported": batch is not None, "batch_id": batch.id if batch else None,
+        "batch_no": batch.batch_no if batch else None, "row_count": result.row_count,
+        "valid_persons": result.valid_persons, "invalid_persons": result.invalid_persons,
+        "problem_count": result.problem_count, "problems": result.listed_problems,
+        "message": (f"已导入 {result.valid_persons} 名人员，批次号 {batch.batch_no}" if batch else
+                    f"文件中有 {result.problem_count} 处错误，未导入任何数据；修改后重新上传，或选择只导入正确的人员")})
+    return body, 201 if batch else 400
+
+
+@api.get("/declarations/<int:batch_id>/export")
+@api_login_required
+@documented("导出批次的全部申报人员（Excel）")
+def export_declaration(batch_id: int):
+    session = uow().session
+    batch = declarations.get_visible_batch(session, runtime().engine, current_actor(), batch_id)
+    return file_response(workbooks.export_batch_persons(session, batch.id), f"申报人员_{batch.batch_no}.xlsx",
+                         workbooks.XLSX)
+
+
+@api.post("/declarations/<int:batch_id>/decision")
+@api_login_required
+@documented("初审 / 复核：对勾选的人员不通过（复核：退回初审），其余通过；或整批不通过",
+            request=DecisionRequest, response=DecisionResult)
+def decide_declaration(batch_id: int):
+    body = DecisionRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    instance = declarations.decide(work, runtime().engine, current_actor(), batch_id, body["decision"],
+                                   body["rejected_persons"], body["conclusion"])
+    work.commit()
+    batch = declarations.get_batch(work.session, batch_id)
+    return DecisionResult().dump({"instance_id": instance.id, "status": instance.status, "batch_status": batch.status})
+
+
+@api.post("/declarations/<int:batch_id>/attachments")
+@api_login_required
+@documented("上传承诺书（multipart：file；PDF、PNG 或 JPEG，不超过 10 MB）", response=AttachmentSchema, status=201)
+def upload_attachment(batch_id: int):
+    content = _upload()
+    work = uow()
+    attachment = attachments.attach(work.session, runtime().engine, current_actor(), batch_id,
+                                    request.files["file"].filename, content)
+    work.commit()
+    return AttachmentSchema().dump(attachment), 201
+
+
+@api.get("/declarations/<int:batch_id>/attachments")
+@api_login_required
+@documented("批次的附件（承诺书）", response=AttachmentSchema, many=True)
+def list_attachments(batch_id: int):
+    rows = attachments.list_attachments(uow().session, runtime().engine, current_actor(), batch_id)
+    return {"items": AttachmentSchema(many=True).dump(rows)}
+
+
+@api.get("/attachments/<int:attachment_id>")
+@api_login_required
+@documented("下载附件")
+def download_attachment(attachment_id: int):
+    attachment = attachments.get_attachment(uow().session, runtime().engine, current_actor(), attachment_id)
+    return file_response(attachment.content, attachment.filename, attachment.content_type, inline=True)

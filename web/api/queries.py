@@ -1,0 +1,44 @@
+"""信息查询与统计 (seed 000, 7 and 8): one paged JSON endpoint and one Excel export per query of
+services.queries, each with its row schema in the OpenAPI document."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import request
+
+from services import queries, workbooks
+from web.api import api, documented
+from web.api.downloads import file_response
+from web.api.paging import page_args, page_body
+from web.api.review_schemas import query_row_schema
+from web.auth import api_login_required, current_actor
+from web.context import uow
+
+
+def _filters_text(query: queries.Query) -> str:
+    return "；筛选：" + "、".join(f"{key}（{label}）" for key, (_kind, label) in query.filters.items())
+
+
+def _add_routes(query: queries.Query) -> None:
+    endpoint = query.name.replace("-", "_")
+    row_schema = query_row_schema(query)
+
+    @api_login_required
+    def listing():
+        page, per_page = page_args()
+        rows, total = queries.run(uow().session, current_actor(), query.name, request.args, page, per_page)
+        return page_body(row_schema(many=True).dump(rows), total, page, per_page)
+
+    @api_login_required
+    def export():
+        content = queries.export(uow().session, current_actor(), query.name, request.args)
+        return file_response(content, f"{query.title}_{date.today():%Y%m%d}.xlsx", workbooks.XLSX)
+
+    documented(query.title + _filters_text(query), response=row_schema, many=True)(listing)
+    documented(query.title + "（导出 Excel，筛选同上）")(export)
+    api.add_url_rule(f"/queries/{query.name}", f"query_{endpoint}", listing, methods=["GET"])
+    api.add_url_rule(f"/queries/{query.name}/export", f"query_{endpoint}_export", export, methods=["GET"])
+
+
+for _query in queries.QUERIES.values():
+    _add_routes(_query)

@@ -1,0 +1,69 @@
+"""Sign-in, sign-out, change of password, choice of language."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.errors import Forbidden, InvalidData
+from services.identity import authenticate, change_password
+from web.context import uow
+from web.pages import pages
+from web.pages.i18n import choose_language
+from web.pages.params import PasswordForm, SignInForm, load
+from web.pages.session import load_user, login_required, safe_next, sign_in, sign_out
+
+
+@pages.route("/signin", methods=["GET", "POST"])
+def signin():
+    if request.method == "GET":
+        if load_user() is not None:
+            return redirect(safe_next(request.args.get("next")))
+        return render_template("signin.html", next=request.args.get("next", ""), errors={}, username="")
+    data, errors = load(SignInForm(), request.form)
+    if errors:
+        return render_template("signin.html", next=data.get("next") or "", errors=errors,
+                               username=data.get("username", "")), 400
+    work = uow()
+    try:
+        user = authenticate(work.session, data["username"], data["password"])
+    except Forbidden as error:
+        work.commit()  # keep the failed-attempt count that locks the account
+        return render_template("signin.html", next=data.get("next") or "", errors={"_form": [error.message]},
+                               username=data["username"]), 401
+    work.commit()
+    sign_in(user)
+    return redirect(safe_next(data.get("next")))
+
+
+@pages.post("/signout")
+def signout():
+    sign_out()
+    flash(_("您已安全退出"), "info")
+    return redirect(url_for("pages.signin"))
+
+
+@pages.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    if request.method == "GET":
+        return render_template("password.html", errors={})
+    data, errors = load(PasswordForm(), request.form)
+    if not errors and data["new_password"] != data["confirm"]:
+        errors = {"confirm": [_("两次输入的新密码不一致")]}
+    if errors:
+        return render_template("password.html", errors=errors), 400
+    work = uow()
+    user = work.session.merge(g.user, load=True)
+    try:
+        change_password(work.session, user, data["old_password"], data["new_password"])
+    except InvalidData as error:
+        return render_template("password.html", errors=error.fields or {"_form": [error.message]}), 400
+    work.commit()
+    sign_in(user)  # the new token generation keeps this session and ends all others
+    flash(_("密码已修改"), "success")
+    return redirect(url_for("pages.home"))
+
+
+@pages.get("/lang/<lang>")
+def language(lang: str):
+    return choose_language(lang, request.args.get("next", ""))

@@ -1,0 +1,56 @@
+"""The case page (办件): status, data, open tasks, history, incidents and the BPMN diagram."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, render_template, request
+
+from engine.definitions import list_definitions
+from engine.inbox import list_instances
+from services import attachments
+from services.case_view import case_diagram_xml, get_case
+from web.context import runtime, uow
+from web.pages import pages
+from web.pages.session import login_required, page_actor
+
+
+@pages.get("/cases")
+@login_required
+def cases():
+    session = uow().session
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    business_key = (request.args.get("business_key") or "").strip() or None
+    rows, total = list_instances(session, page_actor(), runtime().engine.applicant_roles,
+                                 business_key=business_key, status=request.args.get("status") or None,
+                                 page=page, per_page=20)
+    names = {d.key: d.name for d in list_definitions(session)}
+    return render_template("cases.html", cases=rows, total=total, page=page, pages=max(1, -(-total // 20)),
+                           process_names=names, business_key=business_key or "",
+                           status=request.args.get("status") or "")
+
+
+@pages.get("/cases/<int:instance_id>")
+@login_required
+def case(instance_id: int):
+    view = get_case(uow().session, runtime().engine, page_actor(), instance_id)
+    return render_template("case.html", case=view)
+
+
+@pages.get("/cases/<int:instance_id>/diagrams/<int:definition_id>.bpmn")
+@login_required
+def case_diagram(instance_id: int, definition_id: int):
+    xml = case_diagram_xml(uow().session, runtime().engine, page_actor(), instance_id, definition_id)
+    return Response(xml, mimetype="application/xml")
+
+
+@pages.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    """A case's file (e.g. the commitment letter), always downloaded, never rendered inline."""
+    item = attachments.get_attachment(uow().session, runtime().engine, page_actor(), attachment_id)
+    response = Response(item.content, mimetype=item.content_type)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(item.filename)}"
+    return response

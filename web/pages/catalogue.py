@@ -1,0 +1,61 @@
+"""Builds the English message catalogue: ``python -m web.pages.catalogue`` (``make translations``).
+
+Extracts the Chinese source strings of web/ (Python and templates), adds the domain's labels
+that templates translate at run time (roles, declaration kinds and statuses, attachment kinds: they live in
+services/, so no extractor sees them), merges into web/translations/en/LC_MESSAGES/messages.po
+keeping existing translations, and compiles messages.mo. New strings get an empty translation,
+which tests/web reports.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "web" / "translations" / "en" / "LC_MESSAGES"
+METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
+
+
+def domain_labels() -> list[str]:
+    from services import attachments, declarations
+    from services.identity import ROLES
+
+    labels = [*ROLES.values(), *declarations.KINDS.values(), *declarations.STATUS_LABELS.values(),
+              *declarations.PERSON_STATUS_LABELS.values(), *attachments.KINDS.values()]
+    return list(dict.fromkeys(labels))
+
+
+def source_catalog() -> Catalog:
+    template = Catalog(locale=None)
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(ROOT, METHODS, KEYWORDS):
+        template.add(message)
+    for label in domain_labels():
+        template.add(label)
+    return template
+
+
+def build() -> Catalog:
+    po_path = FOLDER / "messages.po"
+    if po_path.exists():
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale="en")
+    else:
+        catalog = Catalog(locale="en", project="banjian")
+    catalog.update(source_catalog(), no_fuzzy_matching=True)
+    catalog.obsolete.clear()
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    with po_path.open("wb") as handle:
+        write_po(handle, catalog, no_location=True, sort_output=True, width=120)
+    with (FOLDER / "messages.mo").open("wb") as handle:
+        write_mo(handle, catalog)
+    return catalog
+
+
+if __name__ == "__main__":
+    missing = [m.id for m in build() if m.id and not m.string]
+    print(f"{len(missing)} untranslated message(s)" + (":\n" + "\n".join(missing) if missing else ""))

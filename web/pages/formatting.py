@@ -1,0 +1,66 @@
+"""Template helpers: dates as YYYY-MM-DD in China Standard Time, Chinese labels for codes."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from engine.db import utcnow
+from services.identity import ROLES
+
+# Times are stored as naive UTC; China has one time zone and no daylight saving time.
+CST = timedelta(hours=8)
+
+
+def to_local(value: datetime) -> datetime:
+    return value + CST
+
+
+def local_day_start_utc(day: date) -> datetime:
+    """The UTC instant at which a local (CST) calendar day begins: for date filters."""
+    return datetime(day.year, day.month, day.day) - CST
+
+
+def ymd(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return value.strftime("%Y-%m-%d")
+
+
+def ymdhm(value: datetime | None) -> str:
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def overdue(value: datetime | None) -> bool:
+    return value is not None and value < utcnow()
+
+
+def instance_status(code: str) -> str:
+    labels = {"running": _("运行中"), "waiting": _("办理中"), "completed": _("已办结"),
+              "terminated": _("已终止"), "error": _("异常")}
+    return labels.get(code, code)
+
+
+def decision_label(code: str | None) -> str:
+    labels = {"approve": _("通过"), "reject": _("不通过")}
+    return labels.get(code or "", code or "")
+
+
+def event_label(kind: str) -> str:
+    labels = {"started": _("发起"), "task_completed": _("办理"), "task_delegated": _("转交"),
+              "service_task": _("自动处理"), "completed": _("办结"), "error": _("异常"),
+              "retried": _("重试"), "terminated": _("终止")}
+    return labels.get(kind, kind)
+
+
+def role_label(code: str) -> str:
+    return _(ROLES[code]) if code in ROLES else code
+
+
+def setup(app: Flask) -> None:
+    app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, instance_status=instance_status,
+                                 decision_label=decision_label, event_label=event_label, role_label=role_label)
+    app.jinja_env.tests["overdue"] = overdue

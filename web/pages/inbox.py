@@ -1,0 +1,68 @@
+"""The inbox: 待办 (mine + my groups') and 已办 lists with filters, and batch decisions."""
+from __future__ import annotations
+
+from datetime import timedelta
+from math import ceil
+
+from flask import render_template, request
+
+from engine.db import utcnow
+from engine.definitions import list_definitions
+from engine.errors import InvalidData
+from engine.inbox import TaskFilter, list_tasks
+from services.batch_decisions import decide_tasks
+from services.case_view import business_keys_for
+from services.identity import list_regions
+from web.context import runtime, uow
+from web.pages import pages
+from web.pages.formatting import local_day_start_utc
+from web.pages.params import BatchForm, InboxQuery, form_lists, load
+from web.pages.session import login_required, page_actor, safe_next
+
+DAY = timedelta(days=1)
+
+
+def task_filter(session, query: dict) -> TaskFilter:
+    flt = TaskFilter(scope=query["scope"], process_key=query.get("process_key"), name=query.get("step"),
+                     submitter=query.get("submitter"), region_code=query.get("region_code"),
+                     overdue=query["overdue"], sort=query["sort"], descending=query["order"] == "desc")
+    if query.get("q"):
+        keys = business_keys_for(session, query["q"])
+        if keys is None:
+            flt.business_key = query["q"].strip()
+        else:
+            flt.business_keys = keys
+    if query.get("received_from"):
+        flt.created_from = local_day_start_utc(query["received_from"])
+    if query.get("received_to"):
+        flt.created_to = local_day_start_utc(query["received_to"] + DAY)
+    if query.get("due_before"):
+        flt.due_before = local_day_start_utc(query["due_before"] + DAY)
+    return flt
+
+
+@pages.get("/inbox")
+@login_required
+def inbox():
+    session = uow().session
+    query, errors = load(InboxQuery(), request.args)
+    rows, total = list_tasks(session, page_actor(), task_filter(session, query), utcnow(), query["page"],
+                             query["per_page"])
+    args = {k: v for k, v in request.args.items() if k not in ("page",) and k not in errors and v}
+    definitions = list_definitions(session)
+    return render_template(
+        "inbox.html", tasks=rows, total=total, query=query, errors=errors, args=args,
+        pages=max(1, ceil(total / query["per_page"])), definitions=definitions,
+        process_names={d.key: d.name for d in definitions}, regions=list_regions(session))
+
+
+@pages.post("/inbox/batch")
+@login_required
+def batch_decide():
+    data, errors = load(BatchForm(), form_lists(request.form, "task_ids"))
+    back = safe_next(request.form.get("back") or "/inbox")
+    if errors:
+        raise InvalidData("请选择批量通过或批量不通过", fields=errors)
+    outcomes = decide_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
+                            data["decision"], data["conclusion"] or "")
+    return render_template("batch_result.html", outcomes=outcomes, decision=data["decision"], back=back)

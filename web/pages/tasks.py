@@ -1,0 +1,80 @@
+"""The task page: the step's form (rendered from forms/<key>.json) beside the case's context."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.errors import InvalidData
+from services.case_view import get_task_view
+from services.identity import actor_for, colleagues_for, get_user
+from web.context import runtime, uow
+from web.pages import pages
+from web.pages.formdata import form_data, kept_values
+from web.pages.params import DelegateForm, load
+from web.pages.session import login_required, page_actor, safe_next
+
+
+def render_task(task_id: str, values: dict | None = None, errors: dict | None = None, status: int = 200):
+    session = uow().session
+    view = get_task_view(session, runtime().engine, page_actor(), task_id)
+    colleagues = colleagues_for(session, view.task.lane, view.task.region_code, page_actor().username) \
+        if view.may_act else []
+    return render_template("task.html", view=view, case=view.case, values=values or {}, errors=errors or {},
+                           colleagues=colleagues), status
+
+
+@pages.get("/tasks/<task_id>")
+@login_required
+def task(task_id: str):
+    return render_task(task_id)
+
+
+@pages.post("/tasks/<task_id>")
+@login_required
+def complete(task_id: str):
+    work = uow()
+    view = get_task_view(work.session, runtime().engine, page_actor(), task_id)
+    try:
+        runtime().engine.complete_task(work, task_id, page_actor(), form_data(view.form, request.form))
+    except InvalidData as error:
+        work.session.rollback()
+        errors = dict(error.fields) or {}
+        errors.setdefault("_form", [error.message])
+        return render_task(task_id, kept_values(view.form, request.form), errors, 400)
+    work.commit()
+    flash(_("已办理：%(key)s %(step)s", key=view.task.business_key, step=view.task.label), "success")
+    return redirect(url_for("pages.inbox"))
+
+
+@pages.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str):
+    work = uow()
+    runtime().engine.claim(work, task_id, page_actor())
+    work.commit()
+    flash(_("已认领"), "success")
+    return redirect(safe_next(request.form.get("back") or url_for("pages.task", task_id=task_id)))
+
+
+@pages.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str):
+    work = uow()
+    runtime().engine.unclaim(work, task_id, page_actor())
+    work.commit()
+    flash(_("已取消认领，任务回到组内待办"), "success")
+    return redirect(safe_next(request.form.get("back") or url_for("pages.task", task_id=task_id)))
+
+
+@pages.post("/tasks/<task_id>/delegate")
+@login_required
+def delegate(task_id: str):
+    data, errors = load(DelegateForm(), request.form)
+    if errors:
+        raise InvalidData(_("请选择转交对象"), fields=errors)
+    work = uow()
+    colleague = actor_for(get_user(work.session, data["to"]))
+    runtime().engine.delegate(work, task_id, page_actor(), colleague, data["note"] or "")
+    work.commit()
+    flash(_("已转交给 %(name)s", name=data["to"]), "success")
+    return redirect(url_for("pages.inbox"))

@@ -1,0 +1,32 @@
+// Draws each BPMN diagram of a case with the vendored bpmn-js NavigatedViewer and marks the
+// completed and the current steps. Without JavaScript the page lists the same steps as text.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  if (!window.BpmnJS) { return; }
+  document.querySelectorAll("figure.diagram").forEach(function (figure) {
+    var canvasElement = figure.querySelector(".canvas");
+    var viewer = new window.BpmnJS({ container: canvasElement });
+    fetch(figure.getAttribute("data-url"), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      })
+      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function () {
+        var canvas = viewer.get("canvas");
+        var registry = viewer.get("elementRegistry");
+        canvas.zoom("fit-viewport");
+        [["done", "data-done"], ["current", "data-current"]].forEach(function (pair) {
+          JSON.parse(figure.getAttribute(pair[1]) || "[]").forEach(function (id) {
+            if (registry.get(id)) { canvas.addMarker(id, pair[0]); }
+          });
+        });
+        figure.setAttribute("data-rendered", "true");
+      })
+      .catch(function () {
+        figure.querySelector(".no-js-note").style.display = "block";
+        figure.setAttribute("data-rendered", "failed");
+      });
+  });
+})();
