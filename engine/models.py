@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, utcnow
@@ -88,6 +88,10 @@ class HumanTask(Base):
         Index("ix_task_assignee", "assignee", "status"),
         Index("ix_task_due", "status", "due_at"),
         Index("ix_task_completed_by", "completed_by", "completed_at"),
+        # the inbox's group lists: open tasks of a role in a region range (migration 0002_web)
+        Index("ix_task_open_group", "lane", "region_code", "created_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
+              postgresql_include=["assignee", "due_at", "process_key", "name", "label"]),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id

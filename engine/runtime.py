@@ -235,6 +235,17 @@ class WorkflowEngine:
         self._flush(session)
         return instance
 
+    def supervise(self, uow: UnitOfWork, task_id: str, actor: Actor, note: str = "") -> HumanTask:
+        """Record that someone chased an open task (督办) as a ``supervised`` history event on its
+        instance; the task itself does not change. Who may do so is decided by the caller."""
+        row, instance = self._lock_task(uow.session, task_id)
+        if row.status != TaskStatus.OPEN:
+            raise Conflict("任务已办理，无需督办")
+        self._event(uow.session, instance, "supervised", actor=actor.username, task_name=row.name,
+                    task_label=row.label, conclusion=note or None,
+                    details={"assignee": row.assignee, "due_at": row.due_at.isoformat() if row.due_at else None})
+        return row
+
     # ------------------------------------------------------------------ events from outside
     def _lock_live_instance(self, session: Session, instance_id: int) -> ProcessInstance:
         instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)

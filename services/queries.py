@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor, region_condition
 from engine.errors import Forbidden, InvalidData, NotFound
-from services import declarations, spot_checks
+from services import declarations, early_retirement, spot_checks
 from services.catalogue import WorkNature, WorkType
 from services.declarations import DeclarationBatch, DeclaredPerson
 from services.early_retirement import EarlyRetirement
@@ -179,6 +179,24 @@ def _suspicious(regions: list[str], f: dict[str, Any]) -> Select:
     return query.order_by(combined.c.region_code, combined.c.id_number, combined.c.source, combined.c.record_id)
 
 
+# ---------------------------------------------------------------------- 5.3 / 5.4 提前退休登记（供抽查）
+def _early_retirements(regions: list[str], f: dict[str, Any]) -> Select:
+    query = (select(EarlyRetirement.id, EarlyRetirement.id_number, EarlyRetirement.name, EarlyRetirement.region_code,
+                    EarlyRetirement.nature, EarlyRetirement.retirement_date, EarlyRetirement.accumulated_years,
+                    EarlyRetirement.age, EarlyRetirement.status, EarlyRetirement.suspicious,
+                    EarlyRetirement.spot_check_result, EarlyRetirement.registered_at)
+             .where(region_condition(EarlyRetirement.region_code, regions)))
+    if f.get("region_code"):
+        query = query.where(region_condition(EarlyRetirement.region_code, [f["region_code"]]))
+    for key, column in (("id_number", EarlyRetirement.id_number), ("status", EarlyRetirement.status),
+                        ("nature", EarlyRetirement.nature)):
+        if f.get(key):
+            query = query.where(column == f[key].strip().upper() if key == "id_number" else column == f[key])
+    if f.get("spot_checked") is not None:
+        query = query.where(EarlyRetirement.spot_check_result.is_not(None) == f["spot_checked"])
+    return query.order_by(EarlyRetirement.registered_at.desc(), EarlyRetirement.id.desc())
+
+
 # ---------------------------------------------------------------------- 7.6 特殊工种名录查询
 def _catalogue(_regions: list[str], f: dict[str, Any]) -> Select:
     query = (select(WorkType.code, WorkType.name, WorkType.industry, WorkType.nature,
@@ -280,6 +298,16 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
         Column("end_date", "结束日期", "date")],
         {"source": ("str", "疑点来源"), "id_number": ("str", "公民身份号码"), "region_code": ("region", "区划代码")},
         _suspicious),
+    Query("early-retirements", "提前退休登记查询", [
+        Column("id", "登记编号", "int"), Column("id_number", "公民身份号码"), Column("name", "姓名"),
+        Column("region_code", "区划代码"), Column("nature", "特殊工种性质"),
+        Column("retirement_date", "退休日期", "date"), Column("accumulated_years", "累计年限", "float"),
+        Column("age", "退休时年龄", "int"), Column("status", "登记状态", labels=early_retirement.STATUS_LABELS),
+        Column("suspicious", "疑点数据", "bool", BOOL_LABELS),
+        Column("spot_check_result", "抽查结果", labels=spot_checks.RESULTS),
+        Column("registered_at", "登记时间", "datetime")],
+        {"id_number": ("str", "公民身份号码"), "status": ("str", "登记状态"), "nature": ("str", "特殊工种性质"),
+         "region_code": ("region", "区划代码"), "spot_checked": ("bool", "已抽查")}, _early_retirements),
     Query("catalogue", "特殊工种名录查询", [
         Column("code", "工种编码"), Column("name", "特殊工种名称"), Column("industry", "企业行业大类"),
         Column("nature", "特殊工种性质代码"), Column("nature_name", "特殊工种性质"),

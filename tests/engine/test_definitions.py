@@ -93,7 +93,8 @@ def test_malformed_xml_reports_line(runtime):
 
 def test_unknown_called_process_is_reported(runtime):
     xml = linear_process("caller_of_nothing").replace(
-        b'<bpmn:endEvent id="end" />', b'<bpmn:endEvent id="end" /><bpmn:callActivity id="call" calledElement="ghost" />')
+        b'<bpmn:endEvent id="end" />',
+        b'<bpmn:endEvent id="end" /><bpmn:callActivity id="call" calledElement="ghost" />')
     assert any(p.element_id == "ghost" for p in problems_of(runtime, xml))
 
 

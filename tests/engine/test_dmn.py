@@ -12,13 +12,17 @@ RULE_TASK = ('<bpmn:businessRuleTask id="mid" name="分级"><bpmn:extensionEleme
 
 def dmn(threshold: int) -> bytes:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="route_defs" name="分级规则" namespace="http://t">
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="route_defs" name="分级规则"
+             namespace="http://t">
   <decision id="route_level" name="按人数分级">
     <decisionTable id="table">
-      <input id="in1" label="人数"><inputExpression id="ie1" typeRef="integer"><text>person_count</text></inputExpression></input>
+      <input id="in1" label="人数">
+        <inputExpression id="ie1" typeRef="integer"><text>person_count</text></inputExpression></input>
       <output id="out1" label="级别" name="level" typeRef="string" />
-      <rule id="r1"><inputEntry id="e1"><text>&lt; {threshold}</text></inputEntry><outputEntry id="o1"><text>'county'</text></outputEntry></rule>
-      <rule id="r2"><inputEntry id="e2"><text>&gt;= {threshold}</text></inputEntry><outputEntry id="o2"><text>'city'</text></outputEntry></rule>
+      <rule id="r1"><inputEntry id="e1"><text>&lt; {threshold}</text></inputEntry>
+        <outputEntry id="o1"><text>'county'</text></outputEntry></rule>
+      <rule id="r2"><inputEntry id="e2"><text>&gt;= {threshold}</text></inputEntry>
+        <outputEntry id="o2"><text>'city'</text></outputEntry></rule>
     </decisionTable>
   </decision>
 </definitions>""".encode()

@@ -134,6 +134,11 @@ def test_spot_check_of_registrations(runtime):
         early_retirement.spot_check(uow.session, actor("spot_checker"), registration_id, "pass")
     complete(runtime, instance_id, "approver", {"decision": "approve"})
     with runtime.unit_of_work() as uow:
+        to_check, _ = queries.run(uow.session, actor("spot_checker"), "early-retirements",
+                                  {"status": "approved", "spot_checked": "false"})
+    assert [(r["id"], r["status_label"], r["suspicious_label"]) for r in to_check] == [
+        (registration_id, "登记通过", "否")]
+    with runtime.unit_of_work() as uow:
         with pytest.raises(Forbidden):  # a county is not the province
             early_retirement.spot_check(uow.session, actor("county_spot_checker"), registration_id, "pass")
         with pytest.raises(InvalidData, match="原因"):

@@ -158,3 +158,13 @@ def test_export_escapes_formula_like_text(runtime):
     assert sheet["C2"].value == "'=HYPERLINK(\"http://x\")" and sheet["C2"].data_type == "s"
     assert sheet["C3"].value == "'@SUM(A1)"
     assert sheet["H2"].value == "待审核" and sheet["G2"].value == "通过"
+
+
+def test_size_and_row_caps(runtime, monkeypatch):
+    content = workbook(row(16), row(17), row(18))
+    monkeypatch.setattr(workbooks, "MAX_ROWS", 2)
+    with pytest.raises(InvalidData, match="超过 2 行上限"):
+        upload(runtime, content)
+    monkeypatch.setattr(workbooks, "MAX_UPLOAD_BYTES", len(content) - 1)
+    with pytest.raises(InvalidData, match="MB 上限"):
+        upload(runtime, content)

@@ -160,6 +160,8 @@ def test_register_spot_check_and_early_retirement(client, login):
     person_view = client.get(f"/api/register/persons/{number}", headers=login("reviewer")).json
     assert [r["id"] for r in person_view["early_retirements"]] == [registered.json["id"]]
     assert person_view["work_histories"][1]["valid"] is False
+    assert [(a["actor"], a["action"]) for a in person_view["audit"]] == [
+        ("clerk", "register.add_unfiled_person"), ("clerk", "register.add_work_histories")]
     assert client.get(f"/api/register/persons/{number}", headers=login("tj_reviewer")).status_code == 404
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from services import early_retirement, register, spot_checks
+from services import audit, early_retirement, register, spot_checks
 from web.api import api, documented
 from web.api.review_schemas import (
     EarlyRetirementRequest,
@@ -24,7 +24,8 @@ def _person_body(session, person) -> dict:
         "id_number": person.id_number, "name": person.name, "gender": person.gender,
         "birth_date": person.birth_date, "region_code": person.region_code,
         "work_histories": register.histories_of(session, person.id),
-        "early_retirements": early_retirement.registrations_of(session, person.id)})
+        "early_retirements": early_retirement.registrations_of(session, person.id),
+        "audit": audit.entries_for(session, "person", person.id_number)})
 
 
 def _histories(body: dict) -> list[register.HistoryInput]:

@@ -150,6 +150,7 @@ class PersonSchema(Schema):
     region_code = fields.String()
     work_histories = fields.List(fields.Nested(WorkHistorySchema))
     early_retirements = fields.List(fields.Nested(EarlyRetirementSchema))
+    audit = fields.List(fields.Nested(AuditSchema), metadata={"description": "新增人员、经历的操作记录"})
 
 
 class EarlyRetirementRequest(StrictSchema):

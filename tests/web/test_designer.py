@@ -1,0 +1,145 @@
+"""The designer's page: versions of every definition, the diagram, and uploads that validate and
+deploy version N+1 — or show every problem and deploy nothing."""
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import select
+
+from engine.actors import Actor
+from engine.models import ProcessDefinition
+from tests.bpmn_factory import linear_process
+
+STARTER = Actor("reviewer", frozenset({("reviewer", "110000")}))
+ENTITY_FILE = b"""<?xml version="1.0"?>
+<!DOCTYPE bpmn:definitions [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">
+  <!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="entity_test" isExecutable="true"><bpmn:documentation>&lol2;&secret;</bpmn:documentation>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+@pytest.fixture
+def key() -> str:
+    """A process key of this test's own: deployed definitions are kept between tests."""
+    return f"designer_{uuid4().hex[:10]}"
+
+
+def versions(runtime, process_key: str) -> list[int]:
+    with runtime.unit_of_work() as uow:
+        return list(uow.session.scalars(select(ProcessDefinition.version).where(ProcessDefinition.key == process_key)
+                                        .order_by(ProcessDefinition.version)))
+
+
+def definition_count(runtime) -> int:
+    with runtime.unit_of_work() as uow:
+        return len(uow.session.scalars(select(ProcessDefinition.id)).all())
+
+
+def upload(b, files: list[tuple[bytes, str]], action: str = "deploy"):
+    data = {"action": action, "files": [(io.BytesIO(content), name) for content, name in files]}
+    return b.post("/designer/upload", data, content_type="multipart/form-data")
+
+
+def row_of(page: str, process_key: str, version: int) -> str:
+    """The text of the versions table row of ``process_key`` v``version``."""
+    table = re.search(r'<table class="grid definitions">.*?</table>', page, re.S).group(0)
+    body = re.search(rf"<tbody>(?:(?!</tbody>).)*?{process_key}.*?</tbody>", table, re.S).group(0)
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        if f">v{version}</a>" in row:
+            return " ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
+    raise AssertionError(f"no row for {process_key} v{version}")
+
+
+def test_upload_deploys_version_n_plus_1_and_lists_every_version(runtime, browser, key):
+    designer = browser("designer")
+    first = upload(designer, [(linear_process(key, label="初审"), f"{key}.bpmn")])
+    assert first.status_code == 302
+    assert versions(runtime, key) == [1]
+    with runtime.unit_of_work() as uow:
+        runtime.engine.start(uow, key, business_key="D-1", region_code="110101", data={}, actor=STARTER)
+        uow.commit()
+
+    second = upload(designer, [(linear_process(key, label="复审"), f"{key}.bpmn")])
+    assert second.status_code == 302
+    assert versions(runtime, key) == [1, 2]
+    page = designer.get("/designer").get_data(as_text=True)
+    assert f"已部署 {key} 第 2 版" in page
+    with runtime.unit_of_work() as uow:
+        newest = uow.session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                                     .order_by(ProcessDefinition.version.desc())).first()
+        hash_prefix = newest.content_hash[:12]
+    assert row_of(page, key, 2).endswith(f"designer {hash_prefix} 0")  # deployed by, hash, no live case
+    assert row_of(page, key, 1).endswith(" 1")  # the case started on v1 still runs there
+
+    again = upload(designer, [(linear_process(key, label="复审"), f"{key}.bpmn")])
+    assert again.status_code == 302 and versions(runtime, key) == [1, 2]
+    assert "内容未变化" in designer.get("/designer").get_data(as_text=True)
+
+
+def test_invalid_upload_lists_every_problem_and_deploys_nothing(runtime, browser, key):
+    designer = browser("designer")
+    good = linear_process(f"{key}_ok")
+    bad = linear_process(key, lane="nobody", form="no_such_form")
+    before = definition_count(runtime)
+    response = upload(designer, [(good, "ok.bpmn"), (bad, "bad.bpmn")])
+    text = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "校验未通过，未部署任何文件" in text
+    problems = re.findall(r"<tr><td>([^<]*)</td><td class=\"mono\">([^<]*)</td><td class=\"wrap\">([^<]*)</td></tr>",
+                          text)
+    assert ("bad.bpmn", "lane1") in [(f, e) for f, e, _m in problems]  # the lane names no role
+    assert ("bad.bpmn", "task") in [(f, e) for f, e, _m in problems]  # the form does not exist
+    assert any("nobody" in m for _f, _e, m in problems)
+    assert definition_count(runtime) == before
+    assert versions(runtime, f"{key}_ok") == []
+
+
+def test_validate_only_deploys_nothing(runtime, browser, key):
+    designer = browser("designer")
+    ok = upload(designer, [(linear_process(key), f"{key}.bpmn")], action="validate")
+    assert ok.status_code == 200 and f"校验通过：{key}.bpmn（未部署）" in ok.get_data(as_text=True)
+    bad = upload(designer, [(linear_process(key, lane="nobody"), f"{key}.bpmn")], action="validate")
+    assert bad.status_code == 400 and "lane1" in bad.get_data(as_text=True)
+    assert versions(runtime, key) == []
+
+
+def test_xml_entities_and_other_files_are_refused(runtime, browser):
+    designer = browser("designer")
+    before = definition_count(runtime)
+    entity = upload(designer, [(ENTITY_FILE, "entity.bpmn")])
+    text = entity.get_data(as_text=True)
+    assert entity.status_code == 400 and "不允许在 BPMN 文件中声明 DOCTYPE 或 XML 实体" in text
+    assert "root:" not in text
+    other = upload(designer, [(b"hello", "notes.txt")])
+    assert other.status_code == 400 and "只能上传 .bpmn 或 .dmn 文件" in other.get_data(as_text=True)
+    nothing = upload(designer, [])
+    assert nothing.status_code == 400 and "请选择要上传的 .bpmn 或 .dmn 文件" in nothing.get_data(as_text=True)
+    assert definition_count(runtime) == before and versions(runtime, "entity_test") == []
+
+
+def test_definition_page_draws_the_diagram_with_the_vendored_viewer(runtime, browser):
+    with runtime.unit_of_work() as uow:
+        definition = uow.session.scalars(select(ProcessDefinition).where(
+            ProcessDefinition.key == "declaration_review_flow")).first()
+    designer = browser("designer")
+    page = designer.get(f"/designer/definitions/{definition.id}").get_data(as_text=True)
+    assert "vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in page and "//cdn" not in page
+    url = re.search(r'<figure class="diagram designer-diagram" data-url="([^"]+)"', page).group(1)
+    xml = designer.get(url)
+    assert xml.status_code == 200 and xml.content_type.startswith("application/xml")
+    assert xml.get_data(as_text=True) == definition.xml
+    assert designer.get("/designer/definitions/999999").status_code == 404
+
+
+@pytest.mark.parametrize("user", ["reviewer", "supervisor", "admin"])
+def test_only_designers_may_see_or_deploy(runtime, browser, key, user):
+    b = browser(user)
+    assert b.get("/designer").status_code == 403
+    assert b.get("/designer/definitions/1").status_code == 403
+    assert upload(b, [(linear_process(key), f"{key}.bpmn")]).status_code == 403
+    assert versions(runtime, key) == []

@@ -1,0 +1,128 @@
+"""The supervisor's cockpit (监控台): running cases with counts, incidents, overdue tasks (督办), and the
+retry / terminate actions of the case page. The rules live in services.supervision."""
+from __future__ import annotations
+
+from math import ceil
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import fields, validate
+
+from engine.db import utcnow
+from engine.definitions import list_definitions
+from engine.errors import InvalidData
+from engine.models import InstanceStatus
+from services import supervision
+from services.case_view import get_case
+from web.context import runtime, uow
+from web.pages import pages
+from web.pages.params import PageForm, load
+from web.pages.session import login_required, page_actor, safe_next
+
+REGION = validate.Regexp(r"^\d{6}$", error="区划代码应为 6 位数字")
+
+
+class MonitorQuery(PageForm):
+    process_key = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(InstanceStatus.ALL))
+    region_code = fields.String(load_default=None, validate=REGION)
+    overdue = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+class ListQuery(PageForm):
+    region_code = fields.String(load_default=None, validate=REGION)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+class NoteForm(PageForm):
+    note = fields.String(load_default=None)
+    back = fields.String(load_default=None)
+
+
+@pages.app_template_global()
+def may_supervise(region_code: str) -> bool:
+    """Whether the case page offers 重试 / 终止 (the services check again on every action)."""
+    return supervision.may_supervise(page_actor(), region_code)
+
+
+@pages.get("/cockpit")
+@login_required
+def cockpit():
+    session = uow().session
+    query, errors = load(MonitorQuery(), request.args)
+    flt = supervision.MonitorFilter(process_key=query.get("process_key"), status=query.get("status"),
+                                    region_code=query.get("region_code"), overdue=query.get("overdue", False))
+    view = supervision.monitor(session, page_actor(), flt, utcnow(), query.get("page", 1), 20)
+    definitions = list_definitions(session)
+    args = {k: v for k, v in request.args.items() if k != "page" and k not in errors and v}
+    return render_template("cockpit.html", view=view, query=query, errors=errors, args=args,
+                           pages=max(1, ceil(view.total / 20)), definitions=definitions,
+                           process_names={d.key: d.name for d in definitions}, statuses=InstanceStatus.ALL,
+                           regions=supervision.regions_in_scope(session, page_actor()))
+
+
+@pages.get("/cockpit/incidents")
+@login_required
+def cockpit_incidents():
+    session = uow().session
+    query, _errors = load(ListQuery(), request.args)
+    rows, total = supervision.open_incidents(session, page_actor(), query.get("page", 1), 50)
+    names = {d.key: d.name for d in list_definitions(session)}
+    return render_template("cockpit_incidents.html", rows=rows, total=total, page=query.get("page", 1),
+                           pages=max(1, ceil(total / 50)), process_names=names)
+
+
+@pages.get("/cockpit/overdue")
+@login_required
+def cockpit_overdue():
+    session = uow().session
+    query, errors = load(ListQuery(), request.args)
+    view = supervision.overdue_tasks(session, page_actor(), utcnow(), query.get("page", 1), 50,
+                                     query.get("region_code"))
+    names = {d.key: d.name for d in list_definitions(session)}
+    args = {k: v for k, v in request.args.items() if k != "page" and k not in errors and v}
+    return render_template("cockpit_overdue.html", view=view, page=query.get("page", 1),
+                           pages=max(1, ceil(view.total / 50)), process_names=names, args=args,
+                           query=query, errors=errors, regions=supervision.regions_in_scope(session, page_actor()))
+
+
+@pages.post("/cockpit/overdue/<task_id>/supervise")
+@login_required
+def supervise(task_id: str):
+    data, _errors = load(NoteForm(), request.form)
+    work = uow()
+    row = supervision.supervise_task(work, runtime().engine, runtime().notifier, page_actor(), task_id,
+                                     data.get("note") or "")
+    work.commit()
+    flash(_("已督办：%(key)s %(step)s", key=row.business_key, step=row.label), "success")
+    return redirect(safe_next(data.get("back") or url_for("pages.cockpit_overdue")))
+
+
+@pages.post("/cases/<int:instance_id>/retry")
+@login_required
+def retry_case(instance_id: int):
+    work = uow()
+    instance = supervision.retry_case(work, runtime().engine, page_actor(), instance_id)
+    work.commit()
+    if instance.status == InstanceStatus.ERROR:
+        flash(_("重试未成功，办件仍处于异常状态，请查看异常信息"), "error")
+    else:
+        flash(_("已重试，办件恢复办理"), "success")
+    return redirect(url_for("pages.case", instance_id=instance_id))
+
+
+@pages.post("/cases/<int:instance_id>/terminate")
+@login_required
+def terminate_case(instance_id: int):
+    work = uow()
+    try:
+        supervision.terminate_case(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
+    except InvalidData as error:
+        work.session.rollback()
+        view = get_case(work.session, runtime().engine, page_actor(), instance_id)
+        return render_template("case.html", case=view, terminate_errors=error.fields or {"reason": [error.message]},
+                               reason=request.form.get("reason", "")), 400
+    work.commit()
+    flash(_("办件已终止"), "success")
+    return redirect(url_for("pages.case", instance_id=instance_id))

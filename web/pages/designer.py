@@ -1,0 +1,58 @@
+"""The designer's page (流程设计): deployed definitions with all their versions, a version's diagram,
+and the upload form that validates (and deploys) .bpmn/.dmn files. The rules live in services.design."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from services import design
+from web.context import runtime, uow
+from web.pages import pages
+from web.pages.session import login_required, page_actor
+
+
+def render_designer(problems: list | None = None, checked: list[str] | None = None, status: int = 200):
+    groups = design.list_versions(uow().session, page_actor())
+    return render_template("designer.html", groups=groups, problems=problems or [], checked=checked or []), status
+
+
+@pages.get("/designer")
+@login_required
+def designer():
+    return render_designer()
+
+
+@pages.get("/designer/definitions/<int:definition_id>")
+@login_required
+def designer_definition(definition_id: int):
+    definition = design.get_definition(uow().session, page_actor(), definition_id)
+    return render_template("designer_definition.html", definition=definition,
+                           is_decision=design.is_decision(definition))
+
+
+@pages.get("/designer/definitions/<int:definition_id>.bpmn")
+@login_required
+def designer_xml(definition_id: int):
+    definition = design.get_definition(uow().session, page_actor(), definition_id)
+    return Response(definition.xml, mimetype="application/xml")
+
+
+@pages.post("/designer/upload")
+@login_required
+def designer_upload():
+    files = [(f.read(), f.filename or "") for f in request.files.getlist("files") if f.filename]
+    deploy = request.form.get("action") != "validate"
+    work = uow()
+    outcome = design.upload(work.session, runtime().deployer, page_actor(), files, deploy)
+    if outcome.problems:
+        work.session.rollback()
+        return render_designer(outcome.problems, status=400)
+    if not deploy:
+        return render_designer(checked=[name for _content, name in files])
+    work.commit()
+    for result in outcome.deployed:
+        if result.created:
+            flash(_("已部署 %(key)s 第 %(version)s 版", key=result.key, version=result.version), "success")
+        else:
+            flash(_("%(key)s 内容未变化，仍为第 %(version)s 版", key=result.key, version=result.version), "info")
+    return redirect(url_for("pages.designer"))
