@@ -206,3 +206,14 @@ def test_supervising_notifies_the_assignee_of_a_claimed_task(runtime, browser):
     with runtime.unit_of_work() as uow:
         recipients = uow.session.scalars(select(Notification.recipient).where(Notification.kind == "supervised")).all()
     assert recipients == ["reviewer"]
+
+
+def test_a_task_already_done_cannot_be_supervised(runtime, browser):
+    case = submit(runtime)
+    task = open_task(runtime, case.instance_id)
+    browser("reviewer").post(f"/tasks/{task.id}", {"decision": "approve", "conclusion": "同意"})
+    response = browser("supervisor").post(f"/cockpit/overdue/{task.id}/supervise", {"note": "迟了"})
+    assert response.status_code == 409 and "任务已办理，无需督办" in response.get_data(as_text=True)
+    assert "supervised" not in [e.kind for e in history(runtime, case.instance_id)]
+    with runtime.unit_of_work() as uow:
+        assert uow.session.scalars(select(Notification).where(Notification.kind == "supervised")).all() == []

@@ -24,7 +24,7 @@ REGION = validate.Regexp(r"^\d{6}$", error="区划代码应为 6 位数字")
 
 class MonitorQuery(PageForm):
     process_key = fields.String(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(InstanceStatus.ALL))
+    status = fields.String(load_default=None, validate=validate.OneOf(InstanceStatus.ALL, error="未知的办件状态"))
     region_code = fields.String(load_default=None, validate=REGION)
     overdue = fields.Boolean(load_default=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
