@@ -54,11 +54,11 @@ def timer_start(pid: str, expression: str) -> bytes:
     return _process(pid, nodes, [("start", "after"), ("after", "end")], ["start", "after", "end"])
 
 
-def boundary_timer(pid: str, expression: str, *, interrupting: bool) -> bytes:
+def boundary_timer(pid: str, expression: str, *, interrupting: bool, kind: str = "timeDate") -> bytes:
     """start → user task 'work' (boundary timer 'deadline' → user task 'escalated') → end."""
     nodes = (f'<bpmn:startEvent id="start" />{_user_task("work", "办理")}'
              f'<bpmn:boundaryEvent id="deadline" name="期限" attachedToRef="work" '
-             f'cancelActivity="{"true" if interrupting else "false"}">{timer("timeDate", expression)}'
+             f'cancelActivity="{"true" if interrupting else "false"}">{timer(kind, expression)}'
              f'</bpmn:boundaryEvent>{_user_task("escalated", "督办处理")}'
              f'<bpmn:endEvent id="end" /><bpmn:endEvent id="end_escalated" />')
     return _process(pid, nodes, [("start", "work"), ("work", "end"), ("deadline", "escalated"),

@@ -91,6 +91,19 @@ def test_non_interrupting_boundary_timer_keeps_the_task_open(runtime):
     assert open_tasks(runtime, instance_id) == ["escalated", "work"]
 
 
+def test_cycle_timer_fires_once_per_repetition_then_stops(runtime):
+    deploy(runtime, bpmn.boundary_timer("chase_twice", "'R2/PT0.5S'", interrupting=False, kind="timeCycle"),
+           "chase_twice")
+    instance_id = start(runtime, "chase_twice")
+    for _ in range(2):
+        (pending,) = [t for t in timers(runtime, instance_id) if not t.fired]
+        sleep_past(pending.due_at)
+        assert fire_due(runtime) == 1
+    assert [t.fired for t in timers(runtime, instance_id)] == [True, True]
+    assert open_tasks(runtime, instance_id) == ["escalated", "escalated", "work"]
+    assert fire_due(runtime) == 0
+
+
 def test_completing_the_task_before_its_deadline_withdraws_the_timer(runtime, actors):
     deploy(runtime, bpmn.boundary_timer("deadline_met", "deadline", interrupting=True), "deadline_met")
     deadline, due = soon(1.0)
