@@ -38,8 +38,17 @@ def waiting_timer_tasks(workflow) -> list:
             if isinstance(task.task_spec.event_definition, TimerEventDefinition) and task.state == TaskState.WAITING]
 
 
+def has_timer_events(workflow) -> bool:
+    """Whether the process (or a process it calls) has any timer event at all."""
+    specs = [workflow.spec, *workflow.subprocess_specs.values()]
+    return any(isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+               for spec in specs for task_spec in spec.task_specs.values())
+
+
 def sync_timers(session: Session, instance: ProcessInstance, workflow) -> None:
     """Make the instance's unfired timer rows equal to the timers its workflow waits on."""
+    if not has_timer_events(workflow):
+        return  # no timer can exist: spare every action of a timer-less process the query
     wanted: dict[str, tuple[str, datetime]] = {}
     if instance.status in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
         for task in waiting_timer_tasks(workflow):

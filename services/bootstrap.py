@@ -19,6 +19,7 @@ from services import (  # noqa: F401 (some imported for their models only)
     audit,
     batch_validation,
     calendar,
+    declaration_import,
     declarations,
     early_retirement,
     identity,
@@ -121,6 +122,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     jobs = JobService(session_factory, dispatcher_for(settings.broker_url), lease_seconds=settings.job_lease_seconds)
     notifier = notifications.notifier_from_settings(jobs, settings)
     batch_validation.register(operators, jobs, engine, settings.inline_validation_limit)
+    declaration_import.register(jobs, engine)
     deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
     return Runtime(settings=settings, db=db, session_factory=session_factory,
                    engine=engine, deployer=deployer, tokens=identity.TokenService(settings.secret_key),

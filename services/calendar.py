@@ -6,10 +6,12 @@ dependency update. For a year the package does not know yet, Monday–Friday is 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 
+@lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)

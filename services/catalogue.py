@@ -52,6 +52,20 @@ def natures(session: Session) -> dict[str, WorkNature]:
     return {n.code: n for n in session.scalars(select(WorkNature).order_by(WorkNature.code))}
 
 
+def may_maintain(actor: Actor) -> bool:
+    """The ministry's catalogue_admin (the 名录管理 screen); every change checks again."""
+    return actor.holds("catalogue_admin", MINISTRY)
+
+
+def require_maintainer(actor: Actor) -> None:
+    _require_ministry(actor)
+
+
+def industries(session: Session) -> list[str]:
+    """企业行业大类 named in the catalogue."""
+    return list(session.scalars(select(WorkType.industry).distinct().order_by(WorkType.industry)))
+
+
 def _require_ministry(actor: Actor) -> None:
     if not actor.holds("catalogue_admin", MINISTRY):
         raise Forbidden("只有部级名录管理人员可以维护特殊工种名录")

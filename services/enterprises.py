@@ -93,6 +93,18 @@ def enterprise_problems(data: EnterpriseInput) -> dict[str, list[str]]:
     return problems
 
 
+def may_manage(actor: Actor, region_code: str | None = None) -> bool:
+    """Holds a managing role for ``region_code`` (or, without one, anywhere): the 单位管理 screens."""
+    if region_code is None:
+        return any(role in MANAGERS for role, _ in actor.grants)
+    return any(actor.holds(role, region_code) for role in MANAGERS)
+
+
+def require_any_manager(actor: Actor) -> None:
+    if not may_manage(actor):
+        raise Forbidden("您无权管理单位信息")
+
+
 def _require_manager(actor: Actor, region_code: str) -> None:
     if not any(actor.holds(role, region_code) for role in MANAGERS):
         raise Forbidden("您无权管理该区划的单位信息")

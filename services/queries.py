@@ -54,6 +54,11 @@ def _staff_regions(actor: Actor) -> list[str]:
     return [region for role, region in actor.grants if role not in APPLICANT_ROLES]
 
 
+def may_query(actor: Actor) -> bool:
+    """Whether the actor holds a staff role somewhere (the 查询统计 menu); ``run`` checks again."""
+    return bool(_staff_regions(actor))
+
+
 def _like(column, value: str):
     return column.contains(value.strip(), autoescape=True)
 

@@ -42,6 +42,16 @@ def require_provincial_checker(actor: Actor, region_code: str) -> None:
         raise Forbidden("只有省级抽查人员可以抽查本省的数据")
 
 
+def is_provincial_checker(actor: Actor) -> bool:
+    """Holds spot_checker at province level or above somewhere (the 抽查 screen)."""
+    return any(role == "spot_checker" and grant.endswith("0000") for role, grant in actor.grants)
+
+
+def require_any_provincial_checker(actor: Actor) -> None:
+    if not is_provincial_checker(actor):
+        raise Forbidden("只有省级抽查人员可以使用抽查功能")
+
+
 def _check_input(result: str, note: str) -> str:
     if result not in RESULTS:
         raise InvalidData("抽查结果应为通过或不通过", fields={"result": ["请选择抽查通过或抽查不通过"]})

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import gc
 import io
+import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,7 +32,7 @@ from engine.errors import InvalidData
 from engine.runtime import WorkflowEngine
 from services import declarations
 from services.catalogue import WorkType, list_work_types
-from services.xlsx_stream import WorkbookError, iter_rows
+from services.xlsx_stream import WorkbookError, _sheet_path, iter_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
@@ -49,6 +50,8 @@ LABELS = {key: label for key, label, _ in COLUMNS}
 FIELD_COLUMNS = {"work_type_code": "work_type", "start_date": "start_date", "end_date": "end_date"}
 GENDER_VALUES = {"男": "male", "女": "female"}
 BAD_WORKBOOK = "文件不是有效的 Excel 工作簿（.xlsx），请使用下载的模板填写后上传"
+PROGRESS_EVERY = 2000  # rows between two progress reports of an import job
+DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 
 
 # ---------------------------------------------------------------------- export
@@ -251,16 +254,41 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def check_workbook(content: bytes) -> int:
+    """The quick checks an upload gets before its import is queued — size, zip directory, sheet
+    header — so that a malformed file is refused at once. Returns the sheet's row count as its
+    ``<dimension>`` declares it (0 when absent): the import job's progress total."""
+    archive = _open_archive(content)
+    try:
+        _check_header(next(iter_rows(archive, SHEET), (0, None))[1])
+        with archive.open(_sheet_path(archive, SHEET)) as stream:
+            found = DIMENSION.search(stream.read(4096))
+        return max(0, int(found.group(1)) - 1) if found else 0
+    except (WorkbookError, KeyError):
+        raise InvalidData(BAD_WORKBOOK, fields={"file": [BAD_WORKBOOK]}) from None
+    finally:
+        archive.close()
+
+
+def _check_header(header: tuple | None) -> None:
+    expected = [label for _, label, _ in COLUMNS]
+    if header is None or [_text(h).rstrip("*") for h in header[:len(COLUMNS)]] != expected:
+        raise InvalidData("表头与模板不一致，请使用下载的模板", fields={"file": ["表头应为：" + "、".join(expected)]})
+
+
 def parse_declaration(content: bytes, work_types: dict[str, declarations.CatalogueEntry],
-                      industry: str) -> UploadResult:
-    """Check every row and every assembled person; return the persons and the problems found."""
+                      industry: str, on_rows: Callable[[int], None] | None = None) -> UploadResult:
+    """Check every row and every assembled person; return the persons and the problems found.
+    ``on_rows(rows read)`` is called every ``PROGRESS_EVERY`` rows (an import job's progress; it
+    may raise to stop the import)."""
     with _collector_paused():
-        return _check_upload(content, work_types, industry)
+        return _check_upload(content, work_types, industry, on_rows)
 
 
-def _check_upload(content: bytes, work_types: dict[str, declarations.CatalogueEntry], industry: str) -> UploadResult:
+def _check_upload(content: bytes, work_types: dict[str, declarations.CatalogueEntry], industry: str,
+                  on_rows: Callable[[int], None] | None = None) -> UploadResult:
     result = UploadResult()
-    parsed, bad_numbers = _read_persons(content, work_types, industry, result)
+    parsed, bad_numbers = _read_persons(content, work_types, industry, result, on_rows)
     today = utcnow().date()
     for item in parsed.values():
         person = item.person
@@ -277,19 +305,18 @@ def _check_upload(content: bytes, work_types: dict[str, declarations.CatalogueEn
 
 
 def _read_persons(content: bytes, work_types: dict[str, declarations.CatalogueEntry], industry: str,
-                  result: UploadResult) -> tuple[dict[str, ParsedPerson], set[str]]:
+                  result: UploadResult, on_rows: Callable[[int], None] | None = None,
+                  ) -> tuple[dict[str, ParsedPerson], set[str]]:
     archive = _open_archive(content)
     rows = iter_rows(archive, SHEET)
     codes = {c for c, w in work_types.items() if w.active and w.industry == industry}
     parsed: dict[str, ParsedPerson] = {}
     bad_numbers: set[str] = set()
     try:
-        _number, header = next(rows, (0, None))
-        expected = [label for _, label, _ in COLUMNS]
-        if header is None or [_text(h).rstrip("*") for h in header[:len(COLUMNS)]] != expected:
-            raise InvalidData("表头与模板不一致，请使用下载的模板",
-                              fields={"file": ["表头应为：" + "、".join(expected)]})
+        _check_header(next(rows, (0, None))[1])
         for row_number, values in rows:
+            if on_rows is not None and row_number % PROGRESS_EVERY == 0:
+                on_rows(row_number - 1)
             if row_number > MAX_ROWS + 1:
                 raise InvalidData(f"超过 {MAX_ROWS} 行上限，请分批申报", fields={"file": [f"最多 {MAX_ROWS} 行"]})
             if values is None or all(_text(v) == "" for v in values):

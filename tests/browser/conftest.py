@@ -71,7 +71,14 @@ def live(tmp_path_factory) -> Iterator[tuple[str, Runtime]]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}", rt
-    server.close()
+
+    def stop() -> None:  # runs inside the server's loop, so no select() sees a closed socket
+        server.close()
+        server.trigger.close()
+
+    server.trigger.pull_trigger(stop)
+    thread.join(timeout=10)
+    server.task_dispatcher.shutdown()
     rt.db.dispose()
 
 

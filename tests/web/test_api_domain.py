@@ -68,7 +68,17 @@ def workbook_bytes(*rows):
     return buffer.getvalue()
 
 
-def test_template_and_upload(client, login):
+def imported_by_job(client, runtime, headers, data):
+    """Upload (answered at once with the queued import job), run the job, and read its result."""
+    queued = client.post("/api/declarations/upload", headers=headers, content_type="multipart/form-data", data=data)
+    assert queued.status_code == 202 and queued.json["status"] == "queued", queued.json
+    runtime.jobs.run_pending()
+    job = client.get(f"/api/jobs/{queued.json['id']}", headers=headers)
+    assert job.json["status"] == "done"
+    return job.json["result"]
+
+
+def test_template_and_upload(client, login, runtime):
     template = client.get("/api/declarations/template?enterprise_code=110101000001", headers=login("enterprise"))
     assert template.status_code == 200 and template.mimetype == XLSX
     assert "attachment" in template.headers["Content-Disposition"]
@@ -80,17 +90,16 @@ def test_template_and_upload(client, login):
     rows = [[good["id_number"], "上传甲", "男", "1975-03-01", "MT001 井下采煤工", "1995-07-01", "2010-06-30"],
             ["110101197503010010", "上传乙", "男", "1975-03-01", "MT001", "1995-07-01", "2010-06-30"]]
     form = {"enterprise_code": "110101000001", "kind": "first"}
-    refused = client.post("/api/declarations/upload", headers=login("enterprise"), content_type="multipart/form-data",
-                          data={**form, "file": (io.BytesIO(workbook_bytes(*rows)), "申报.xlsx")})
-    assert refused.status_code == 400 and refused.json["imported"] is False
-    assert refused.json["problems"] == [{"row": 3, "column": "公民身份号码", "message": "公民身份号码校验位错误"}]
-    assert "未导入任何数据" in refused.json["message"]
-    imported = client.post("/api/declarations/upload", headers=login("enterprise"),
-                           content_type="multipart/form-data",
-                           data={**form, "import_valid_rows": "true",
-                                 "file": (io.BytesIO(workbook_bytes(*rows)), "申报.xlsx")})
-    assert imported.status_code == 201 and imported.json["valid_persons"] == 1
-    detail = client.get(f"/api/declarations/{imported.json['batch_id']}", headers=login("reviewer")).json
+    refused = imported_by_job(client, runtime, login("enterprise"),
+                              {**form, "file": (io.BytesIO(workbook_bytes(*rows)), "申报.xlsx")})
+    assert refused["imported"] is False and refused["batch_id"] is None
+    assert refused["problems"] == [{"row": 3, "column": "公民身份号码", "message": "公民身份号码校验位错误"}]
+    assert "未导入任何数据" in refused["message"]
+    imported = imported_by_job(client, runtime, login("enterprise"),
+                               {**form, "import_valid_rows": "true",
+                                "file": (io.BytesIO(workbook_bytes(*rows)), "申报.xlsx")})
+    assert imported["imported"] is True and imported["valid_persons"] == 1
+    detail = client.get(f"/api/declarations/{imported['batch_id']}", headers=login("reviewer")).json
     assert [p["name"] for p in detail["persons"]] == ["上传甲"]
     broken = client.post("/api/declarations/upload", headers=login("enterprise"), content_type="multipart/form-data",
                          data={**form, "file": (io.BytesIO(b"%PDF-1.4 not excel"), "申报.xlsx")})

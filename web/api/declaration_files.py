@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import request
 
 from engine.errors import InvalidData
-from services import attachments, declarations, enterprises, workbooks
+from services import attachments, declaration_import, declarations, enterprises, workbooks
 from web.api import api, documented
 from web.api.downloads import file_response
-from web.api.review_schemas import AttachmentSchema, DecisionRequest, DecisionResult, UploadResultSchema
+from web.api.jobs import JobSchema, job_body
+from web.api.review_schemas import AttachmentSchema, DecisionRequest, DecisionResult
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
 
@@ -32,25 +33,21 @@ def declaration_template():
 
 @api.post("/declarations/upload")
 @api_login_required
-@documented("上传申报人员 Excel（multipart：file、enterprise_code、kind、import_valid_rows）。有错误时不导入，"
-            "除非 import_valid_rows=true 只导入正确的人员；返回每个错误的行、列和原因", response=UploadResultSchema,
-            status=201)
+@documented("上传申报人员 Excel（multipart：file、enterprise_code、kind、import_valid_rows，可选 letter 承诺书）。"
+            "文件保存后立即返回后台导入任务（202）；用 GET /api/jobs/<id> 查看进度和结果：有错误时不导入，"
+            "除非 import_valid_rows=true 只导入正确的人员；结果列出每个错误的行、列和原因", response=JobSchema,
+            status=202)
 def upload_declaration():
     content = _upload()
+    letter = request.files.get("letter")
     work = uow()
-    result = workbooks.import_declaration(
-        work, runtime().engine, current_actor(), request.form.get("enterprise_code", ""), request.form.get("kind", ""),
-        content, import_valid_rows=request.form.get("import_valid_rows", "").lower() in ("1", "true", "on"))
+    job = declaration_import.queue_import(
+        work, runtime().jobs, current_actor(), request.form.get("enterprise_code", ""), request.form.get("kind", ""),
+        request.files["file"].filename, content,
+        import_valid_rows=request.form.get("import_valid_rows", "").lower() in ("1", "true", "on"),
+        letter_filename=letter.filename if letter else None, letter=letter.read() if letter else None)
     work.commit()
-    batch = result.batch
-    body = UploadResultSchema().dump({
-        "imported": batch is not None, "batch_id": batch.id if batch else None,
-        "batch_no": batch.batch_no if batch else None, "row_count": result.row_count,
-        "valid_persons": result.valid_persons, "invalid_persons": result.invalid_persons,
-        "problem_count": result.problem_count, "problems": result.listed_problems,
-        "message": (f"已导入 {result.valid_persons} 名人员，批次号 {batch.batch_no}" if batch else
-                    f"文件中有 {result.problem_count} 处错误，未导入任何数据；修改后重新上传，或选择只导入正确的人员")})
-    return body, 201 if batch else 400
+    return job_body(job), 202
 
 
 @api.get("/declarations/<int:batch_id>/export")

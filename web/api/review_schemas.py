@@ -38,24 +38,6 @@ class AuditSchema(Schema):
     details = fields.Dict()
 
 
-class UploadProblemSchema(Schema):
-    row = fields.Integer()
-    column = fields.String()
-    message = fields.String()
-
-
-class UploadResultSchema(Schema):
-    imported = fields.Boolean()
-    batch_id = fields.Integer(allow_none=True)
-    batch_no = fields.String(allow_none=True)
-    row_count = fields.Integer()
-    valid_persons = fields.Integer()
-    invalid_persons = fields.Integer()
-    problem_count = fields.Integer()
-    problems = fields.List(fields.Nested(UploadProblemSchema))
-    message = fields.String()
-
-
 class AttachmentSchema(Schema):
     id = fields.Integer()
     batch_id = fields.Integer()
