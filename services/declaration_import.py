@@ -24,7 +24,7 @@ from engine.errors import EngineError, InvalidData, NotFound
 from engine.runtime import WorkflowEngine
 from services import attachments, declarations, workbooks
 from services.enterprises import get_enterprise
-from services.identity import actor_for, get_user
+from services.identity import User, actor_for, get_user
 from services.jobs import Job, JobContext, JobService
 
 KIND = "declaration.import"
@@ -41,7 +41,7 @@ class DeclarationUpload(Base):
     import_valid_rows: Mapped[bool] = mapped_column(Boolean, default=False)
     filename: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
     letter_filename: Mapped[str | None] = mapped_column(String(200), default=None)
     letter: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, default=None))
     uploaded_by: Mapped[str] = mapped_column(String(100))
@@ -81,22 +81,30 @@ def queue_import(uow: UnitOfWork, jobs: JobService, actor: Actor, enterprise_cod
                        created_by=actor.username, region_code=enterprise.region_code, total=rows)
 
 
-def get_import(session: Session, jobs: JobService, actor: Actor, job_id: int, applicant_roles: frozenset[str]) -> Job:
-    """An import job its enterprise's users, its uploader or staff of its region may see."""
+def visible_job(session: Session, jobs: JobService, actor: Actor, job_id: int,
+                applicant_roles: frozenset[str]) -> Job:
+    """A job the actor may follow: an import of the actor's own enterprise (any of its users), or
+    what :meth:`JobService.get_visible` allows (its creator, staff of its region)."""
     job = session.get(Job, job_id)
-    if job is None or job.kind != KIND:
-        raise NotFound("导入任务不存在")
-    if actor.party and actor.party == job.params.get("enterprise_code"):
+    if job is not None and job.kind == KIND and actor.party and actor.party == job.params.get("enterprise_code"):
         return job
     return jobs.get_visible(session, job_id, actor, applicant_roles)
 
 
+def get_import(session: Session, jobs: JobService, actor: Actor, job_id: int, applicant_roles: frozenset[str]) -> Job:
+    job = visible_job(session, jobs, actor, job_id, applicant_roles)
+    if job.kind != KIND:
+        raise NotFound("导入任务不存在")
+    return job
+
+
 def list_imports(session: Session, actor: Actor, limit: int = 10) -> list[Job]:
-    """The latest imports of the actor's enterprise (an applicant's own list)."""
+    """The latest imports uploaded by the users of the actor's enterprise (an applicant's own list)."""
     if not actor.party:
         return []
-    query = (select(Job).where(Job.kind == KIND).order_by(Job.id.desc()).limit(200))
-    return [job for job in session.scalars(query) if job.params.get("enterprise_code") == actor.party][:limit]
+    uploaders = select(User.username).where(User.enterprise_code == actor.party)
+    return list(session.scalars(select(Job).where(Job.kind == KIND, Job.created_by.in_(uploaders))
+                                .order_by(Job.id.desc()).limit(limit)))
 
 
 def _outcome(parsed: workbooks.UploadResult, batch: declarations.DeclarationBatch | None) -> dict[str, Any]:

@@ -65,6 +65,16 @@ class PersonDetails:
     region_code: str
 
 
+def may_maintain(actor: Actor) -> bool:
+    """Holds a maintaining role somewhere (the 人员信息管理 screen); every change checks the region."""
+    return any(role in MAINTAINERS for role, _ in actor.grants)
+
+
+def require_any_maintainer(actor: Actor) -> None:
+    if not may_maintain(actor):
+        raise Forbidden("只有属地经办人员可以维护特殊工种人员信息")
+
+
 def _require_maintainer(actor: Actor, region_code: str) -> None:
     if not any(actor.holds(role, region_code) for role in MAINTAINERS):
         raise Forbidden("只有属地经办人员可以维护特殊工种人员信息")

@@ -20,11 +20,11 @@ def bad_row(name: str = "错号") -> list[str]:
     return [BAD_ID_NUMBER, name, "男", "1975-03-01", "MT001", "1995-07-01", "2010-06-30"]
 
 
-def workbook(*rows: list) -> bytes:
+def workbook(*rows: list, header: list[str] = HEADER) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "申报人员"
-    sheet.append(HEADER)
+    sheet.append(header)
     for row in rows:
         sheet.append(row)
     buffer = io.BytesIO()

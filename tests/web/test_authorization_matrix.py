@@ -35,6 +35,9 @@ OK, REFUSED, NOT_FOUND, INVALID, CONFLICT = 200, 403, 404, 400, 409
 
 def expected(user: str) -> dict[str, int]:
     case_visible, may_review = sees_case(user), reviews_case(user)
+    roles, region, _enterprise = USERS[user]
+    staff = any(r not in APPLICANT_ROLES for r in roles)
+    manager = bool({"clerk", "reviewer", "admin"} & set(roles))
     may_see_case = OK if case_visible else NOT_FOUND
     return {
         "page home": OK, "page inbox": OK, "page done": OK, "page cases": OK,
@@ -56,6 +59,17 @@ def expected(user: str) -> dict[str, int]:
         "api task": OK if may_review else NOT_FOUND,
         "api instance": may_see_case, "api declaration": may_see_case,
         "api complete (empty form)": INVALID if may_review else REFUSED,
+        # notification centre, 查询统计, 抽查, 单位管理, 名录管理
+        "page notifications": OK, "post read-all": 302,
+        "page query review-results": OK if staff else REFUSED,
+        "page spot checks": OK if "spot_checker" in roles and region.endswith("0000") else REFUSED,
+        "page enterprises": OK if manager else REFUSED,
+        "page enterprise": (OK if covers(region, CASE_REGION) else NOT_FOUND) if manager else REFUSED,
+        "page catalogue admin": OK if "catalogue_admin" in roles and region == "000000" else REFUSED,
+        "page register": OK if "clerk" in roles else REFUSED,
+        # the applicant portal: enterprise users only, and only their own enterprise's batches
+        "page portal": OK if USERS[user][2] else REFUSED,
+        "page portal batch": OK if user == "enterprise" else NOT_FOUND if USERS[user][2] else REFUSED,
     }
 
 
@@ -94,6 +108,16 @@ def test_authorization_matrix(runtime, browser, bearer, client, user):
         "api declaration": lambda: client.get(f"/api/declarations/{case.batch_id}", headers=headers),
         "api complete (empty form)": lambda: client.post(f"/api/tasks/{task.id}/complete", json={"data": {}},
                                                           headers=headers),
+        "page notifications": lambda: b.get("/notifications"),
+        "post read-all": lambda: b.post("/notifications/read-all"),
+        "page query review-results": lambda: b.get("/queries/review-results"),
+        "page spot checks": lambda: b.get("/spot-checks"),
+        "page enterprises": lambda: b.get("/enterprises"),
+        "page enterprise": lambda: b.get("/enterprises/110101000001"),
+        "page catalogue admin": lambda: b.get("/catalogue"),
+        "page register": lambda: b.get("/register"),
+        "page portal": lambda: b.get("/portal"),
+        "page portal batch": lambda: b.get(f"/portal/batches/{case.batch_id}"),
     }
     want = expected(user)
     may_see = sees_case(user)

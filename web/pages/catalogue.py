@@ -26,8 +26,21 @@ def domain_labels() -> list[str]:
     from services.identity import ROLES
 
     labels = [*ROLES.values(), *declarations.KINDS.values(), *declarations.STATUS_LABELS.values(),
-              *declarations.PERSON_STATUS_LABELS.values(), *attachments.KINDS.values()]
+              *declarations.PERSON_STATUS_LABELS.values(), *attachments.KINDS.values(), *query_labels()]
     return list(dict.fromkeys(labels))
+
+
+def query_labels() -> list[str]:
+    """查询统计 pages translate each query's title, column and filter labels and value labels."""
+    from services import early_retirement, queries, spot_checks
+
+    labels = [*spot_checks.RESULTS.values(), *early_retirement.STATUS_LABELS.values()]
+    for query in queries.QUERIES.values():
+        labels.append(query.title)
+        labels += [label for _kind, label in query.filters.values()]
+        for column in query.columns:
+            labels += [column.label, *(str(v) for v in (column.labels or {}).values())]
+    return labels
 
 
 def source_catalog() -> Catalog:

@@ -2,19 +2,22 @@
 The rules live in services.notifications."""
 from __future__ import annotations
 
+import logging
 from math import ceil
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import fields, validate
+from sqlalchemy.exc import SQLAlchemyError
 
 from services import notifications
-from web.context import runtime, uow
+from web.context import uow
 from web.pages import pages
 from web.pages.params import PageForm, load
 from web.pages.session import login_required, safe_next
 
 PER_PAGE = 20
+log = logging.getLogger(__name__)
 
 
 class NotificationQuery(PageForm):
@@ -24,12 +27,15 @@ class NotificationQuery(PageForm):
 
 @pages.app_template_global()
 def unread_notifications() -> int:
-    """The header's badge: one indexed count, read in a short session of its own (the request's
-    may already be committed or, on an error page, unusable)."""
+    """The header's badge: one count over the index (recipient, read_at) in the request's unit of
+    work. An error page whose transaction a failed statement aborted shows no badge."""
     if g.get("user") is None:
         return 0
-    with runtime().unit_of_work() as work:
-        return notifications.unread_count(work.session, g.user.username)
+    try:
+        return notifications.unread_count(uow().session, g.user.username)
+    except SQLAlchemyError:
+        log.warning("unread count unavailable", exc_info=True)
+        return 0
 
 
 @pages.get("/notifications")

@@ -32,9 +32,9 @@ def may_query() -> bool:
     return queries.may_query(page_actor())
 
 
-def _filter_args() -> dict[str, str]:
-    """The query string without paging and empty inputs: for the pager and the export link."""
-    return {k: v for k, v in request.args.items() if k not in PAGING and v.strip()}
+def _filter_args(query: queries.Query) -> dict[str, str]:
+    """The query's filled-in filters: for the pager and the export link."""
+    return {k: v for k, v in request.args.items() if k in query.filters and v.strip()}
 
 
 def _choices(query: queries.Query) -> dict[str, dict]:
@@ -50,27 +50,27 @@ def query_index():
     return render_template("query_index.html", queries=visible)
 
 
-@pages.get("/queries/<name>")
+@pages.get("/queries/<query_name>")
 @login_required
-def query_page(name: str):
-    query = queries.get_query(name)
+def query_page(query_name: str):
+    query = queries.get_query(query_name)
     paging, _errors = load(QueryPaging(), {k: v for k, v in request.args.items() if k in PAGING})
     page, per_page = paging.get("page", 1), paging.get("per_page", 20)
     status, errors, rows, total = 200, {}, [], 0
     try:
-        rows, total = queries.run(uow().session, page_actor(), name, request.args, page, per_page)
+        rows, total = queries.run(uow().session, page_actor(), query.name, request.args, page, per_page)
     except InvalidData as error:
         status, errors = 400, error.fields or {"_form": [error.message]}
-    args = _filter_args()
+    args = _filter_args(query)
     return render_template("query.html", query=query, rows=rows, total=total, page=page, per_page=per_page,
                            pages=max(1, ceil(total / per_page)), values=request.args, errors=errors,
                            args=args, pager_args={**args, "per_page": per_page}, choices=_choices(query),
                            regions=list_regions(uow().session)), status
 
 
-@pages.get("/queries/<name>/export.xlsx")
+@pages.get("/queries/<query_name>/export.xlsx")
 @login_required
-def query_export(name: str):
-    query = queries.get_query(name)
-    content = queries.export(uow().session, page_actor(), name, request.args)
+def query_export(query_name: str):
+    query = queries.get_query(query_name)
+    content = queries.export(uow().session, page_actor(), query.name, request.args)
     return file_response(content, f"{query.title}_{date.today():%Y%m%d}.xlsx", XLSX)

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from engine.errors import InvalidData, NotFound
 from services import early_retirement, spot_checks
-from services.spot_check_view import person_for_spot_check
+from services.person_view import person_for_spot_check
 from web.context import uow
 from web.pages import pages
 from web.pages.params import REQUIRED, PageForm, load
@@ -17,11 +17,13 @@ from web.pages.session import login_required, page_actor
 
 RESULT = validate.OneOf(tuple(spot_checks.RESULTS), error="请选择抽查通过或抽查不通过")
 
+TOO_LONG = "最多 {max} 个字符"
+
 
 class SpotCheckForm(PageForm):
     result = fields.String(required=True, validate=RESULT, error_messages=REQUIRED)
-    note = fields.String(load_default="", validate=validate.Length(max=500))
-    id_number = fields.String(load_default="")
+    note = fields.String(load_default="", allow_none=True, validate=validate.Length(max=500, error=TOO_LONG))
+    id_number = fields.String(load_default="", allow_none=True)
 
 
 @pages.app_template_global()
@@ -61,7 +63,8 @@ def _check(kind: str, target_id: int, action) -> ResponseReturnValue:
         work.session.rollback()
         return render_person(id_number, (kind, target_id), error.fields or {"_form": [error.message]}, 400)
     work.commit()
-    flash(_("已保存抽查结果：%(result)s", result=_(spot_checks.RESULTS[data["result"]])), "success")
+    label = spot_checks.RESULTS[data["result"]]
+    flash(_("已保存抽查结果：%(result)s", result=_(label)), "success")
     return redirect(url_for("pages.spot_checks_page", id_number=id_number))
 
 
