@@ -36,9 +36,14 @@ class Diagram:
     current: list[str]
 
 
+PERSONS_SHOWN = 500  # a 100,000-person batch must not become a 100,000-row page
+
+
 @dataclass
 class DeclarationContext:
     batch: declarations.DeclarationBatch
+    persons: list[declarations.DeclaredPerson]  # those with findings first, then others, up to PERSONS_SHOWN
+    hidden: int  # persons of the batch not listed (all without findings; the Excel export has everyone)
     checks: dict[int, list[declarations.DeclarationCheck]]
     work_type_names: dict[str, str]
     kind_label: str
@@ -85,7 +90,9 @@ def _declaration_context(session: Session, engine: WorkflowEngine, actor: Actor,
         return None
     batch = declarations.get_visible_batch(session, engine, actor, int(data["batch_id"]))
     names = {w.code: w.name for w in session.scalars(select(WorkType))}
-    return DeclarationContext(batch=batch, checks=declarations.batch_checks(session, batch.id),
+    persons = declarations.persons_for_review(session, batch.id, PERSONS_SHOWN)
+    return DeclarationContext(batch=batch, persons=persons, hidden=max(0, batch.person_count - len(persons)),
+                              checks=declarations.batch_checks(session, batch.id, [p.id for p in persons]),
                               work_type_names=names, kind_label=declarations.KINDS.get(batch.kind, batch.kind),
                               status_label=declarations.STATUS_LABELS.get(batch.status, batch.status),
                               person_status_labels=declarations.PERSON_STATUS_LABELS,
@@ -154,7 +161,7 @@ def _dynamic_options(row: HumanTask, form: FormDefinition | None, case: CaseView
         elif key == "batch_persons" and case.declaration is not None:
             under = declarations.UNDER_STEP.get(row.name, ())
             options[key] = [{"value": str(p.id), "label": f"{p.name} {p.id_number}"}
-                            for p in case.declaration.batch.persons if p.status in under]
+                            for p in case.declaration.persons if p.status in under]
     return options
 
 

@@ -186,12 +186,26 @@ def get_batch(session: Session, batch_id: int) -> DeclarationBatch:
     return batch
 
 
-def batch_checks(session: Session, batch_id: int) -> dict[int, list[DeclarationCheck]]:
+def batch_checks(session: Session, batch_id: int, person_ids: list[int] | None = None
+                 ) -> dict[int, list[DeclarationCheck]]:
+    """Findings per declared person of a batch (only of ``person_ids`` when given)."""
+    query = select(DeclarationCheck).where(DeclarationCheck.batch_id == batch_id)
+    if person_ids is not None:
+        query = query.where(DeclarationCheck.person_id.in_(person_ids))
     result: dict[int, list[DeclarationCheck]] = {}
-    for check in session.scalars(select(DeclarationCheck).where(DeclarationCheck.batch_id == batch_id)
-                                 .order_by(DeclarationCheck.id)):
+    for check in session.scalars(query.order_by(DeclarationCheck.id)):
         result.setdefault(check.person_id, []).append(check)
     return result
+
+
+def persons_for_review(session: Session, batch_id: int, limit: int) -> list[DeclaredPerson]:
+    """Up to ``limit`` persons of a batch for a reviewer's screen: every person with a finding first
+    (those are the ones a decision must name), then the others, each group in declaration order."""
+    flagged = select(DeclarationCheck.person_id).where(DeclarationCheck.batch_id == batch_id)
+    in_batch = select(DeclaredPerson).where(DeclaredPerson.batch_id == batch_id).order_by(DeclaredPerson.id)
+    first = list(session.scalars(in_batch.where(DeclaredPerson.id.in_(flagged)).limit(limit)))
+    rest = list(session.scalars(in_batch.where(DeclaredPerson.id.not_in(flagged)).limit(limit - len(first))))
+    return sorted(first + rest, key=lambda person: person.id)
 
 
 # ---------------------------------------------------------------------- 校验
