@@ -201,10 +201,7 @@ class WorkflowEngine:
     def retry(self, uow: UnitOfWork, instance_id: int, actor: Actor) -> ProcessInstance:
         """Run the failed step of an instance in ``error`` again, after its cause was fixed."""
         session = uow.session
-        instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                                   .with_for_update()).first()
-        if instance is None:
-            raise NotFound("办件不存在")
+        instance = self._lock_instance(session, instance_id)
         if instance.status != InstanceStatus.ERROR:
             raise Conflict("办件不处于异常状态，无需重试")
         workflow = self._load(session, instance)
@@ -218,21 +215,15 @@ class WorkflowEngine:
 
     def terminate(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
         session = uow.session
-        instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                                   .with_for_update()).first()
-        if instance is None:
-            raise NotFound("办件不存在")
+        instance = self._lock_instance(session, instance_id)
         if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
             raise Conflict("办件已结束")
         workflow = self._load(session, instance)
         workflow.cancel()
         instance.status = InstanceStatus.TERMINATED
         instance.ended_at = utcnow()
-        self._sync_tasks(session, instance, workflow)
-        sync_timers(session, instance, workflow)
-        instance.state = dump_state(workflow)
         self._event(session, instance, "terminated", actor=actor.username, conclusion=reason)
-        self._flush(session)
+        self._persist(session, instance, workflow)
         return instance
 
     def supervise(self, uow: UnitOfWork, task_id: str, actor: Actor, note: str = "") -> HumanTask:
@@ -247,11 +238,17 @@ class WorkflowEngine:
         return row
 
     # ------------------------------------------------------------------ events from outside
-    def _lock_live_instance(self, session: Session, instance_id: int) -> ProcessInstance:
+    @staticmethod
+    def _lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+        """The instance row, locked for this transaction (the lock every state change takes first)."""
         instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
                                    .with_for_update()).first()
         if instance is None:
             raise NotFound("办件不存在")
+        return instance
+
+    def _lock_live_instance(self, session: Session, instance_id: int) -> ProcessInstance:
+        instance = self._lock_instance(session, instance_id)
         if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
             raise Conflict("办件已结束或处于异常状态")
         return instance
@@ -281,8 +278,7 @@ class WorkflowEngine:
         timer = session.get(Timer, timer_id)
         if timer is None or timer.fired:
             return False
-        instance = session.scalars(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
-                                   .with_for_update()).one()  # instance first: the lock order of complete_task
+        instance = self._lock_instance(session, timer.instance_id)  # instance first: the lock order of complete_task
         claimed = session.execute(update(Timer).where(Timer.id == timer_id, Timer.fired.is_(False))
                                   .values(fired=True, fired_at=utcnow())).rowcount
         if not claimed or instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
@@ -357,6 +353,10 @@ class WorkflowEngine:
                 state=TaskState.WAITING)
             instance.status = InstanceStatus.WAITING if waiting else InstanceStatus.RUNNING
         workflow.script_engine = None
+        self._persist(session, instance, workflow)
+
+    def _persist(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """Write back the workflow state, the task rows and the timer rows of an instance."""
         instance.state = dump_state(workflow)  # set before the queries below autoflush: one UPDATE
         self._sync_tasks(session, instance, workflow)
         sync_timers(session, instance, workflow)
