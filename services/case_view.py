@@ -124,8 +124,7 @@ def _diagrams(session: Session, instance: ProcessInstance, history: list[History
 def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int) -> CaseView:
     instance = engine.get_instance(session, instance_id, actor)
     data = engine.instance_data(session, instance)
-    open_tasks = list(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)))
+    open_tasks = engine.open_tasks(session, instance.id)
     history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
                                    .order_by(HistoryEvent.id)))
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id)

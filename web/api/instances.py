@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from engine.errors import Forbidden
 from engine.inbox import list_instances
-from engine.models import HistoryEvent, HumanTask, Incident, TaskStatus
+from engine.models import HistoryEvent, Incident
 from web.api import api, documented
 from web.api.paging import page_args, page_body
 from web.auth import api_login_required, current_actor
@@ -22,8 +22,7 @@ from web.schemas import (
 
 def instance_detail(session, instance) -> dict:
     body = InstanceSchema().dump(instance)
-    body["open_tasks"] = TaskSchema(many=True).dump(session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)))
+    body["open_tasks"] = TaskSchema(many=True).dump(runtime().engine.open_tasks(session, instance.id))
     body["history"] = HistorySchema(many=True).dump(session.scalars(
         select(HistoryEvent).where(HistoryEvent.instance_id == instance.id).order_by(HistoryEvent.id)))
     body["incidents"] = IncidentSchema(many=True).dump(session.scalars(
