@@ -68,9 +68,8 @@ def decide_both(runtime, engine: WorkflowEngine, task_id: str) -> None:
     for who in (REVIEWER, RECHECKER):
         with runtime.unit_of_work() as uow:
             instance = engine.complete_task(uow, task_id, who, {"decision": "approve"})
-            following = engine.open_tasks(uow.session, instance.id)
             uow.commit()
-        task_id = following[0].id if following else ""
+        task_id = instance.open_task_ids[0] if instance.open_task_ids else ""
 
 
 def engine_lifecycle(runtime, engine: WorkflowEngine, serial: int) -> None:
@@ -78,9 +77,8 @@ def engine_lifecycle(runtime, engine: WorkflowEngine, serial: int) -> None:
         instance = engine.start(uow, PROCESS, business_key=f"E{serial:07d}", region_code="110101",
                                 data={"batch_id": serial, "batch_no": f"E{serial:07d}", "kind": "first"},
                                 actor=ENTERPRISE, check_starter=False)
-        task_id = engine.open_tasks(uow.session, instance.id)[0].id
         uow.commit()
-    decide_both(runtime, engine, task_id)
+    decide_both(runtime, engine, instance.open_task_ids[0])
 
 
 def persons_for(serial: int) -> list[declarations.PersonInput]:
@@ -170,8 +168,8 @@ def completion_ms(runtime, engine: WorkflowEngine, samples: int, offset: int) ->
         with runtime.unit_of_work() as uow:
             instance = engine.start(uow, PROCESS, business_key=f"C{serial:07d}", region_code="110101",
                                     data={"batch_id": serial}, actor=ENTERPRISE, check_starter=False)
-            task_id = engine.open_tasks(uow.session, instance.id)[0].id
             uow.commit()
+        task_id = instance.open_task_ids[0]
         started = time.perf_counter()
         with runtime.unit_of_work() as uow:
             engine.complete_task(uow, task_id, REVIEWER, {"decision": "approve"})

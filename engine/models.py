@@ -76,6 +76,10 @@ class ProcessInstance(Base):
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="select")
 
+    # Not a column: after an engine action (start, complete_task…) in this unit of work, the ids of
+    # the instance's open user tasks, so that a caller can go on without querying for them.
+    open_task_ids = ()
+
     __mapper_args__ = {"version_id_col": lock_version}
 
 

@@ -17,9 +17,8 @@ from uuid import UUID
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import and_, bindparam, insert, or_, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, utcnow
@@ -27,7 +26,6 @@ from engine.definitions import parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormRegistry
 from engine.models import (
-    HistoryEvent,
     HumanTask,
     Incident,
     InstanceStatus,
@@ -41,18 +39,11 @@ from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScrip
 from engine.specs import SpecCache
 from engine.state import dump_state, load_state
 from engine.timers import sync_timers, timer_due_at
+from engine.writes import ActionWrites, insert_history, insert_instance
 
 log = logging.getLogger(__name__)
 DueCalculator = Callable[[datetime, int, str], datetime]
 _HISTORY = "banjian.history"  # session.info key: history events of the action under way
-# Core statements, built once: the rows the engine writes need no ORM bookkeeping (nor autoflush)
-_INSTANCE, _TASK = ProcessInstance.__table__, HumanTask.__table__
-_INSERT_INSTANCE = insert(_INSTANCE).returning(_INSTANCE.c.id)
-_UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("pk"),  # SET: the other parameters
-                                           _INSTANCE.c.lock_version == bindparam("expected_version"))
-_INSERT_TASKS = insert(_TASK)
-_UPDATE_TASK = update(_TASK).where(_TASK.c.id == bindparam("pk"))
-_INSERT_HISTORY = insert(HistoryEvent.__table__)
 # Queries of the hot path, built once (their construction and cache key cost more than running them)
 _LATEST_DEFINITION = (  # not the XML: the parsed spec comes from the cache
     select(ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.name, ProcessDefinition.version,
@@ -115,7 +106,7 @@ class WorkflowEngine:
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         now = utcnow()
-        instance = _insert_instance(session, ProcessInstance(
+        instance = insert_instance(session, ProcessInstance(
             definition_id=definition.id, process_key=definition.key, process_version=definition.version,
             business_key=business_key, region_code=region_code, status=InstanceStatus.RUNNING,
             started_by=actor.username, submitter=submitter, search_text=search_text, state="",
@@ -164,12 +155,14 @@ class WorkflowEngine:
         task.data.update(cleaned)
         task.run()
         decision = str(cleaned["decision"]) if cleaned.get("decision") is not None else None
-        _write_through(session, row, status=TaskStatus.COMPLETED, completed_at=utcnow(), completed_by=actor.username,
-                       decision=decision)
+        writes = ActionWrites()
+        writes.update_task(row, status=TaskStatus.COMPLETED, completed_at=utcnow(), completed_by=actor.username,
+                           decision=decision)
         self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
-                    task_label=row.label, decision=row.decision, conclusion=cleaned.get("conclusion"),
+                    task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
                     details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
-        self._advance(uow, instance, workflow, actor, refuse_invalid=True, open_ids=open_ids - {task_id})
+        self._advance(uow, instance, workflow, actor, refuse_invalid=True, open_ids=open_ids - {task_id},
+                      writes=writes)
         return instance
 
     def _check_guard(self, task, cleaned: dict[str, Any]) -> None:
@@ -339,11 +332,13 @@ class WorkflowEngine:
         return load_state(instance.state, spec, subprocess_specs, None)
 
     def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
-                 refuse_invalid: bool = False, open_ids: set[str] | None = None) -> None:
+                 refuse_invalid: bool = False, open_ids: set[str] | None = None,
+                 writes: ActionWrites | None = None) -> None:
         """Run the engine steps. With ``refuse_invalid`` (a user completing a task), an operator that
         rejects the submitted data with InvalidData refuses the whole completion instead of
         becoming an incident; the caller's unit of work is then not committed. ``open_ids``: the
-        instance's open task rows when the caller already read them (None: read them)."""
+        instance's open task rows when the caller already read them (None: read them); ``writes``:
+        what the caller's action already collected to write along (see ``engine.writes``)."""
         session = uow.session
         workflow.script_engine = self._script_engine(uow, instance, actor)
         error: Exception | None = None
@@ -370,36 +365,39 @@ class WorkflowEngine:
                 state=TaskState.WAITING)
             status = InstanceStatus.WAITING if waiting else InstanceStatus.RUNNING
         workflow.script_engine = None
-        self._persist(session, instance, workflow, status, ended=status == InstanceStatus.COMPLETED, open_ids=open_ids)
+        self._persist(session, instance, workflow, status, ended=status == InstanceStatus.COMPLETED,
+                      open_ids=open_ids, writes=writes)
 
     def _persist(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
-                 ended: bool = False, open_ids: set[str] | None = None) -> None:
-        """Write back the workflow state, the task rows, the timer rows and the history of an instance.
-
-        The instance goes out as one versioned UPDATE, task rows and history as Core statements (one
-        multi-row INSERT each): an action costs a handful of round trips, not one per row.
-        """
+                 ended: bool = False, open_ids: set[str] | None = None, writes: ActionWrites | None = None) -> None:
+        """Write back the workflow state, the task rows, the history and the timer rows of an instance:
+        the first three together with the instance's versioned UPDATE (see ``engine.writes``)."""
+        writes = writes or ActionWrites()
+        self._sync_tasks(session, instance, workflow, status, open_ids, writes)
+        writes.insert_history(session.info.pop(_HISTORY, []))
         now = utcnow()
-        _write_through(session, instance, state=dump_state(workflow), status=status, updated_at=now,
-                       ended_at=now if ended else instance.ended_at)
-        self._sync_tasks(session, instance, workflow, open_ids)
+        writes.send(session, instance, state=dump_state(workflow), status=status, updated_at=now,
+                    ended_at=now if ended else instance.ended_at)
         sync_timers(session, instance, workflow)
-        self._write_history(session)
 
-    def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                    open_ids: set[str] | None) -> None:
+    def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,
+                    open_ids: set[str] | None, writes: ActionWrites) -> None:
         """Make the open task rows equal to the workflow's READY user tasks.
 
         In ``error`` the open rows are kept as they are (a retry resumes them); once terminated
         every open row is cancelled."""
         ready = {}
-        if instance.status not in (InstanceStatus.ERROR, InstanceStatus.TERMINATED):
+        if status not in (InstanceStatus.ERROR, InstanceStatus.TERMINATED):
             ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         if open_ids is None:
             open_ids = set(session.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id}))
         gone = open_ids - ready.keys()
-        if gone and instance.status != InstanceStatus.ERROR:
+        if status == InstanceStatus.ERROR:
+            instance.open_task_ids = tuple(open_ids)
+            return  # rows stay as they are until a retry
+        if gone:
             session.execute(update(HumanTask).where(HumanTask.id.in_(gone)).values(status=TaskStatus.CANCELLED))
+        instance.open_task_ids = tuple(ready)
         now = utcnow()
         rows = []
         for task_id, task in ready.items():
@@ -418,14 +416,13 @@ class WorkflowEngine:
                 "region_code": instance.region_code, "submitter": instance.submitter, "status": TaskStatus.OPEN,
                 "created_at": now, "due_at": due_at,
             })
-        if rows:
-            session.connection().execute(_INSERT_TASKS, rows)
+        writes.insert_tasks(rows)
 
     @staticmethod
     def _event(session: Session, instance: ProcessInstance, kind: str, *, task_name: str | None = None,
                task_label: str | None = None, actor: str | None = None, decision: str | None = None,
                conclusion: str | None = None, details: dict[str, Any] | None = None) -> None:
-        """Record a history event; it is written with the others of this action by ``_write_history``."""
+        """Record a history event; ``_persist`` (or ``_write_history``) writes it with the action's others."""
         session.info.setdefault(_HISTORY, []).append({
             "instance_id": instance.id, "at": utcnow(), "kind": kind, "task_name": task_name,
             "task_label": task_label, "actor": actor, "decision": decision, "conclusion": conclusion,
@@ -435,7 +432,7 @@ class WorkflowEngine:
     def _write_history(session: Session) -> None:
         rows = session.info.pop(_HISTORY, None)
         if rows:
-            session.connection().execute(_INSERT_HISTORY, rows)
+            insert_history(session, rows)
 
     # ------------------------------------------------------------------ reading
     def open_tasks(self, session: Session, instance_id: int) -> list[HumanTask]:
@@ -466,34 +463,6 @@ class WorkflowEngine:
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
         workflow = self._load(session, instance)
         return dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
-
-
-def _insert_instance(session: Session, instance: ProcessInstance) -> ProcessInstance:
-    """INSERT a new instance (every column given) as one Core statement and attach it to the session
-    as a loaded object, without the ORM's flush machinery (see ``_write_through``)."""
-    values = {column.key: getattr(instance, column.key) for column in _INSTANCE.columns if column.key != "id"}
-    instance.id = session.connection().execute(_INSERT_INSTANCE, values).scalar_one()
-    make_transient_to_detached(instance)
-    session.add(instance)
-    return instance
-
-
-def _write_through(session: Session, obj: HumanTask | ProcessInstance, **values: Any) -> None:
-    """UPDATE ``obj``'s row with ``values`` as one Core statement and record them as its loaded state.
-
-    The engine's hot path thereby skips the ORM's flush machinery, which costs about a millisecond
-    per object here. An instance must still carry the ``lock_version`` it was loaded with (which is
-    bumped by one), otherwise someone else changed it meanwhile: Conflict, and the caller rolls back.
-    """
-    if isinstance(obj, ProcessInstance):
-        statement, key = _UPDATE_INSTANCE, {"pk": obj.id, "expected_version": obj.lock_version}
-        values["lock_version"] = obj.lock_version + 1
-    else:
-        statement, key = _UPDATE_TASK, {"pk": obj.id}
-    if session.connection().execute(statement, key | values).rowcount != 1:
-        raise Conflict("办件已被他人同时修改，请刷新后重试")
-    for name, value in values.items():
-        set_committed_value(obj, name, value)
 
 
 def _flatten_messages(messages: Any) -> dict[str, list[str]]:

@@ -170,3 +170,18 @@ def test_reviewer_of_another_region_may_not_act(runtime, actors):
         complete(runtime, review.id, actors["county_reviewer"], {"decision": "approve"})
     with pytest.raises(Forbidden):  # right region, wrong role
         complete(runtime, review.id, actors["rechecker"], {"decision": "approve"})
+
+
+def test_each_action_answers_with_the_tasks_open_after_it(runtime, actors):
+    """start/complete_task tell the caller which tasks are open now (the rows the inbox lists)."""
+    _, instance_id = submit(runtime, actors, [person(3)])
+    review = open_task(runtime, instance_id)
+    with runtime.unit_of_work() as uow:
+        instance = runtime.engine.complete_task(uow, review.id, actors["reviewer"], {"decision": "approve"})
+        uow.commit()
+    recheck = open_task(runtime, instance_id)
+    assert recheck.id != review.id and instance.open_task_ids == (recheck.id,)
+    with runtime.unit_of_work() as uow:
+        instance = runtime.engine.complete_task(uow, recheck.id, actors["rechecker"], {"decision": "approve"})
+        uow.commit()
+    assert instance.status == InstanceStatus.COMPLETED and instance.open_task_ids == ()
