@@ -180,7 +180,7 @@ def add_other_instances(runtime, template_id: int, total: int) -> None:
                 "submitter": "bench", "status": "open", "created_at": task.created_at}
                 for i, key in zip(ids, keys, strict=True)])
     if runtime.db.dialect.name == "postgresql":
-        with runtime.db.connect() as conn:
+        with runtime.db.begin() as conn:  # committed: statistics gathered in a rolled-back transaction are lost
             conn.exec_driver_sql("ANALYZE")
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.actors import SYSTEM, Actor
@@ -53,8 +53,9 @@ _LOCK_INSTANCE = select(ProcessInstance).where(ProcessInstance.id == bindparam("
 _LOCK_INSTANCE_OF_TASK = (select(ProcessInstance).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
                           .where(HumanTask.id == bindparam("task_id")).with_for_update(of=ProcessInstance))
 _OPEN = and_(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == TaskStatus.OPEN)
-_TASK_AND_OPEN_ROWS = (select(HumanTask).where(or_(HumanTask.id == bindparam("task_id"), _OPEN))
-                       .execution_options(populate_existing=True))
+_TASK_ROWS = (  # every row of one instance (a handful): one index range, however many open tasks exist elsewhere
+    select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"))
+    .execution_options(populate_existing=True))
 _OPEN_TASK_IDS = select(HumanTask.id).where(_OPEN)
 _OPEN_TASKS = select(HumanTask).where(_OPEN).order_by(HumanTask.created_at, HumanTask.id)
 
@@ -125,7 +126,7 @@ class WorkflowEngine:
         instance = session.scalars(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id}).first()
         if instance is None:
             raise NotFound("任务不存在")
-        rows = session.scalars(_TASK_AND_OPEN_ROWS, {"task_id": task_id, "instance_id": instance.id}).all()
+        rows = session.scalars(_TASK_ROWS, {"instance_id": instance.id}).all()
         row = next(r for r in rows if r.id == task_id)
         return row, instance, {r.id for r in rows if r.status == TaskStatus.OPEN}
 

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 from engine.actors import Actor
 from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.models import HumanTask, TaskStatus
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services.catalogue import WorkType
@@ -486,8 +485,7 @@ def decide(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, batch_id: int,
     persons under that step (a clear error, nothing changed), then completes the task."""
     session = uow.session
     batch = get_visible_batch(session, engine, actor, batch_id)
-    task = session.scalars(select(HumanTask).where(HumanTask.instance_id == batch.instance_id,
-                                                   HumanTask.status == TaskStatus.OPEN)).first()
+    task = next(iter(engine.open_tasks(session, batch.instance_id)), None)
     if task is None or task.name not in UNDER_STEP:
         raise Conflict("该批次当前没有待审核或待复核的任务")
     ids = _person_ids(rejected_persons)
