@@ -30,6 +30,7 @@ _INSERT_INSTANCE = insert(_INSTANCE).returning(_INSTANCE.c.id)
 _UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("pk"),  # SET: the other parameters
                                            _INSTANCE.c.lock_version == bindparam("expected_version"))
 _UPDATE_TASK = update(_TASK).where(_TASK.c.id == bindparam("pk"))
+_INSERTED = {table.name: table for table in (_TASK, _HISTORY)}
 CHANGED_MEANWHILE = "办件已被他人同时修改，请刷新后重试"
 
 
@@ -49,7 +50,7 @@ def insert_history(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(insert(_HISTORY), rows)
 
 
-Shape = tuple[tuple[str, tuple[str, ...]], ...]  # each write: its kind and the columns it sets
+Shape = tuple[tuple[str, tuple[str, ...]], ...]  # each write: "task_update" or a table name, and its columns
 
 
 @lru_cache(maxsize=32)
@@ -66,7 +67,7 @@ def _batch_statement(instance_columns: tuple[str, ...], shape: Shape) -> Update:
             write = update(_TASK).where(_TASK.c.id == bindparam(f"w{n}_pk")).values(
                 {name: bindparam(f"w{n}_{name}") for name in columns})
         else:
-            table = _TASK if kind == "tasks" else _HISTORY
+            table = _INSERTED[kind]
             rows = func.json_to_recordset(cast(bindparam(f"w{n}", type_=Text), JSON)).table_valued(
                 *(column(name, table.c[name].type) for name in columns)).render_derived(with_types=True)
             write = insert(table).from_select(list(columns), select(*rows.c))
@@ -132,5 +133,5 @@ class ActionWrites:
             shape.append(("task_update", tuple(written)))
         for table, rows in self._inserts:
             parameters[f"w{len(shape)}"] = json.dumps(rows, default=_json_default, ensure_ascii=False)
-            shape.append(("tasks" if table is _TASK else "history", tuple(rows[0])))
+            shape.append((table.name, tuple(rows[0])))
         return tuple(shape), parameters
