@@ -96,6 +96,7 @@ class WorkflowEngine:
               data: dict[str, Any], actor: Actor, submitter: str = "", search_text: str = "",
               check_starter: bool = True) -> ProcessInstance:
         session = uow.session
+        _drop_unwritten_history(session)
         definition = session.execute(_LATEST_DEFINITION, {"key": process_key}).first()
         if definition is None or definition.filename.endswith(".dmn"):  # a decision table is not startable
             raise NotFound(f"流程 {process_key} 未部署")
@@ -123,6 +124,7 @@ class WorkflowEngine:
 
         The instance is locked first (through the task's id), then the rows are read: a racing
         completion that committed while we waited is visible as a completed row."""
+        _drop_unwritten_history(session)
         instance = session.scalars(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id}).first()
         if instance is None:
             raise NotFound("任务不存在")
@@ -255,6 +257,7 @@ class WorkflowEngine:
     @staticmethod
     def _lock_instance(session: Session, instance_id: int) -> ProcessInstance:
         """The instance row, locked for this transaction (the lock every state change takes first)."""
+        _drop_unwritten_history(session)
         instance = session.scalars(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
         if instance is None:
             raise NotFound("办件不存在")
@@ -464,6 +467,12 @@ class WorkflowEngine:
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
         workflow = self._load(session, instance)
         return dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
+
+
+def _drop_unwritten_history(session: Session) -> None:
+    """Every action starts here: events an earlier action of this session buffered but never wrote
+    (it failed, and its caller went on with the same session) must not be written as this one's."""
+    session.info.pop(_HISTORY, None)
 
 
 def _flatten_messages(messages: Any) -> dict[str, list[str]]:

@@ -5,10 +5,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.actors import Actor
-from engine.errors import Conflict
+from engine.errors import Conflict, InvalidData
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, TaskStatus
+from services import declarations
 from services.catalogue import WorkType
 from tests.bpmn_factory import linear_process, service_task
+from tests.conftest import person
 
 STARTER = Actor("reviewer", frozenset({("reviewer", "110000")}))
 SUPERVISOR = Actor("supervisor", frozenset({("supervisor", "110000")}))
@@ -92,3 +94,25 @@ def test_terminate_cancels_open_tasks(runtime, flaky_process):
         assert task.status == TaskStatus.CANCELLED
         with pytest.raises(Conflict):
             runtime.engine.complete_task(uow, task.id, STARTER, {"decision": "approve"})
+
+
+
+def test_history_of_a_refused_completion_is_not_written_by_the_next_action(runtime, actors):
+    """A caller that catches a refused completion and goes on with the same unit of work must not
+    find the refused completion's events in the history of the next action."""
+    with runtime.unit_of_work() as uow:
+        batch = declarations.submit_declaration(uow, runtime.engine, actors["enterprise"], "110101000001", "first",
+                                                [declarations.PersonInput(**person(41))])
+        uow.commit()
+        task_id = runtime.engine.open_tasks(uow.session, batch.instance_id)[0].id
+    with runtime.unit_of_work() as uow:
+        with pytest.raises(InvalidData):  # the 初审 operator refuses a person who is not in the batch
+            runtime.engine.complete_task(uow, task_id, actors["reviewer"], {
+                "decision": "reject", "rejected_persons": ["999999"], "conclusion": "不符合"})
+        runtime.engine.supervise(uow, task_id, actors["supervisor"], "请尽快办理")
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        kinds = uow.session.scalars(select(HistoryEvent.kind).where(HistoryEvent.instance_id == batch.instance_id)
+                                    .order_by(HistoryEvent.id)).all()
+        assert runtime.engine.open_tasks(uow.session, batch.instance_id)[0].id == task_id
+    assert kinds[-1] == "supervised" and "task_completed" not in kinds
