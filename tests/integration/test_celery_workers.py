@@ -121,6 +121,6 @@ def test_beat_reminds_before_the_due_date_and_escalates_overdue_tasks_once(clien
 
     expected = sorted([(soon_id, "reviewer", "reminder_due_soon"), (late_id, "reviewer", "reminder_overdue"),
                        (late_id, "supervisor", "escalation_overdue")])
-    wait_until(lambda: received() == expected, timeout=60)
+    wait_until(lambda: received() == expected, timeout=60, seen=received)
     time.sleep(3)  # both beats keep scanning every second
     assert received() == expected

@@ -34,15 +34,17 @@ def soon(seconds: float = 1.0) -> tuple[str, datetime]:
     return at.isoformat(), at.replace(tzinfo=None)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+def wait_until(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1,
+               seen: Callable[[], Any] | None = None) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds, saying
+    what ``seen`` returns then (the state the condition looked at)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {timeout} s" + (f"; seen: {seen()!r}" if seen else ""))
         time.sleep(interval)
 
 
