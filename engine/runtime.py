@@ -4,6 +4,12 @@ Everything one user action changes (workflow state, task rows, domain rows writt
 operators, history) is written in the caller's transaction, which the caller commits once.
 Concurrent completions are serialised by locking the instance row (``SELECT … FOR UPDATE`` on
 PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and guarded by an optimistic version column.
+
+An action on a task locks its instance AND the task row in one statement (``FOR UPDATE OF
+process_instance, human_task``). Locking the task row too is what makes the one statement safe
+under READ COMMITTED: when the statement had to wait for another transaction's lock, PostgreSQL
+re-reads the newest version of every row it locks, but would return a row it only joined (not
+locked) as it was before the wait — a claim or completion committed meanwhile would be missed.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from uuid import UUID
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.actors import SYSTEM, Actor
@@ -25,39 +31,27 @@ from engine.db import UnitOfWork, utcnow
 from engine.definitions import parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormRegistry
-from engine.models import (
-    HumanTask,
-    Incident,
-    InstanceStatus,
-    ProcessDefinition,
-    ProcessInstance,
-    TaskStatus,
-    Timer,
-)
+from engine.models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
 from engine.specs import SpecCache
 from engine.state import dump_state, load_state
 from engine.timers import sync_timers, timer_due_at
-from engine.writes import ActionWrites, insert_history, insert_instance
+from engine.writes import ActionWrites, insert_history, start_instance
 
 log = logging.getLogger(__name__)
 DueCalculator = Callable[[datetime, int, str], datetime]
 _HISTORY = "banjian.history"  # session.info key: history events of the action under way
 # Queries of the hot path, built once (their construction and cache key cost more than running them)
-_LATEST_DEFINITION = (  # not the XML: the parsed spec comes from the cache
-    select(ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.name, ProcessDefinition.version,
-           ProcessDefinition.filename, ProcessDefinition.startable_by)
-    .where(ProcessDefinition.key == bindparam("key")).order_by(ProcessDefinition.version.desc()).limit(1))
-_LOCK_INSTANCE = select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id")).with_for_update()
-_LOCK_INSTANCE_OF_TASK = (select(ProcessInstance).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-                          .where(HumanTask.id == bindparam("task_id")).with_for_update(of=ProcessInstance))
-_OPEN = and_(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == TaskStatus.OPEN)
-_TASK_ROWS = (  # every row of one instance (a handful): one index range, however many open tasks exist elsewhere
-    select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"))
-    .execution_options(populate_existing=True))
-_OPEN_TASK_IDS = select(HumanTask.id).where(_OPEN)
-_OPEN_TASKS = select(HumanTask).where(_OPEN).order_by(HumanTask.created_at, HumanTask.id)
+_LOCK_INSTANCE = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
+                  .with_for_update().execution_options(populate_existing=True))
+_LOCK_TASK = (  # instance first in the lock order, as every other action takes it (see the module docstring)
+    select(ProcessInstance, HumanTask).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+    .where(HumanTask.id == bindparam("task_id"))
+    .with_for_update(of=(ProcessInstance, HumanTask)).execution_options(populate_existing=True))
+_OPEN_TASKS = (select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
+                                       HumanTask.status == TaskStatus.OPEN)
+               .order_by(HumanTask.created_at, HumanTask.id))
 
 
 def calendar_due(start: datetime, amount: int, unit: str) -> datetime:
@@ -95,42 +89,40 @@ class WorkflowEngine:
     def start(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
               data: dict[str, Any], actor: Actor, submitter: str = "", search_text: str = "",
               check_starter: bool = True) -> ProcessInstance:
+        """Start an instance of the newest deployed version of ``process_key``. The instance row is
+        inserted first (operators of the first steps need its id); when the actor may not start the
+        process, Forbidden is raised and the caller's unit of work, never committed, drops it."""
         session = uow.session
         _drop_unwritten_history(session)
-        definition = session.execute(_LATEST_DEFINITION, {"key": process_key}).first()
-        if definition is None or definition.filename.endswith(".dmn"):  # a decision table is not startable
+        now = utcnow()
+        instance = start_instance(session, process_key, {
+            "business_key": business_key, "region_code": region_code, "status": InstanceStatus.RUNNING,
+            "started_by": actor.username, "submitter": submitter, "search_text": search_text, "state": "",
+            "lock_version": 1, "started_at": now, "updated_at": now})
+        if instance is None:
             raise NotFound(f"流程 {process_key} 未部署")
-        if check_starter and not any(actor.holds(role, region_code) for role in definition.startable_by):
-            raise Forbidden(f"您无权在区划 {region_code} 发起流程 {definition.name}")
-        spec, subprocess_specs = self.specs.get(session, definition.id)
-        workflow = BpmnWorkflow(spec, subprocess_specs)
+        deployed = self.specs.get(session, instance.definition_id)
+        if check_starter and not any(actor.holds(role, region_code) for role in deployed.startable_by):
+            raise Forbidden(f"您无权在区划 {region_code} 发起流程 {deployed.name}")
+        workflow = BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        now = utcnow()
-        instance = insert_instance(session, ProcessInstance(
-            definition_id=definition.id, process_key=definition.key, process_version=definition.version,
-            business_key=business_key, region_code=region_code, status=InstanceStatus.RUNNING,
-            started_by=actor.username, submitter=submitter, search_text=search_text, state="",
-            lock_version=1, started_at=now, updated_at=now, ended_at=None))
         self._event(session, instance, "started", actor=actor.username,
-                    details={"process_key": definition.key, "version": definition.version})
-        self._advance(uow, instance, workflow, actor, open_ids=set())
+                    details={"process_key": instance.process_key, "version": instance.process_version})
+        self._advance(uow, instance, workflow, actor)
         return instance
 
     # ------------------------------------------------------------------ tasks
-    def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance, set[str]]:
-        """The task row, its instance (locked) and the ids of the instance's open task rows.
-
-        The instance is locked first (through the task's id), then the rows are read: a racing
-        completion that committed while we waited is visible as a completed row."""
+    def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+        """The task row and its instance, both locked and read as the last committed transaction
+        left them: a racing completion or claim that committed while we waited is visible."""
         _drop_unwritten_history(session)
-        instance = session.scalars(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id}).first()
-        if instance is None:
+        locked = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
+        if locked is None:
             raise NotFound("任务不存在")
-        rows = session.scalars(_TASK_ROWS, {"instance_id": instance.id}).all()
-        row = next(r for r in rows if r.id == task_id)
-        return row, instance, {r.id for r in rows if r.status == TaskStatus.OPEN}
+        instance, row = locked
+        return row, instance
 
     def _check_actor(self, row: HumanTask, actor: Actor) -> None:
         if row.assignee == actor.username:
@@ -142,7 +134,7 @@ class WorkflowEngine:
 
     def complete_task(self, uow: UnitOfWork, task_id: str, actor: Actor, data: dict[str, Any]) -> ProcessInstance:
         session = uow.session
-        row, instance, open_ids = self._lock_task(session, task_id)
+        row, instance = self._lock_task(session, task_id)
         if row.status != TaskStatus.OPEN:
             raise Conflict("任务已办理，不能重复提交")
         self._check_actor(row, actor)
@@ -164,8 +156,7 @@ class WorkflowEngine:
         self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
                     task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
                     details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
-        self._advance(uow, instance, workflow, actor, refuse_invalid=True, open_ids=open_ids - {task_id},
-                      writes=writes)
+        self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes)
         return instance
 
     def _check_guard(self, task, cleaned: dict[str, Any]) -> None:
@@ -183,7 +174,7 @@ class WorkflowEngine:
             raise InvalidData(props.get("guardMessage") or "当前数据不允许此操作")
 
     def claim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
-        row, _, _ = self._lock_task(uow.session, task_id)
+        row, _ = self._lock_task(uow.session, task_id)
         if row.status != TaskStatus.OPEN:
             raise Conflict("任务已办理")
         self._check_actor(row, actor)
@@ -191,7 +182,7 @@ class WorkflowEngine:
         return row
 
     def unclaim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
-        row, _, _ = self._lock_task(uow.session, task_id)
+        row, _ = self._lock_task(uow.session, task_id)
         if row.status != TaskStatus.OPEN:
             raise Conflict("任务已办理")
         if row.assignee != actor.username:
@@ -202,7 +193,7 @@ class WorkflowEngine:
 
     def delegate(self, uow: UnitOfWork, task_id: str, actor: Actor, to: Actor, note: str = "") -> HumanTask:
         """Hand an open task to a colleague who holds the task's role for its region."""
-        row, instance, _ = self._lock_task(uow.session, task_id)
+        row, instance = self._lock_task(uow.session, task_id)
         if row.status != TaskStatus.OPEN:
             raise Conflict("任务已办理")
         self._check_actor(row, actor)
@@ -244,7 +235,7 @@ class WorkflowEngine:
     def supervise(self, uow: UnitOfWork, task_id: str, actor: Actor, note: str = "") -> HumanTask:
         """Record that someone chased an open task (督办) as a ``supervised`` history event on its
         instance; the task itself does not change. Who may do so is decided by the caller."""
-        row, instance, _ = self._lock_task(uow.session, task_id)
+        row, instance = self._lock_task(uow.session, task_id)
         if row.status != TaskStatus.OPEN:
             raise Conflict("任务已办理，无需督办")
         self._event(uow.session, instance, "supervised", actor=actor.username, task_name=row.name,
@@ -332,17 +323,15 @@ class WorkflowEngine:
         return ServiceScriptEngine(self.environment, call_operator)
 
     def _load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-        spec, subprocess_specs = self.specs.get(session, instance.definition_id)
-        return load_state(instance.state, spec, subprocess_specs, None)
+        deployed = self.specs.get(session, instance.definition_id)
+        return load_state(instance.state, deployed.spec, deployed.subprocess_specs, None)
 
     def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
-                 refuse_invalid: bool = False, open_ids: set[str] | None = None,
-                 writes: ActionWrites | None = None) -> None:
+                 refuse_invalid: bool = False, writes: ActionWrites | None = None) -> None:
         """Run the engine steps. With ``refuse_invalid`` (a user completing a task), an operator that
         rejects the submitted data with InvalidData refuses the whole completion instead of
-        becoming an incident; the caller's unit of work is then not committed. ``open_ids``: the
-        instance's open task rows when the caller already read them (None: read them); ``writes``:
-        what the caller's action already collected to write along (see ``engine.writes``)."""
+        becoming an incident; the caller's unit of work is then not committed. ``writes``: what the
+        caller's action already collected to write along (see ``engine.writes``)."""
         session = uow.session
         workflow.script_engine = self._script_engine(uow, instance, actor)
         error: Exception | None = None
@@ -370,14 +359,14 @@ class WorkflowEngine:
             status = InstanceStatus.WAITING if waiting else InstanceStatus.RUNNING
         workflow.script_engine = None
         self._persist(session, instance, workflow, status, ended=status == InstanceStatus.COMPLETED,
-                      open_ids=open_ids, writes=writes)
+                      writes=writes)
 
     def _persist(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
-                 ended: bool = False, open_ids: set[str] | None = None, writes: ActionWrites | None = None) -> None:
+                 ended: bool = False, writes: ActionWrites | None = None) -> None:
         """Write back the workflow state, the task rows, the history and the timer rows of an instance:
         the first three together with the instance's versioned UPDATE (see ``engine.writes``)."""
         writes = writes or ActionWrites()
-        self._sync_tasks(session, instance, workflow, status, open_ids, writes)
+        self._sync_tasks(session, instance, workflow, status, writes)
         writes.insert_history(session.info.pop(_HISTORY, []))
         now = utcnow()
         writes.send(session, instance, state=dump_state(workflow), status=status, updated_at=now,
@@ -385,28 +374,23 @@ class WorkflowEngine:
         sync_timers(session, instance, workflow)
 
     def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,
-                    open_ids: set[str] | None, writes: ActionWrites) -> None:
+                    writes: ActionWrites) -> None:
         """Make the open task rows equal to the workflow's READY user tasks.
 
         In ``error`` the open rows are kept as they are (a retry resumes them); once terminated
         every open row is cancelled."""
+        if status == InstanceStatus.ERROR:  # rows stay as they are until a retry
+            completed = writes.updated_task_ids
+            instance.open_task_ids = tuple(task.id for task in self.open_tasks(session, instance.id)
+                                           if task.id not in completed)
+            return
         ready = {}
-        if status not in (InstanceStatus.ERROR, InstanceStatus.TERMINATED):
+        if status != InstanceStatus.TERMINATED:
             ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        if open_ids is None:
-            open_ids = set(session.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id}))
-        gone = open_ids - ready.keys()
-        if status == InstanceStatus.ERROR:
-            instance.open_task_ids = tuple(open_ids)
-            return  # rows stay as they are until a retry
-        if gone:
-            session.execute(update(HumanTask).where(HumanTask.id.in_(gone)).values(status=TaskStatus.CANCELLED))
         instance.open_task_ids = tuple(ready)
         now = utcnow()
         rows = []
         for task_id, task in ready.items():
-            if task_id in open_ids:
-                continue
             props = _task_properties(task)
             due_at = None
             if props.get("dueIn"):
@@ -420,7 +404,7 @@ class WorkflowEngine:
                 "region_code": instance.region_code, "submitter": instance.submitter, "status": TaskStatus.OPEN,
                 "created_at": now, "due_at": due_at,
             })
-        writes.insert_tasks(rows)
+        writes.keep_open_tasks(instance.id, rows)
 
     @staticmethod
     def _event(session: Session, instance: ProcessInstance, kind: str, *, task_name: str | None = None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -10,12 +12,23 @@ from engine.definitions import build_parser, definition_closure
 from engine.models import ProcessDefinition
 
 
+@dataclass(frozen=True)
+class DeployedProcess:
+    """What the runtime needs of one deployed version, besides its row: the parsed spec and the
+    facts a start checks (so that starting an instance never reads the definition row again)."""
+
+    name: str
+    startable_by: tuple[str, ...]
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
 class SpecCache:
     def __init__(self) -> None:
-        self._specs: dict[int, tuple] = {}
+        self._specs: dict[int, DeployedProcess] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, definition_id: int) -> tuple:
+    def get(self, session: Session, definition_id: int) -> DeployedProcess:
         cached = self._specs.get(definition_id)
         if cached is not None:
             return cached
@@ -25,6 +38,7 @@ class SpecCache:
                 definition = session.get(ProcessDefinition, definition_id)
                 documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
                 parser = build_parser(documents)
-                cached = (parser.get_spec(definition.key), parser.get_subprocess_specs(definition.key))
+                cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()),
+                                         parser.get_spec(definition.key), parser.get_subprocess_specs(definition.key))
                 self._specs[definition_id] = cached
         return cached

@@ -2,10 +2,15 @@
 
 An action (start an instance, complete a task, fire a timer…) ends with one versioned UPDATE of its
 instance and usually an UPDATE of the completed task row, INSERTs of new task rows and of history
-events. On PostgreSQL they travel as ONE statement: the instance UPDATE with the others attached as
-data-modifying CTEs, which PostgreSQL runs exactly once each whether or not the main statement reads
-them. An action thus pays one round trip for its writes instead of four. On SQLite, where a
-statement costs no round trip, they run one after the other in the same transaction.
+events, and the cancellation of task rows the workflow no longer waits on. On PostgreSQL they travel
+as ONE statement: the instance UPDATE with the others attached as data-modifying CTEs, which
+PostgreSQL runs exactly once each whether or not the main statement reads them. An action thus pays
+one round trip for its writes. On SQLite, where a statement costs no round trip, they run one after
+the other in the same transaction.
+
+The task rows are made equal to the workflow's READY user tasks declaratively — cancel every open
+row of the instance that is not kept, insert every ready one unless it exists — so an action never
+needs to read which rows exist before it writes.
 
 They are Core statements: the engine's rows need none of the ORM's unit-of-work bookkeeping (which
 costs about a millisecond per object here). The loaded ORM objects receive the written values as
@@ -14,19 +19,32 @@ their committed state (``set_committed_value``), so callers read them and nothin
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Table, Text, Update, bindparam, cast, column, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.errors import Conflict
-from engine.models import HistoryEvent, HumanTask, ProcessInstance
+from engine.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 
 _INSTANCE, _TASK, _HISTORY = ProcessInstance.__table__, HumanTask.__table__, HistoryEvent.__table__
-_INSERT_INSTANCE = insert(_INSTANCE).returning(_INSTANCE.c.id)
+_DEFINITION = ProcessDefinition.__table__
+_STARTED_WITH = ("business_key", "region_code", "status", "started_by", "submitter", "search_text", "state",
+                 "lock_version", "started_at", "updated_at")
+# A new instance of the newest deployed version of a process (a DMN table is not startable), in one
+# statement: the definition is looked up by the INSERT itself.
+_START_INSTANCE = insert(_INSTANCE).from_select(
+    ["definition_id", "process_key", "process_version", *_STARTED_WITH],
+    select(_DEFINITION.c.id, _DEFINITION.c.key, _DEFINITION.c.version,
+           *(bindparam(name, type_=_INSTANCE.c[name].type) for name in _STARTED_WITH))
+    .where(_DEFINITION.c.key == bindparam("key"), _DEFINITION.c.filename.not_like("%.dmn"))
+    .order_by(_DEFINITION.c.version.desc()).limit(1),
+).returning(_INSTANCE.c.id, _INSTANCE.c.definition_id, _INSTANCE.c.process_key, _INSTANCE.c.process_version)
 _UPDATE_INSTANCE = update(_INSTANCE).where(_INSTANCE.c.id == bindparam("pk"),  # SET: the other parameters
                                            _INSTANCE.c.lock_version == bindparam("expected_version"))
 _UPDATE_TASK = update(_TASK).where(_TASK.c.id == bindparam("pk"))
@@ -34,12 +52,15 @@ _INSERTED = {table.name: table for table in (_TASK, _HISTORY)}
 CHANGED_MEANWHILE = "办件已被他人同时修改，请刷新后重试"
 
 
-def insert_instance(session: Session, instance: ProcessInstance) -> ProcessInstance:
-    """INSERT a new instance (every column given) and attach it to the session as a loaded object.
+def start_instance(session: Session, process_key: str, values: dict[str, Any]) -> ProcessInstance | None:
+    """INSERT a new instance of the newest version of ``process_key`` and attach it to the session as
+    a loaded object; None when no such process is deployed.
 
     Its id is needed at once: service tasks of the first steps pass it to domain operators."""
-    values = {column.key: getattr(instance, column.key) for column in _INSTANCE.columns if column.key != "id"}
-    instance.id = session.connection().execute(_INSERT_INSTANCE, values).scalar_one()
+    returned = session.connection().execute(_START_INSTANCE, {"key": process_key, **values}).first()
+    if returned is None:
+        return None
+    instance = ProcessInstance(**returned._asdict(), **values, ended_at=None)
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
@@ -50,7 +71,12 @@ def insert_history(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(insert(_HISTORY), rows)
 
 
-Shape = tuple[tuple[str, tuple[str, ...]], ...]  # each write: "task_update" or a table name, and its columns
+def _json_array(values: Collection[str]) -> Any:
+    """The elements of a JSON array parameter as a one-column subquery (constant statement text)."""
+    return select(func.json_array_elements_text(cast(values, JSON)).table_valued("value").c.value)
+
+
+Shape = tuple[tuple[str, tuple[str, ...]], ...]  # each write: its kind or a table name, and its columns
 
 
 @lru_cache(maxsize=32)
@@ -58,19 +84,27 @@ def _batch_statement(instance_columns: tuple[str, ...], shape: Shape) -> Update:
     """The instance UPDATE with the writes of ``shape`` attached as CTEs, built once per shape.
 
     Values are bind parameters: ``set_<column>`` for the instance, ``w<n>_<column>`` for a task row
-    update, and one JSON array ``w<n>`` per insert, unpacked by ``json_to_recordset`` in the array's
-    order (history ids follow it). The statement text thus does not depend on the number of rows:
-    SQLAlchemy compiles it once and psycopg prepares it on the server."""
+    update, ``w<n>_keep`` (a JSON array) for the rows a cancellation keeps, and one JSON array ``w<n>``
+    per insert, unpacked by ``json_to_recordset`` in the array's order (history ids follow it). The
+    statement text thus does not depend on the number of rows: SQLAlchemy compiles it once and
+    psycopg prepares it on the server."""
     ctes = []
     for n, (kind, columns) in enumerate(shape):
         if kind == "task_update":
             write = update(_TASK).where(_TASK.c.id == bindparam(f"w{n}_pk")).values(
                 {name: bindparam(f"w{n}_{name}") for name in columns})
+        elif kind == "task_cancel":
+            write = update(_TASK).where(
+                _TASK.c.instance_id == bindparam(f"w{n}_instance_id"), _TASK.c.status == TaskStatus.OPEN,
+                _TASK.c.id.not_in(_json_array(bindparam(f"w{n}_keep", type_=Text)))
+            ).values(status=TaskStatus.CANCELLED)
         else:
             table = _INSERTED[kind]
             rows = func.json_to_recordset(cast(bindparam(f"w{n}", type_=Text), JSON)).table_valued(
                 *(column(name, table.c[name].type) for name in columns)).render_derived(with_types=True)
-            write = insert(table).from_select(list(columns), select(*rows.c))
+            write = postgresql.insert(table).from_select(list(columns), select(*rows.c))
+            if table is _TASK:
+                write = write.on_conflict_do_nothing(index_elements=["id"])
         ctes.append(write.cte(f"write_{n}"))
     return _UPDATE_INSTANCE.values({name: bindparam(f"set_{name}") for name in instance_columns}).add_cte(*ctes)
 
@@ -86,12 +120,20 @@ class ActionWrites:
 
     def __init__(self) -> None:
         self._updates: list[tuple[HumanTask, dict[str, Any]]] = []
+        self._cancel: tuple[int, frozenset[str]] | None = None
         self._inserts: list[tuple[Table, list[dict[str, Any]]]] = []
+
+    @property
+    def updated_task_ids(self) -> frozenset[str]:
+        return frozenset(row.id for row, _ in self._updates)
 
     def update_task(self, row: HumanTask, **values: Any) -> None:
         self._updates.append((row, values))
 
-    def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
+    def keep_open_tasks(self, instance_id: int, rows: list[dict[str, Any]]) -> None:
+        """Leave open exactly the task rows ``rows`` of the instance: cancel its other open rows (but
+        those this action updates) and insert those of ``rows`` that do not exist yet."""
+        self._cancel = (instance_id, frozenset(row["id"] for row in rows) | self.updated_task_ids)
         if rows:
             self._inserts.append((_TASK, rows))
 
@@ -112,17 +154,28 @@ class ActionWrites:
             parameters |= key | {f"set_{name}": value for name, value in values.items()}
             updated = connection.execute(statement, parameters).rowcount
         else:
-            for row, written in self._updates:
-                connection.execute(_UPDATE_TASK, {"pk": row.id} | written)
-            for table, rows in self._inserts:
-                connection.execute(insert(table), rows)
+            self._send_one_by_one(connection)
             updated = connection.execute(_UPDATE_INSTANCE, key | values).rowcount
         if updated != 1:
             raise Conflict(CHANGED_MEANWHILE)
         for obj, written in [*self._updates, (instance, values)]:
             for name, value in written.items():
                 set_committed_value(obj, name, value)
-        self._updates, self._inserts = [], []
+        if self._cancel:
+            _mark_cancelled_in_session(session, *self._cancel)
+        self._updates, self._cancel, self._inserts = [], None, []
+
+    def _send_one_by_one(self, connection) -> None:
+        for row, written in self._updates:
+            connection.execute(_UPDATE_TASK, {"pk": row.id} | written)
+        if self._cancel:
+            instance_id, keep = self._cancel
+            connection.execute(update(_TASK).where(
+                _TASK.c.instance_id == instance_id, _TASK.c.status == TaskStatus.OPEN, _TASK.c.id.not_in(keep),
+            ).values(status=TaskStatus.CANCELLED))
+        for table, rows in self._inserts:
+            statement = sqlite.insert(table).on_conflict_do_nothing() if table is _TASK else insert(table)
+            connection.execute(statement, rows)
 
     def _shape(self) -> tuple[Shape, dict[str, Any]]:
         shape: list[tuple[str, tuple[str, ...]]] = []
@@ -131,7 +184,21 @@ class ActionWrites:
             parameters[f"w{len(shape)}_pk"] = row.id
             parameters.update({f"w{len(shape)}_{name}": value for name, value in written.items()})
             shape.append(("task_update", tuple(written)))
+        if self._cancel:
+            instance_id, keep = self._cancel
+            parameters[f"w{len(shape)}_instance_id"] = instance_id
+            parameters[f"w{len(shape)}_keep"] = json.dumps(sorted(keep))
+            shape.append(("task_cancel", ()))
         for table, rows in self._inserts:
             parameters[f"w{len(shape)}"] = json.dumps(rows, default=_json_default, ensure_ascii=False)
             shape.append((table.name, tuple(rows[0])))
         return tuple(shape), parameters
+
+
+def _mark_cancelled_in_session(session: Session, instance_id: int, keep: frozenset[str]) -> None:
+    """Task rows of the instance that this session has loaded see their cancellation."""
+    for obj in list(session.identity_map.values()):
+        loaded = obj.__dict__  # an expired attribute is absent here and is not loaded for this check
+        if (isinstance(obj, HumanTask) and loaded.get("instance_id") == instance_id
+                and loaded.get("status") == TaskStatus.OPEN and loaded.get("id") not in keep):
+            set_committed_value(obj, "status", TaskStatus.CANCELLED)

@@ -79,3 +79,42 @@ def test_task_claimed_by_another_cannot_be_completed(runtime, actors):
         uow.commit()
     with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="reviewer2"):
         runtime.engine.complete_task(uow, task_id, actors["reviewer"], {"decision": "approve"})
+
+
+def test_a_claim_committed_while_a_completion_waits_is_seen_by_it(runtime, actors):
+    """The completion waits for the claimer's lock; once it gets the lock it must see the task as
+    claimed by the other reviewer (not the row as it was when it started waiting) and refuse."""
+    with runtime.unit_of_work() as uow:
+        batch = declarations.submit_declaration(uow, runtime.engine, actors["enterprise"], "110101000001", "first",
+                                                [declarations.PersonInput(**person(42))])
+        uow.commit()
+        task_id = uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == batch.instance_id)).one()
+    other = actors["reviewer"].__class__("reviewer2", actors["reviewer"].grants)
+    claimed, outcome = threading.Event(), {}
+
+    def claim_and_hold():
+        with runtime.unit_of_work() as uow:
+            runtime.engine.claim(uow, task_id, other)
+            claimed.set()
+            time.sleep(0.5)  # the completion below is waiting for our lock now
+            uow.commit()
+
+    def complete():
+        claimed.wait(10)
+        try:
+            with runtime.unit_of_work() as uow:
+                runtime.engine.complete_task(uow, task_id, actors["reviewer"], {"decision": "approve"})
+                uow.commit()
+            outcome["result"] = "completed"
+        except Conflict as error:
+            outcome["result"] = str(error)
+
+    threads = [threading.Thread(target=claim_and_hold), threading.Thread(target=complete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome["result"] == "任务已被 reviewer2 认领"
+    with runtime.unit_of_work() as uow:
+        row = uow.session.get(HumanTask, task_id)
+        assert row.status == TaskStatus.OPEN and row.assignee == "reviewer2"
