@@ -108,24 +108,30 @@ def rate(run, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def paired_rates(memory_run, persisted_run, count: int, rounds: int = 8) -> tuple[float, float]:
-    """Lifecycles/s of both runs, measured in alternating rounds of ``count / rounds`` each.
+def paired_rates(memory_run, persisted_run, count: int, rounds: int = 20) -> tuple[float, float, list[float]]:
+    """Lifecycles/s of both runs, measured in alternating rounds of ``count / rounds`` each, and the
+    persisted/in-memory ratio of every round.
 
     This 2-vCPU VM's speed drifts by up to ±50 % within a minute (neighbours on the host): timing
     the in-memory run once and the persisted run a minute later would compare two different
-    machines. Alternating rounds expose both to the same drift."""
+    machines. Short alternating rounds expose both to the same drift, and the median of the
+    rounds' ratios is the figure least moved by a slow moment."""
     memory_run(0)
     persisted_run(0)
     spent = [0.0, 0.0]
+    ratios = []
     per_round = max(1, count // rounds)
     for first in range(1, per_round * rounds + 1, per_round):
-        for side, run in enumerate((memory_run, persisted_run)):
+        took = []
+        for run in (memory_run, persisted_run):
             started = time.perf_counter()
             for serial in range(first, first + per_round):
                 run(serial)
-            spent[side] += time.perf_counter() - started
+            took.append(time.perf_counter() - started)
+        spent = [spent[0] + took[0], spent[1] + took[1]]
+        ratios.append(took[0] / took[1])
     done = per_round * rounds
-    return done / spent[0], done / spent[1]
+    return done / spent[0], done / spent[1], ratios
 
 
 class InMemoryServices(PythonScriptEngine):
@@ -218,13 +224,15 @@ def main() -> None:
     for name, url in databases:
         runtime = seeded_runtime(url)
         engine = stub_engine(runtime)
-        memory, persisted = paired_rates(memory_run, lambda n, rt=runtime, en=engine: engine_lifecycle(rt, en, n),
-                                         args.lifecycles)
-        ratios[name] = persisted / memory
+        memory, persisted, round_ratios = paired_rates(
+            memory_run, lambda n, rt=runtime, en=engine: engine_lifecycle(rt, en, n), args.lifecycles)
+        ratios[name] = statistics.median(round_ratios)
+        quartiles = statistics.quantiles(round_ratios, n=4)
         print(f"{name:10s} in-memory SpiffWorkflow: {memory:7.1f} lifecycles/s (same BPMN, rounds alternating "
               f"with the next line)")
-        print(f"{name:10s} engine persisted:      {persisted:8.1f} lifecycles/s  "
-              f"ratio persisted/in-memory {ratios[name]:.3f}")
+        print(f"{name:10s} engine persisted:      {persisted:8.1f} lifecycles/s  ratio persisted/in-memory "
+              f"{ratios[name]:.3f} (median of {len(round_ratios)} rounds; quartiles {quartiles[0]:.3f}–"
+              f"{quartiles[2]:.3f})")
         template = domain_lifecycle(runtime, 439)
         domain = rate(lambda n, rt=runtime: domain_lifecycle(rt, n), max(20, args.lifecycles // 4))
         print(f"{name:10s} with domain services:  {domain:8.1f} lifecycles/s (submit, 校验, 入库 on real tables)")
