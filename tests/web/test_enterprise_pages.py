@@ -95,6 +95,11 @@ def test_create_edit_portal_and_password_reset(runtime, browser, new_enterprise)
     with runtime.unit_of_work() as uow:
         assert uow.session.scalar(select(User.active).where(User.username == new_enterprise)) is False
 
+    log = clerk.get(f"/enterprises/{new_enterprise}").get_data(as_text=True)
+    rows = re.findall(r"<td>([^<]*)</td>\s*<td>([^<]*)</td></tr>", log)  # (操作, 变更项) of the 操作记录
+    assert rows == [("新增单位", ""), ("修改单位信息", "经办人联系电话"), ("开启网厅权限", ""),
+                    ("重置网厅密码", ""), ("关闭网厅权限", "")]
+
 
 def test_a_foreign_clerk_cannot_change_an_enterprise(runtime, browser):
     before = enterprise(runtime, "110101000001")

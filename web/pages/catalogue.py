@@ -1,10 +1,10 @@
 """Builds the English message catalogue: ``python -m web.pages.catalogue`` (``make translations``).
 
 Extracts the Chinese source strings of web/ (Python and templates), adds the domain's labels
-that templates translate at run time (roles, declaration kinds and statuses, attachment kinds: they live in
-services/, so no extractor sees them), merges into web/translations/en/LC_MESSAGES/messages.po
-keeping existing translations, and compiles messages.mo. New strings get an empty translation,
-which tests/web reports.
+that templates translate at run time (roles, declaration kinds and statuses, attachment kinds,
+audit actions: they live in services/, so no extractor sees them), merges into
+web/translations/en/LC_MESSAGES/messages.po keeping existing translations, and compiles
+messages.mo. New strings get an empty translation, which tests/web reports.
 """
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
 
 
 def domain_labels() -> list[str]:
-    from services import attachments, declarations
+    from services import attachments, audit, declarations, enterprises
     from services.identity import ROLES
 
     labels = [*ROLES.values(), *declarations.KINDS.values(), *declarations.STATUS_LABELS.values(),
-              *declarations.PERSON_STATUS_LABELS.values(), *attachments.KINDS.values(), *query_labels()]
+              *declarations.PERSON_STATUS_LABELS.values(), *attachments.KINDS.values(), *query_labels(),
+              *audit.ACTION_LABELS.values(), *enterprises.REQUIRED.values()]
     return list(dict.fromkeys(labels))
 
 

@@ -62,7 +62,8 @@ def render_edit(code: str, values: dict | None = None, errors: dict | None = Non
     current = {k: getattr(enterprise, k) for k in FIELDS}
     return render_template("enterprise_form.html", enterprise=enterprise, values=values or current,
                            errors=errors or {}, credentials=credentials,
-                           audit_entries=audit.entries_for(session, "enterprise", code), **_form_context()), status
+                           audit_entries=audit.entries_for(session, "enterprise", code),
+                           field_labels=enterprises.REQUIRED, **_form_context()), status
 
 
 @pages.get("/enterprises")
