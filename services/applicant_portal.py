@@ -38,11 +38,23 @@ class BatchRow:
     validating: bool  # waiting for its background 校验
 
 
+PERSONS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    """Which of a batch's persons its page lists (see ``declarations.person_page``)."""
+
+    page: int = 1
+    only_findings: bool = False
+    search: str = ""
+
+
 @dataclass
 class BatchDetail:
     batch: declarations.DeclarationBatch
     row: BatchRow
-    checks: dict[int, list[declarations.DeclarationCheck]]
+    persons: declarations.PersonPage
     work_type_names: dict[str, str]
     attachments: list[attachments.Attachment]
     history: list[HistoryEvent]
@@ -81,7 +93,7 @@ def list_batches(session: Session, actor: Actor, page: int = 1, per_page: int = 
 
 
 def batch_detail(session: Session, engine: WorkflowEngine, jobs: JobService, actor: Actor,
-                 batch_id: int) -> BatchDetail:
+                 batch_id: int, persons: PersonFilter) -> BatchDetail:
     code = require_applicant(actor)
     batch = session.get(declarations.DeclarationBatch, batch_id)
     if batch is None or batch.enterprise_code != code or batch.instance_id is None:
@@ -92,7 +104,9 @@ def batch_detail(session: Session, engine: WorkflowEngine, jobs: JobService, act
         .order_by(HistoryEvent.at, HistoryEvent.id)))
     running = [j for j in jobs.for_instance(session, batch.instance_id) if j.status not in JobStatus.FINAL]
     return BatchDetail(batch=batch, row=BatchRow(batch, *steps[batch.instance_id]),
-                       checks=declarations.batch_checks(session, batch.id),
+                       persons=declarations.person_page(session, batch.id, page=persons.page,
+                                                        per_page=PERSONS_PER_PAGE, only_findings=persons.only_findings,
+                                                        search=persons.search),
                        work_type_names={w.code: w.name for w in session.scalars(select(WorkType))},
                        attachments=attachments.list_attachments(session, engine, actor, batch.id),
                        history=history, validation_job=running[-1] if running else None)

@@ -207,6 +207,39 @@ def persons_for_review(session: Session, batch_id: int, limit: int) -> list[Decl
     return sorted(first + rest, key=lambda person: person.id)
 
 
+@dataclass
+class PersonPage:
+    """One page of a batch's declared persons with their findings, for a screen that lists them."""
+
+    persons: list[DeclaredPerson]
+    checks: dict[int, list[DeclarationCheck]]
+    total: int  # persons matching the filter, on every page
+    page: int
+    pages: int
+    first_number: int  # the 序号 of the first person on the page (its position in the batch's list)
+
+
+def person_page(session: Session, batch_id: int, *, page: int = 1, per_page: int = 100,
+                only_findings: bool = False, search: str = "") -> PersonPage:
+    """Persons of a batch in declaration order, ``per_page`` at a time: all of them, or only those
+    with a 校验 finding, or those whose name contains ``search`` or whose ID number is ``search``.
+    A page past the last shows the last page."""
+    query = select(DeclaredPerson).where(DeclaredPerson.batch_id == batch_id)
+    if only_findings:
+        query = query.where(DeclaredPerson.id.in_(
+            select(DeclarationCheck.person_id).where(DeclarationCheck.batch_id == batch_id)))
+    search = search.strip()
+    if search:
+        query = query.where((DeclaredPerson.id_number == search.upper())
+                            | DeclaredPerson.name.contains(search, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    persons = list(session.scalars(query.order_by(DeclaredPerson.id).offset((page - 1) * per_page).limit(per_page)))
+    return PersonPage(persons, batch_checks(session, batch_id, [p.id for p in persons]), total, page, pages,
+                      (page - 1) * per_page + 1)
+
+
 # ---------------------------------------------------------------------- 校验
 class CatalogueEntry(NamedTuple):
     """A plain copy of a catalogue row: 100,000 persons read it without ORM attribute overhead."""

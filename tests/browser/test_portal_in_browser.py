@@ -3,7 +3,10 @@ refreshed by static/js/progress.js without reloading by hand, reach the import's
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from services import declarations
+from tests.conftest import actor, person
 from tests.import_files import good_row, workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,3 +34,24 @@ def test_enterprise_uploads_a_workbook_and_watches_the_progress_reach_the_result
     page.click("text=查看申报批次")
     page.wait_for_url(re.compile(r"/portal/batches/\d+$"))
     assert page.locator("table.persons tbody tr").count() == 3
+
+
+def test_enterprise_pages_through_a_large_batch_and_finds_one_person(live, open_page, output_dir):
+    _base, rt = live
+    people = [person(300 + n, birth=date(1971, 2, 3), name=f"分页{n + 1}") for n in range(130)]
+    with rt.unit_of_work() as uow:
+        batch = declarations.submit_declaration(uow, rt.engine, actor("enterprise"), "110101000001", "first",
+                                                [declarations.PersonInput(**p) for p in people])
+        uow.commit()
+    rt.jobs.run_pending()
+    page = open_page("enterprise")
+    page.goto(f"/portal/batches/{batch.id}")
+    assert page.locator("table.persons tbody tr").count() == 100
+    page.click("a[rel=next]")
+    assert page.locator("table.persons tbody tr").count() == 30
+    assert page.locator("table.persons tbody tr").first.locator("td").nth(1).inner_text() == "分页101"
+    page.fill("input[name=q]", people[122]["id_number"])
+    page.click("button:has-text('筛选')")
+    assert page.locator("table.persons tbody tr").count() == 1
+    assert page.locator("table.persons tbody tr td").nth(1).inner_text() == "分页123"
+    page.screenshot(path=str(output_dir / "portal_batch_search.png"), full_page=True)

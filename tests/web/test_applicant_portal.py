@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from services.declarations import DeclarationBatch
 from services.jobs import Job
+from tests.conftest import person
 from tests.import_files import bad_row, good_row, workbook
 from tests.web.conftest import submit
 
@@ -149,3 +150,27 @@ def test_reviewers_see_the_case_validation_progress_and_supervisors_may_retry_it
     assert supervisor.post(f"/jobs/{job.id}/retry", {"back": f"/cases/{case.instance_id}"}).status_code == 302
     with runtime.unit_of_work() as uow:
         assert uow.session.get(Job, job.id).status == "queued"
+
+
+def test_a_large_batch_is_listed_a_page_at_a_time_and_can_be_filtered(runtime, browser):
+    people = [person(200 + n) for n in range(105)]
+    for n in (7, 101):  # two wrong check digits: 校验 findings
+        people[n] = {**people[n], "id_number": people[n]["id_number"][:17] + ("0" if people[n]["id_number"][17] != "0"
+                                                                              else "1")}
+    case = submit(runtime, people)
+    runtime.jobs.run_pending()  # a large batch's 校验 may run in the background
+    enterprise = browser("enterprise")
+
+    def rows(query: str = "") -> list[tuple[str, str]]:  # (序号, 姓名) of the listed persons
+        page = enterprise.get(f"/portal/batches/{case.batch_id}{query}").get_data(as_text=True)
+        return re.findall(r'<tr class="[^"]*">\s*<td>(\d+)</td><td>([^<]+)</td>', page)
+
+    first = enterprise.get(f"/portal/batches/{case.batch_id}").get_data(as_text=True)
+    assert "共 105 人" in first and "第 1 / 2 页" in first
+    assert len(rows()) == 100 and rows()[0] == ("1", "测试200")
+    assert rows("?page=2") == [(str(n), f"测试{199 + n}") for n in range(101, 106)]
+    assert rows("?page=9") == rows("?page=2")  # past the end: the last page
+    assert [name for _, name in rows("?findings=1")] == ["测试207", "测试301"]
+    assert rows(f"?q={people[50]['id_number']}") == [("1", "测试250")]
+    assert [name for _, name in rows("?q=测试25")] == [f"测试{n}" for n in range(250, 260)]
+    assert "没有符合条件的人员" in enterprise.get(f"/portal/batches/{case.batch_id}?q=无此人").get_data(as_text=True)

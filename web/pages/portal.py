@@ -101,9 +101,13 @@ def portal_import_cancel(job_id: int):
 @pages.get("/portal/batches/<int:batch_id>")
 @login_required
 def portal_batch(batch_id: int):
-    detail = applicant_portal.batch_detail(uow().session, runtime().engine, runtime().jobs, page_actor(), batch_id)
+    shown = applicant_portal.PersonFilter(page=request.args.get("page", 1, type=int) or 1,
+                                          only_findings=request.args.get("findings") == "1",
+                                          search=request.args.get("q", "")[:50])
+    detail = applicant_portal.batch_detail(uow().session, runtime().engine, runtime().jobs, page_actor(), batch_id,
+                                           shown)
     job = detail.validation_job
     return render_template("portal_batch.html", d=detail, kinds=declarations.KINDS,
                            status_labels=declarations.STATUS_LABELS,
                            person_status_labels=declarations.PERSON_STATUS_LABELS,
-                           progress=job_progress(job) if job else None)
+                           progress=job_progress(job) if job else None, shown=shown)
