@@ -13,6 +13,7 @@ locked) as it was before the wait — a claim or completion committed meanwhile 
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from engine.models import HumanTask, Incident, InstanceStatus, ProcessInstance, 
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
 from engine.specs import SpecCache
-from engine.state import dump_state, load_state
+from engine.state import WorkflowCache, dump_state, load_state
 from engine.timers import sync_timers, timer_due_at
 from engine.writes import ActionWrites, insert_history, start_instance
 
@@ -84,6 +85,7 @@ class WorkflowEngine:
         self.applicant_roles = applicant_roles
         self.environment = RestrictedEnvironment(time_limit=script_time_limit)
         self.specs = SpecCache()
+        self.workflows = WorkflowCache()
 
     # ------------------------------------------------------------------ starting
     def start(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
@@ -229,7 +231,7 @@ class WorkflowEngine:
         workflow = self._load(session, instance)
         workflow.cancel()
         self._event(session, instance, "terminated", actor=actor.username, conclusion=reason)
-        self._persist(session, instance, workflow, InstanceStatus.TERMINATED, ended=True)
+        self._persist(uow, instance, workflow, InstanceStatus.TERMINATED, ended=True)
         return instance
 
     def supervise(self, uow: UnitOfWork, task_id: str, actor: Actor, note: str = "") -> HumanTask:
@@ -323,8 +325,21 @@ class WorkflowEngine:
         return ServiceScriptEngine(self.environment, call_operator)
 
     def _load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+        """The instance's workflow, for an action that changes it (see ``WorkflowCache``)."""
+        cached = self.workflows.take(instance.id, instance.state)
+        if cached is not None:
+            return cached
         deployed = self.specs.get(session, instance.definition_id)
         return load_state(instance.state, deployed.spec, deployed.subprocess_specs, None)
+
+    def _read(self, session: Session, instance: ProcessInstance, read: Callable[[BpmnWorkflow], Any]) -> Any:
+        """``read`` applied to the instance's workflow, which stays cached for the next action; what
+        it returns is a deep copy, so that no caller can change the cached workflow's data."""
+        workflow = self._load(session, instance)
+        try:
+            return copy.deepcopy(read(workflow))
+        finally:
+            self.workflows.put(instance.id, instance.state, workflow)
 
     def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
                  refuse_invalid: bool = False, writes: ActionWrites | None = None) -> None:
@@ -358,20 +373,23 @@ class WorkflowEngine:
                 state=TaskState.WAITING)
             status = InstanceStatus.WAITING if waiting else InstanceStatus.RUNNING
         workflow.script_engine = None
-        self._persist(session, instance, workflow, status, ended=status == InstanceStatus.COMPLETED,
-                      writes=writes)
+        self._persist(uow, instance, workflow, status, ended=status == InstanceStatus.COMPLETED, writes=writes)
 
-    def _persist(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
+    def _persist(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
                  ended: bool = False, writes: ActionWrites | None = None) -> None:
         """Write back the workflow state, the task rows, the history and the timer rows of an instance:
-        the first three together with the instance's versioned UPDATE (see ``engine.writes``)."""
+        the first three together with the instance's versioned UPDATE (see ``engine.writes``). Once
+        committed, the workflow is cached with the state it was written as."""
+        session = uow.session
         writes = writes or ActionWrites()
         self._sync_tasks(session, instance, workflow, status, writes)
         writes.insert_history(session.info.pop(_HISTORY, []))
         now = utcnow()
-        writes.send(session, instance, state=dump_state(workflow), status=status, updated_at=now,
+        state = dump_state(workflow)
+        writes.send(session, instance, state=state, status=status, updated_at=now,
                     ended_at=now if ended else instance.ended_at)
         sync_timers(session, instance, workflow)
+        uow.after_commit(lambda: self.workflows.put(instance.id, state, workflow))
 
     def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,
                     writes: ActionWrites) -> None:
@@ -444,13 +462,16 @@ class WorkflowEngine:
         row = session.get(HumanTask, task_id)
         if row is None:
             raise NotFound("任务不存在")
-        workflow = self._load(session, session.get(ProcessInstance, row.instance_id))
-        task = workflow.get_task_from_id(UUID(task_id))
-        return dict(task.data) if task is not None else {}
+
+        def data_of_task(workflow: BpmnWorkflow) -> dict[str, Any]:
+            task = workflow.get_task_from_id(UUID(task_id))
+            return dict(task.data) if task is not None else {}
+
+        return self._read(session, session.get(ProcessInstance, row.instance_id), data_of_task)
 
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
-        workflow = self._load(session, instance)
-        return dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
+        return self._read(session, instance, lambda workflow: dict(workflow.data) | (
+            dict(workflow.last_task.data) if workflow.last_task else {}))
 
 
 def _drop_unwritten_history(session: Session) -> None:

@@ -7,6 +7,8 @@ its task tree and data; on load the cached spec objects are handed back in.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -51,3 +53,33 @@ def load_state(state: str, spec, subprocess_specs, script_engine) -> BpmnWorkflo
     workflow = _SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
     return workflow
+
+
+class WorkflowCache:
+    """Deserialized workflows of recently written instances, each with the state text it was
+    dumped to, by instance id.
+
+    A cached workflow is used only when the instance's stored state is exactly that text (one string
+    comparison), so it is what deserializing the stored state would give; loading it can be skipped
+    for the next action on a case this process just handled (a reviewer opening a task and then
+    deciding it, a case going on after its start). A workflow is handed to one action at a time
+    (:meth:`take` removes it) and comes back only after that action committed (:meth:`put`), so a
+    rolled-back action never leaves a changed workflow behind. Bounded to ``size`` entries, least
+    recently put first out."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[int, tuple[str, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, state: str) -> BpmnWorkflow | None:
+        with self._lock:
+            cached = self._items.pop(instance_id, None)
+        return cached[1] if cached is not None and cached[0] == state else None
+
+    def put(self, instance_id: int, state: str, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            self._items[instance_id] = (state, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
