@@ -4,12 +4,7 @@ Everything one user action changes (workflow state, task rows, domain rows writt
 operators, history) is written in the caller's transaction, which the caller commits once.
 Concurrent completions are serialised by locking the instance row (``SELECT … FOR UPDATE`` on
 PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and guarded by an optimistic version column.
-
-An action on a task locks its instance AND the task row in one statement (``FOR UPDATE OF
-process_instance, human_task``). Locking the task row too is what makes the one statement safe
-under READ COMMITTED: when the statement had to wait for another transaction's lock, PostgreSQL
-re-reads the newest version of every row it locks, but would return a row it only joined (not
-locked) as it was before the wait — a claim or completion committed meanwhile would be missed.
+An action on a task locks its instance and the task row in one statement (``engine.writes.lock_task``).
 """
 from __future__ import annotations
 
@@ -38,7 +33,7 @@ from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScrip
 from engine.specs import SpecCache
 from engine.state import WorkflowCache, dump_state, load_state
 from engine.timers import sync_timers, timer_due_at
-from engine.writes import ActionWrites, insert_history, start_instance
+from engine.writes import ActionWrites, insert_history, lock_task, start_instance
 
 log = logging.getLogger(__name__)
 DueCalculator = Callable[[datetime, int, str], datetime]
@@ -46,10 +41,6 @@ _HISTORY = "banjian.history"  # session.info key: history events of the action u
 # Queries of the hot path, built once (their construction and cache key cost more than running them)
 _LOCK_INSTANCE = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
                   .with_for_update().execution_options(populate_existing=True))
-_LOCK_TASK = (  # instance first in the lock order, as every other action takes it (see the module docstring)
-    select(ProcessInstance, HumanTask).join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-    .where(HumanTask.id == bindparam("task_id"))
-    .with_for_update(of=(ProcessInstance, HumanTask)).execution_options(populate_existing=True))
 _OPEN_TASKS = (select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
                                        HumanTask.status == TaskStatus.OPEN)
                .order_by(HumanTask.created_at, HumanTask.id))
@@ -120,7 +111,7 @@ class WorkflowEngine:
         """The task row and its instance, both locked and read as the last committed transaction
         left them: a racing completion or claim that committed while we waited is visible."""
         _drop_unwritten_history(session)
-        locked = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
+        locked = lock_task(session, task_id)
         if locked is None:
             raise NotFound("任务不存在")
         instance, row = locked

@@ -12,6 +12,7 @@ zero rows updated.
 """
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -38,11 +39,19 @@ def waiting_timer_tasks(workflow) -> list:
             if isinstance(task.task_spec.event_definition, TimerEventDefinition) and task.state == TaskState.WAITING]
 
 
+_HAS_TIMERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # parsed process spec → bool
+
+
 def has_timer_events(workflow) -> bool:
-    """Whether the process (or a process it calls) has any timer event at all."""
-    specs = [workflow.spec, *workflow.subprocess_specs.values()]
-    return any(isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
-               for spec in specs for task_spec in spec.task_specs.values())
+    """Whether the process (or a process it calls) has any timer event at all; looked up once per
+    parsed spec, which every instance of a deployed version shares (``engine.specs``)."""
+    known = _HAS_TIMERS.get(workflow.spec)
+    if known is None:
+        specs = [workflow.spec, *workflow.subprocess_specs.values()]
+        known = _HAS_TIMERS[workflow.spec] = any(
+            isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+            for spec in specs for task_spec in spec.task_specs.values())
+    return known
 
 
 def sync_timers(session: Session, instance: ProcessInstance, workflow) -> None:
