@@ -18,6 +18,10 @@ their committed state (``set_committed_value``), so callers read them and nothin
 The one read of a task action (:func:`lock_task`) is a Core statement too, its row attached to the
 session as loaded objects: the ORM's loader sets up its row processing anew on every execution,
 which cost more than the statement's round trip.
+
+On PostgreSQL these statements run as SQL compiled once (:func:`_run`): SQLAlchemy would otherwise
+hash each one's structure on every execution to find it in its compiled cache (the CTE statement's
+key is a deep tuple that Python does not cache the hash of).
 """
 from __future__ import annotations
 
@@ -27,7 +31,23 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Table, Text, Update, bindparam, cast, column, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    CursorResult,
+    Dialect,
+    Executable,
+    Table,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -64,12 +84,29 @@ _INSERTED = {table.name: table for table in (_TASK, _HISTORY)}
 CHANGED_MEANWHILE = "办件已被他人同时修改，请刷新后重试"
 
 
+def _run(connection: Connection, statement: Executable, parameters: dict[str, Any]) -> CursorResult:
+    """``statement`` with ``parameters``; on PostgreSQL as its SQL text compiled once, so psycopg
+    receives the same text every time (and prepares it on the server)."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, parameters)
+    sql, defaults = _compiled(statement, connection.dialect)
+    return connection.exec_driver_sql(sql, defaults | parameters)
+
+
+@lru_cache(maxsize=64)
+def _compiled(statement: Executable, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """The SQL of ``statement`` for ``dialect`` and the values of its bound literals (LIMIT 1, a
+    status compared with)."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
+
+
 def start_instance(session: Session, process_key: str, values: dict[str, Any]) -> ProcessInstance | None:
     """INSERT a new instance of the newest version of ``process_key`` and attach it to the session as
     a loaded object; None when no such process is deployed.
 
     Its id is needed at once: service tasks of the first steps pass it to domain operators."""
-    returned = session.connection().execute(_START_INSTANCE, {"key": process_key, **values}).first()
+    returned = _run(session.connection(), _START_INSTANCE, {"key": process_key, **values}).first()
     if returned is None:
         return None
     instance = ProcessInstance(**returned._asdict(), **values, ended_at=None)
@@ -81,7 +118,7 @@ def start_instance(session: Session, process_key: str, values: dict[str, Any]) -
 def lock_task(session: Session, task_id: str) -> tuple[ProcessInstance, HumanTask] | None:
     """The task row and its instance, both locked and as the last committed transaction left them,
     as loaded objects of the session; None when there is no such task."""
-    row = session.connection().execute(_LOCK_TASK, {"task_id": task_id}).first()
+    row = _run(session.connection(), _LOCK_TASK, {"task_id": task_id}).first()
     if row is None:
         return None
     split = len(_INSTANCE_KEYS)
@@ -189,7 +226,7 @@ class ActionWrites:
             shape, parameters = self._shape()
             statement = _batch_statement(tuple(values), shape)
             parameters |= key | {f"set_{name}": value for name, value in values.items()}
-            updated = connection.execute(statement, parameters).rowcount
+            updated = _run(connection, statement, parameters).rowcount
         else:
             self._send_one_by_one(connection)
             updated = connection.execute(_UPDATE_INSTANCE, key | values).rowcount
