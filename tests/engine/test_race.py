@@ -67,12 +67,17 @@ def test_two_reviewers_complete_the_same_task_concurrently(runtime, actors, monk
         assert open_tasks == [] and instance.status == "completed"
 
 
-def test_task_claimed_by_another_cannot_be_completed(runtime, actors):
+def waiting_review(runtime, actors, serial: int) -> str:
+    """The 初审 task of a new one-person batch."""
     with runtime.unit_of_work() as uow:
         batch = declarations.submit_declaration(uow, runtime.engine, actors["enterprise"], "110101000001", "first",
-                                                [declarations.PersonInput(**person(41))])
+                                                [declarations.PersonInput(**person(serial))])
         uow.commit()
-        task_id = uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == batch.instance_id)).one()
+        return uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == batch.instance_id)).one()
+
+
+def test_task_claimed_by_another_cannot_be_completed(runtime, actors):
+    task_id = waiting_review(runtime, actors, 41)
     other = actors["reviewer"].__class__("reviewer2", actors["reviewer"].grants)
     with runtime.unit_of_work() as uow:
         runtime.engine.claim(uow, task_id, other)
@@ -84,11 +89,7 @@ def test_task_claimed_by_another_cannot_be_completed(runtime, actors):
 def test_a_claim_committed_while_a_completion_waits_is_seen_by_it(runtime, actors):
     """The completion waits for the claimer's lock; once it gets the lock it must see the task as
     claimed by the other reviewer (not the row as it was when it started waiting) and refuse."""
-    with runtime.unit_of_work() as uow:
-        batch = declarations.submit_declaration(uow, runtime.engine, actors["enterprise"], "110101000001", "first",
-                                                [declarations.PersonInput(**person(42))])
-        uow.commit()
-        task_id = uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == batch.instance_id)).one()
+    task_id = waiting_review(runtime, actors, 42)
     other = actors["reviewer"].__class__("reviewer2", actors["reviewer"].grants)
     claimed, outcome = threading.Event(), {}
 
