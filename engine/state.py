@@ -64,22 +64,35 @@ class WorkflowCache:
     for the next action on a case this process just handled (a reviewer opening a task and then
     deciding it, a case going on after its start). A workflow is handed to one action at a time
     (:meth:`take` removes it) and comes back only after that action committed (:meth:`put`), so a
-    rolled-back action never leaves a changed workflow behind. Bounded to ``size`` entries, least
-    recently put first out."""
+    rolled-back action never leaves a changed workflow behind.
 
-    def __init__(self, size: int = 256) -> None:
+    Bounded to ``size`` workflows and ``max_chars`` characters of state text together (the text's
+    length stands for the workflow's memory, a few times as much): a case whose data holds the ids of
+    100,000 persons does not stay in memory 256 times. Least recently put goes first."""
+
+    def __init__(self, size: int = 256, max_chars: int = 32 * 1024 * 1024) -> None:
         self._size = size
+        self._max_chars = max_chars
+        self._chars = 0
         self._items: OrderedDict[int, tuple[str, BpmnWorkflow]] = OrderedDict()
         self._lock = threading.Lock()
 
     def take(self, instance_id: int, state: str) -> BpmnWorkflow | None:
         with self._lock:
             cached = self._items.pop(instance_id, None)
+            if cached is not None:
+                self._chars -= len(cached[0])
         return cached[1] if cached is not None and cached[0] == state else None
 
     def put(self, instance_id: int, state: str, workflow: BpmnWorkflow) -> None:
+        if len(state) > self._max_chars:
+            return
         with self._lock:
+            replaced = self._items.pop(instance_id, None)
+            if replaced is not None:
+                self._chars -= len(replaced[0])
             self._items[instance_id] = (state, workflow)
-            self._items.move_to_end(instance_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            self._chars += len(state)
+            while len(self._items) > self._size or self._chars > self._max_chars:
+                _, (evicted, _) = self._items.popitem(last=False)
+                self._chars -= len(evicted)

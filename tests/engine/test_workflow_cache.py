@@ -77,3 +77,13 @@ def test_the_cache_keeps_the_most_recent_entries_and_hands_each_out_once():
     assert cache.take(1, "state 1") is None  # pushed out by 3
     assert cache.take(2, "state 2 changed") is None and cache.take(2, "state 2") is None  # a miss drops it
     assert cache.take(3, "state 3") == "workflow 3" and cache.take(3, "state 3") is None
+
+
+def test_the_cache_holds_at_most_so_many_characters_of_state():
+    cache = WorkflowCache(size=10, max_chars=10)
+    cache.put(1, "aaaa", "workflow 1")
+    cache.put(2, "bbbb", "workflow 2")
+    cache.put(3, "cccc", "workflow 3")  # 12 characters: the oldest goes
+    cache.put(4, "d" * 11, "workflow 4")  # larger than the whole cache: not kept
+    assert cache.take(1, "aaaa") is None and cache.take(4, "d" * 11) is None
+    assert cache.take(2, "bbbb") == "workflow 2" and cache.take(3, "cccc") == "workflow 3"
