@@ -44,6 +44,8 @@ class DeclarationContext:
     batch: declarations.DeclarationBatch
     persons: list[declarations.DeclaredPerson]  # those with findings first, then others, up to PERSONS_SHOWN
     hidden: int  # persons of the batch not listed (all without findings; the Excel export has everyone)
+    search: str  # a name or ID number the reviewer looked for: then ``persons`` are its matches
+    matches: int  # how many persons match ``search`` (more than are listed when above PERSONS_SHOWN)
     checks: dict[int, list[declarations.DeclarationCheck]]
     work_type_names: dict[str, str]
     kind_label: str
@@ -84,14 +86,24 @@ def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     return row
 
 
-def _declaration_context(session: Session, engine: WorkflowEngine, actor: Actor,
-                         instance: ProcessInstance, data: dict[str, Any]) -> DeclarationContext | None:
+def _declaration_context(session: Session, engine: WorkflowEngine, actor: Actor, instance: ProcessInstance,
+                         data: dict[str, Any], person_search: str) -> DeclarationContext | None:
+    """The batch a declaration case is about. Its persons: every one with a finding first, then the
+    others, up to PERSONS_SHOWN; or, when the reviewer looks for a name or ID number, its matches
+    (so that a clean person beyond the first PERSONS_SHOWN can be found, and named in the decision)."""
     if instance.process_key not in declarations.PROCESS_BY_KIND.values() or "batch_id" not in data:
         return None
     batch = declarations.get_visible_batch(session, engine, actor, int(data["batch_id"]))
     names = {w.code: w.name for w in session.scalars(select(WorkType))}
-    persons = declarations.persons_for_review(session, batch.id, PERSONS_SHOWN)
-    return DeclarationContext(batch=batch, persons=persons, hidden=max(0, batch.person_count - len(persons)),
+    person_search = person_search.strip()[:50]
+    if person_search:
+        found = declarations.person_page(session, batch.id, per_page=PERSONS_SHOWN, search=person_search)
+        persons, matches = found.persons, found.total
+    else:
+        persons, matches = declarations.persons_for_review(session, batch.id, PERSONS_SHOWN), 0
+    return DeclarationContext(batch=batch, persons=persons,
+                              hidden=0 if person_search else max(0, batch.person_count - len(persons)),
+                              search=person_search, matches=matches,
                               checks=declarations.batch_checks(session, batch.id, [p.id for p in persons]),
                               work_type_names=names, kind_label=declarations.KINDS.get(batch.kind, batch.kind),
                               status_label=declarations.STATUS_LABELS.get(batch.status, batch.status),
@@ -121,7 +133,8 @@ def _diagrams(session: Session, instance: ProcessInstance, history: list[History
     return diagrams
 
 
-def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int) -> CaseView:
+def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
+             person_search: str = "") -> CaseView:
     instance = engine.get_instance(session, instance_id, actor)
     data = engine.instance_data(session, instance)
     open_tasks = engine.open_tasks(session, instance.id)
@@ -134,12 +147,13 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
         data={k: v for k, v in sorted(data.items()) if k not in HIDDEN_DATA},
         open_tasks=open_tasks, history=history, incidents=incidents,
         diagrams=_diagrams(session, instance, history, open_tasks),
-        declaration=_declaration_context(session, engine, actor, instance, data))
+        declaration=_declaration_context(session, engine, actor, instance, data, person_search))
 
 
-def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str) -> TaskView:
+def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str,
+                  person_search: str = "") -> TaskView:
     row = get_visible_task(session, actor, task_id)
-    case = get_case(session, engine, actor, row.instance_id)
+    case = get_case(session, engine, actor, row.instance_id, person_search)
     form = engine.forms.get(row.form_key) if row.form_key else None
     may_act = row.status == TaskStatus.OPEN and (
         row.assignee == actor.username or (row.assignee is None and actor.holds(row.lane, row.region_code)))

@@ -29,3 +29,23 @@ def test_small_batch_lists_everyone(runtime, browser):
     page = browser("reviewer").get(f"/tasks/{open_task(runtime, case.instance_id).id}").get_data(as_text=True)
     assert all(p["id_number"] in page for p in clean)
     assert "未列出" not in page
+
+
+def test_a_clean_person_beyond_the_list_is_found_by_name_or_id_number(runtime, browser, monkeypatch):
+    monkeypatch.setattr(case_view, "PERSONS_SHOWN", 2)
+    clean = [person(76), person(77), person(78)]
+    case = submit(runtime, [*clean, invalid_person(79)])
+    task = open_task(runtime, case.instance_id)
+    reviewer = browser("reviewer")
+    assert clean[2]["id_number"] not in reviewer.get(f"/tasks/{task.id}").get_data(as_text=True)
+
+    found = reviewer.get(f"/tasks/{task.id}?q={clean[2]['id_number']}").get_data(as_text=True)
+    assert clean[2]["id_number"] in found and invalid_person(79)["id_number"] not in found
+    assert f"“{clean[2]['id_number']}”：找到 1 人" in found
+    assert found.count('name="rejected_persons"') == 1  # the found person can be named in the decision
+    assert f'action="/tasks/{task.id}?q={clean[2]["id_number"]}"' in found  # a refused decision keeps the search
+
+    by_name = reviewer.get(f"/tasks/{task.id}?q=测试7").get_data(as_text=True)  # 测试76…测试79: four, two listed
+    assert "“测试7”：找到 4 人，列出前 2 人" in by_name
+    on_case_page = reviewer.get(f"/cases/{case.instance_id}?q={clean[2]['name']}").get_data(as_text=True)
+    assert clean[2]["id_number"] in on_case_page and clean[0]["id_number"] not in on_case_page

@@ -16,7 +16,7 @@ from web.pages.session import login_required, page_actor, safe_next
 
 def render_task(task_id: str, values: dict | None = None, errors: dict | None = None, status: int = 200):
     session = uow().session
-    view = get_task_view(session, runtime().engine, page_actor(), task_id)
+    view = get_task_view(session, runtime().engine, page_actor(), task_id, request.args.get("q", ""))
     colleagues = colleagues_for(session, view.task.lane, view.task.region_code, page_actor().username) \
         if view.may_act else []
     return render_template("task.html", view=view, case=view.case, values=values or {}, errors=errors or {},
@@ -33,7 +33,7 @@ def task(task_id: str):
 @login_required
 def complete(task_id: str):
     work = uow()
-    view = get_task_view(work.session, runtime().engine, page_actor(), task_id)
+    view = get_task_view(work.session, runtime().engine, page_actor(), task_id, request.args.get("q", ""))
     try:
         runtime().engine.complete_task(work, task_id, page_actor(), form_data(view.form, request.form))
     except InvalidData as error:
