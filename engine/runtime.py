@@ -18,6 +18,7 @@ from uuid import UUID
 
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -136,7 +137,7 @@ class WorkflowEngine:
         except ValidationError as error:
             raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
         workflow = self._load(session, instance)
-        task = workflow.get_task_from_id(UUID(task_id))
+        task = _find_task(workflow, task_id)
         if task is None or task.state != TaskState.READY:
             raise Conflict("任务已不在待办状态")
         self._check_guard(task, cleaned)
@@ -284,7 +285,7 @@ class WorkflowEngine:
         if not claimed or instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
             return False
         workflow = self._load(session, instance)
-        task = workflow.get_task_from_id(UUID(timer.task_id))
+        task = _find_task(workflow, timer.task_id)
         if task is None or task.state != TaskState.WAITING:
             return False
         armed = timer_due_at(task)
@@ -455,7 +456,7 @@ class WorkflowEngine:
             raise NotFound("任务不存在")
 
         def data_of_task(workflow: BpmnWorkflow) -> dict[str, Any]:
-            task = workflow.get_task_from_id(UUID(task_id))
+            task = _find_task(workflow, task_id)
             return dict(task.data) if task is not None else {}
 
         return self._read(session, session.get(ProcessInstance, row.instance_id), data_of_task)
@@ -463,6 +464,14 @@ class WorkflowEngine:
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
         return self._read(session, instance, lambda workflow: dict(workflow.data) | (
             dict(workflow.last_task.data) if workflow.last_task else {}))
+
+
+def _find_task(workflow: BpmnWorkflow, task_id: str):
+    """The workflow's task with this id, or None (SpiffWorkflow 3 raises instead)."""
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:
+        return None
 
 
 def _drop_unwritten_history(session: Session) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -119,3 +120,19 @@ def test_a_claim_committed_while_a_completion_waits_is_seen_by_it(runtime, actor
     with runtime.unit_of_work() as uow:
         row = uow.session.get(HumanTask, task_id)
         assert row.status == TaskStatus.OPEN and row.assignee == "reviewer2"
+
+
+def test_a_task_row_its_workflow_does_not_know_is_refused_as_a_conflict(runtime, actors):
+    """A row left behind by an inconsistency (restored backup, hand-edited data) answers 409 with a
+    message, not a server error."""
+    review = waiting_review(runtime, actors, 43)
+    with runtime.unit_of_work() as uow:
+        row = uow.session.get(HumanTask, review)
+        stray = str(uuid.uuid4())
+        uow.session.add(HumanTask(id=stray, instance_id=row.instance_id, process_key=row.process_key,
+                                  process_version=row.process_version, business_key=row.business_key,
+                                  name=row.name, label=row.label, form_key=row.form_key, lane=row.lane,
+                                  region_code=row.region_code, status=TaskStatus.OPEN))
+        uow.commit()
+    with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="任务已不在待办状态"):
+        runtime.engine.complete_task(uow, stray, actors["reviewer"], {"decision": "approve"})
