@@ -187,7 +187,10 @@ class DeclarationBatchSchema(Schema):
     instance_id = fields.Integer(allow_none=True)
     person_count = fields.Integer()
     error_count = fields.Integer()
-    persons = fields.List(fields.Nested(DeclaredPersonSchema))
+    persons = fields.List(fields.Nested(DeclaredPersonSchema))  # one page of them (see the persons_ fields)
+    persons_total = fields.Integer(dump_only=True)  # persons matching the request's filter
+    persons_page = fields.Integer(dump_only=True)
+    persons_per_page = fields.Integer(dump_only=True)
 
 
 class PageSchema(Schema):

@@ -207,3 +207,20 @@ def test_every_query_answers_pages_exports_and_is_documented(client, login):
                  "/api/declarations/{batch_id}/decision", "/api/early-retirements", "/api/catalogue/work-types/{code}",
                  "/api/spot-checks/work-histories", "/api/register/unfiled-persons"):
         assert path in spec["paths"], path
+
+
+def test_a_batchs_persons_come_a_page_at_a_time_and_can_be_filtered(client, login):
+    flagged = {**person(95), "id_number": person(95)["id_number"][:17] + "X"}  # a wrong check digit
+    batch_id = submit(client, login, person(93), person(94), flagged)["batch_id"]
+    reviewer = login("reviewer")
+
+    def names(query: str) -> tuple[list[str], int, int]:
+        body = client.get(f"/api/declarations/{batch_id}{query}", headers=reviewer).json
+        return [p["name"] for p in body["persons"]], body["persons_total"], body["persons_page"]
+
+    assert names("") == (["测试93", "测试94", "测试95"], 3, 1)
+    assert names("?per_page=2") == (["测试93", "测试94"], 3, 1)
+    assert names("?per_page=2&page=2") == (["测试95"], 3, 2)
+    assert names("?findings=1") == (["测试95"], 1, 1)
+    assert names(f"?q={person(94)['id_number']}") == (["测试94"], 1, 1)
+    assert names("?per_page=abc") == (["测试93", "测试94", "测试95"], 3, 1)  # a bad number: the default

@@ -6,7 +6,9 @@ from services import declarations
 from web.api import api, documented
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
-from web.schemas import DeclarationBatchSchema, DeclarationCreated, DeclarationRequest
+from web.schemas import DeclarationBatchSchema, DeclarationCreated, DeclarationRequest, DeclaredPersonSchema
+
+PERSONS_PER_PAGE, PERSONS_PER_PAGE_MAX = 500, 1000
 
 
 @api.post("/declarations")
@@ -25,12 +27,17 @@ def submit_declaration():
 
 @api.get("/declarations/<int:batch_id>")
 @api_login_required
-@documented("申报批次详情：人员、从业经历、校验结果", response=DeclarationBatchSchema)
+@documented("申报批次详情：人员（分页：page、per_page ≤ 1000，默认 500；findings=1 只列校验未通过；"
+            "q=姓名或公民身份号码）、从业经历、校验结果", response=DeclarationBatchSchema)
 def get_declaration(batch_id: int):
     session = uow().session
     batch = declarations.get_visible_batch(session, runtime().engine, current_actor(), batch_id)
-    checks = declarations.batch_checks(session, batch.id)
-    body = DeclarationBatchSchema().dump(batch)
+    per_page = min(PERSONS_PER_PAGE_MAX, max(1, request.args.get("per_page", PERSONS_PER_PAGE, type=int)))
+    shown = declarations.person_page(session, batch.id, page=request.args.get("page", 1, type=int), per_page=per_page,
+                                     only_findings=request.args.get("findings") == "1",
+                                     search=request.args.get("q", "")[:50])
+    body = DeclarationBatchSchema(exclude=("persons",)).dump(batch)
+    body["persons"] = DeclaredPersonSchema(many=True).dump(shown.persons)
     for person in body["persons"]:
-        person["problems"] = [c.message for c in checks.get(person["id"], [])]
-    return body
+        person["problems"] = [c.message for c in shown.checks.get(person["id"], [])]
+    return body | {"persons_total": shown.total, "persons_page": shown.page, "persons_per_page": per_page}
