@@ -104,7 +104,7 @@ class WorkflowEngine:
             task.data.update(data)
         self._event(session, instance, "started", actor=actor.username,
                     details={"process_key": instance.process_key, "version": instance.process_version})
-        self._advance(uow, instance, workflow, actor)
+        self._advance(uow, instance, workflow, actor, writes=ActionWrites(new_instance=True))
         return instance
 
     # ------------------------------------------------------------------ tasks

@@ -26,17 +26,18 @@ key is a deep tuple that Python does not cache the hash of).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BindParameter,
     Connection,
     CursorResult,
     Dialect,
     Executable,
+    Select,
     Table,
     Text,
     Update,
@@ -145,7 +146,7 @@ def insert_history(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(insert(_HISTORY), rows)
 
 
-def _json_array(values: Collection[str]) -> Any:
+def _json_array(values: BindParameter[str]) -> Select:
     """The elements of a JSON array parameter as a one-column subquery (constant statement text)."""
     return select(func.json_array_elements_text(cast(values, JSON)).table_valued("value").c.value)
 
@@ -192,7 +193,9 @@ def _json_default(value: Any) -> str:
 class ActionWrites:
     """Collects the writes of one action; :meth:`send` writes them with the instance's UPDATE."""
 
-    def __init__(self) -> None:
+    def __init__(self, new_instance: bool = False) -> None:
+        """``new_instance``: the action started the instance, so it has no task rows to cancel."""
+        self._new_instance = new_instance
         self._updates: list[tuple[HumanTask, dict[str, Any]]] = []
         self._cancel: tuple[int, frozenset[str]] | None = None
         self._inserts: list[tuple[Table, list[dict[str, Any]]]] = []
@@ -207,7 +210,8 @@ class ActionWrites:
     def keep_open_tasks(self, instance_id: int, rows: list[dict[str, Any]]) -> None:
         """Leave open exactly the task rows ``rows`` of the instance: cancel its other open rows (but
         those this action updates) and insert those of ``rows`` that do not exist yet."""
-        self._cancel = (instance_id, frozenset(row["id"] for row in rows) | self.updated_task_ids)
+        if not self._new_instance:
+            self._cancel = (instance_id, frozenset(row["id"] for row in rows) | self.updated_task_ids)
         if rows:
             self._inserts.append((_TASK, rows))
 

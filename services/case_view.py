@@ -95,7 +95,7 @@ def _declaration_context(session: Session, engine: WorkflowEngine, actor: Actor,
         return None
     batch = declarations.get_visible_batch(session, engine, actor, int(data["batch_id"]))
     names = {w.code: w.name for w in session.scalars(select(WorkType))}
-    person_search = person_search.strip()[:50]
+    person_search = declarations.normalise_search(person_search)
     if person_search:
         found = declarations.person_page(session, batch.id, per_page=PERSONS_SHOWN, search=person_search)
         persons, matches = found.persons, found.total

@@ -219,6 +219,11 @@ class PersonPage:
     first_number: int  # the 序号 of the first person on the page (its position in the batch's list)
 
 
+def normalise_search(search: str) -> str:
+    """A person search as typed (name or ID number): trimmed, at most 50 characters."""
+    return search.strip()[:50]
+
+
 def person_page(session: Session, batch_id: int, *, page: int = 1, per_page: int = 100,
                 only_findings: bool = False, search: str = "") -> PersonPage:
     """Persons of a batch in declaration order, ``per_page`` at a time: all of them, or only those
@@ -228,7 +233,7 @@ def person_page(session: Session, batch_id: int, *, page: int = 1, per_page: int
     if only_findings:
         query = query.where(DeclaredPerson.id.in_(
             select(DeclarationCheck.person_id).where(DeclarationCheck.batch_id == batch_id)))
-    search = search.strip()
+    search = normalise_search(search)
     if search:
         query = query.where((DeclaredPerson.id_number == search.upper())
                             | DeclaredPerson.name.contains(search, autoescape=True))

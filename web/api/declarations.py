@@ -35,7 +35,7 @@ def get_declaration(batch_id: int):
     per_page = min(PERSONS_PER_PAGE_MAX, max(1, request.args.get("per_page", PERSONS_PER_PAGE, type=int)))
     shown = declarations.person_page(session, batch.id, page=request.args.get("page", 1, type=int), per_page=per_page,
                                      only_findings=request.args.get("findings") == "1",
-                                     search=request.args.get("q", "")[:50])
+                                     search=request.args.get("q", ""))
     body = DeclarationBatchSchema(exclude=("persons",)).dump(batch)
     body["persons"] = DeclaredPersonSchema(many=True).dump(shown.persons)
     for person in body["persons"]:

@@ -103,7 +103,7 @@ def portal_import_cancel(job_id: int):
 def portal_batch(batch_id: int):
     shown = applicant_portal.PersonFilter(page=request.args.get("page", 1, type=int) or 1,
                                           only_findings=request.args.get("findings") == "1",
-                                          search=request.args.get("q", "")[:50])
+                                          search=declarations.normalise_search(request.args.get("q", "")))
     detail = applicant_portal.batch_detail(uow().session, runtime().engine, runtime().jobs, page_actor(), batch_id,
                                            shown)
     job = detail.validation_job
