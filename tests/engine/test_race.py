@@ -8,7 +8,8 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from engine.errors import Conflict
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
@@ -136,3 +137,40 @@ def test_a_task_row_its_workflow_does_not_know_is_refused_as_a_conflict(runtime,
         uow.commit()
     with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="任务已不在待办状态"):
         runtime.engine.complete_task(uow, stray, actors["reviewer"], {"decision": "approve"})
+
+
+def test_a_case_locked_too_long_by_another_action_fails_as_a_retryable_database_error(runtime, actors):
+    """A completion that cannot get the case's lock in time (the database's lock timeout) raises
+    SQLAlchemy's OperationalError — what workers retry and the web layer answers as a failure —
+    and writes nothing; the holder's action goes through."""
+    if runtime.db.dialect.name != "postgresql":
+        pytest.skip("lock timeouts are PostgreSQL's; SQLite queues writers with BEGIN IMMEDIATE")
+    task_id = waiting_review(runtime, actors, 44)
+    with runtime.unit_of_work() as holder:
+        runtime.engine.claim(holder, task_id, actors["reviewer"])
+        with runtime.unit_of_work() as uow, pytest.raises(OperationalError, match="lock timeout"):
+            uow.session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            runtime.engine.complete_task(uow, task_id, actors["reviewer"], {"decision": "approve"})
+        holder.commit()
+    with runtime.unit_of_work() as uow:
+        row = uow.session.get(HumanTask, task_id)
+        assert row.status == TaskStatus.OPEN and row.assignee == "reviewer"
+
+
+def test_a_connection_lost_mid_action_is_not_handed_out_again(runtime, actors):
+    """The database restarted (or an administrator ended the session) while an action ran: the
+    action fails as a lost connection — which workers retry — and the next action gets a new one."""
+    if runtime.db.dialect.name != "postgresql":
+        pytest.skip("an embedded SQLite database has no connection to lose")
+    task_id = waiting_review(runtime, actors, 45)
+    with runtime.unit_of_work() as uow:
+        pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with runtime.db.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as raised:
+            runtime.engine.complete_task(uow, task_id, actors["reviewer"], {"decision": "approve"})
+        assert raised.value.connection_invalidated
+    with runtime.unit_of_work() as uow:
+        runtime.engine.complete_task(uow, task_id, actors["reviewer"], {"decision": "approve"})
+        uow.commit()
+        assert uow.session.get(HumanTask, task_id).status == TaskStatus.COMPLETED
