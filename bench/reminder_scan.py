@@ -123,7 +123,7 @@ def main() -> None:
           f"{len(rescan[reminders.DUE_SOON]):,} due soon) in {rescan_time * 1000:.0f} ms")
     runtime.db.dispose()
     print(f"reminder scan over {args.tasks:,} open tasks: {scan * 1000:.0f} ms (target < 1000 ms); "
-          f"10,000 reminders sent in {send:.2f} s")
+          f"{len(overdue):,} reminders sent in {send:.2f} s")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+"""The benchmarks under bench/ still run and print their figures, at toy sizes.
+
+Their figures are measured by running them in full (``make bench``, README); here only that each
+script works against the current code and ends with its summary line, so that a refactoring cannot
+silently break the tools the README's numbers come from. Nothing here asserts a duration.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from services.bootstrap import ROOT
+from tests.conftest import PG_URL
+
+UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
+
+BENCHMARKS = [  # script, toy-size arguments, needs PostgreSQL, its last line
+    ("engine_throughput.py", ["--lifecycles", "20", "--others", "50", "--samples", "3"], False,
+     r"ratio engine-persisted/in-memory on (postgresql|sqlite): \d\.\d{3}"),
+    ("declaration_import.py", ["--persons", "200", "--register", "100"], False,
+     r"declaration import of 200 persons: [\d.]+ s \(\d+ rows/s\) on (postgresql\S*|sqlite), peak \d+ MB"),
+    ("inbox_load.py", ["--tasks", "200", "--done", "50", "--requests", "5"], True,
+     r"inbox over 200 open tasks \(PostgreSQL\): page p95 [\d.]+ ms .*, API p95 [\d.]+ ms"),
+    ("reminder_scan.py", ["--tasks", "500"], True,
+     r"reminder scan over 500 open tasks: \d+ ms .*; 500 reminders sent in [\d.]+ s"),
+]
+
+
+def admin_url() -> str:
+    """The benchmarks' server: the test database's, or none (they then measure SQLite only)."""
+    if not PG_URL:
+        return UNREACHABLE_POSTGRES
+    return make_url(PG_URL).set(drivername="postgresql+psycopg", database="postgres").render_as_string(
+        hide_password=False)
+
+
+@pytest.mark.parametrize(("script", "arguments", "needs_postgres", "summary"), BENCHMARKS,
+                         ids=[entry[0] for entry in BENCHMARKS])
+def test_the_benchmark_runs_and_prints_its_summary(script, arguments, needs_postgres, summary):
+    if needs_postgres and not PG_URL:
+        pytest.skip(f"{script} measures PostgreSQL only; set BANJIAN_TEST_DATABASE_URL to run it")
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *arguments], cwd=ROOT, capture_output=True, text=True,
+        timeout=300, env={**os.environ, "BANJIAN_BENCH_PG_ADMIN": admin_url()})
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    lines = finished.stdout.strip().splitlines()
+    assert re.match(summary, lines[-1]), lines[-1]  # the figures, whatever verdict follows them
+    if PG_URL and not needs_postgres:
+        assert any("postgresql" in line for line in lines), "measured SQLite only although PostgreSQL answers"
