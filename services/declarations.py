@@ -9,13 +9,13 @@ An enterprise submits a batch → ``declaration.validate`` (校验) stores its f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, delete, func, insert, select, update
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from engine.actors import Actor
@@ -45,6 +45,7 @@ GENDERS = {"male": "男", "female": "女"}
 RETIREMENT_AGE = {"male": 60, "female": 55}
 MIN_WORKING_AGE = 16
 CHUNK = 1000
+COPY_FROM = 100  # rows from which a bulk insert on PostgreSQL goes through COPY (see _bulk_insert)
 NO_SYNC = {"synchronize_session": False}  # bulk updates of up to 100,000 persons; readers select afresh
 
 
@@ -157,25 +158,35 @@ def submit_declaration(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, en
     return batch
 
 
-PERSON_COLUMNS = ("batch_id", "id_number", "name", "gender", "birth_date", "status", "work_histories")
-
-
 def _insert_persons(session: Session, batch_id: int, persons: list[PersonInput]) -> None:
-    """Bulk insert. On PostgreSQL through COPY in the session's own transaction: for a 100,000-person
-    batch about half the time of INSERT statements (bench/declaration_import.py)."""
-    rows = ((batch_id, p.id_number.strip().upper(), p.name.strip(), p.gender, p.birth_date, "pending",
-             [{"work_type_code": h["work_type_code"], "start_date": _iso(h["start_date"]),
-               "end_date": _iso(h["end_date"])} for h in p.work_histories]) for p in persons)
+    _bulk_insert(session, DeclaredPerson.__table__, (
+        {"batch_id": batch_id, "id_number": p.id_number.strip().upper(), "name": p.name.strip(), "gender": p.gender,
+         "birth_date": p.birth_date, "status": "pending",
+         "work_histories": [{"work_type_code": h["work_type_code"], "start_date": _iso(h["start_date"]),
+                             "end_date": _iso(h["end_date"])} for h in p.work_histories]}
+        for p in persons))
+
+
+def _bulk_insert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (all with the same keys) in the session's transaction. On PostgreSQL, from
+    ``COPY_FROM`` rows on, through COPY: for a 100,000-person batch about half the time of INSERT
+    statements (bench/declaration_import.py), and psycopg does not parse a multi-row INSERT's text
+    again for every chunk; fewer rows go as INSERT statements, which cost one round trip less."""
+    rows = iter(rows)
+    head = list(islice(rows, COPY_FROM))
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        copy_sql = f"COPY declared_person ({', '.join(PERSON_COLUMNS)}) FROM STDIN"
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row((*row[:-1], json.dumps(row[-1], ensure_ascii=False)))
+    if connection.dialect.name != "postgresql" or len(head) < COPY_FROM:
+        rows = chain(head, rows)
+        while chunk := list(islice(rows, CHUNK)):
+            session.execute(table.insert(), chunk)
         return
-    table = DeclaredPerson.__table__
-    while chunk := [dict(zip(PERSON_COLUMNS, row, strict=True)) for row in islice(rows, CHUNK)]:
-        session.execute(table.insert(), chunk)
+    columns = list(head[0])
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in chain(head, rows):
+            copy.write_row([json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
+                            for name in columns])
 
 
 def get_batch(session: Session, batch_id: int) -> DeclarationBatch:
@@ -467,45 +478,57 @@ def decide_persons(session: Session, batch_id: int, step: str, decision: str, re
 
 
 def register_batch(session: Session, batch_id: int) -> dict[str, int]:
-    """复核通过: write the persons passed by 复核 and their work histories into the register."""
+    """复核通过: write the persons passed by 复核 and their work histories into the register.
+
+    It runs inside the rechecker's completion, so a 100,000-person batch must not keep them waiting:
+    chunk by chunk (keyset on the person id), with Core statements and COPY — read the chunk, read
+    which of its persons are registered already, copy the new ones in and read their ids, copy the
+    work histories in, mark the chunk approved in one UPDATE. Loading the chunk as ORM objects and
+    flushing each person took about three times as long (20,000 persons: 8.4 s → 2.5–3.1 s on
+    PostgreSQL, 4.1 s → 1.1–1.6 s on SQLite). A person registered before keeps their row and gains
+    only the periods not registered yet."""
     batch = get_batch(session, batch_id)
+    person, history, declared = Person.__table__, WorkHistory.__table__, DeclaredPerson.__table__
+    reviewed = (declared.c.batch_id == batch_id, declared.c.status == "reviewed")
     registered = added = 0
-    while True:
-        chunk = list(session.scalars(select(DeclaredPerson).where(
-            DeclaredPerson.batch_id == batch_id, DeclaredPerson.status == "reviewed")
-            .order_by(DeclaredPerson.id).limit(CHUNK).execution_options(populate_existing=True)))
-        if not chunk:
-            break
-        existing = {p.id_number: p for p in session.scalars(
-            select(Person).where(Person.id_number.in_([c.id_number for c in chunk])))}
-        new = [Person(id_number=d.id_number, name=d.name, gender=d.gender,
-                      birth_date=d.birth_date or birth_date_of(d.id_number), region_code=batch.region_code)
-               for d in chunk if d.id_number not in existing]
-        session.add_all(new)
-        session.flush()
-        existing.update({p.id_number: p for p in new})
-        already = {(row[0], row[1], row[2]) for row in session.execute(
-            select(WorkHistory.person_id, WorkHistory.start_date, WorkHistory.work_type_code)
-            .where(WorkHistory.person_id.in_([p.id for p in existing.values()])))}
+    after = 0
+    while chunk := session.execute(
+            select(declared.c.id, declared.c.id_number, declared.c.name, declared.c.gender, declared.c.birth_date,
+                   declared.c.work_histories)
+            .where(*reviewed, declared.c.id > after).order_by(declared.c.id).limit(CHUNK)).all():
+        numbers = {row.id_number for row in chunk}
+        person_ids = dict(session.execute(
+            select(person.c.id_number, person.c.id).where(person.c.id_number.in_(numbers))).all())
+        already: set[tuple[int, date, str]] = set()
+        if person_ids:  # periods can exist only for persons registered before this chunk
+            already = set(session.execute(
+                select(history.c.person_id, history.c.start_date, history.c.work_type_code)
+                .where(history.c.person_id.in_(person_ids.values()))).all())
+        new = {row.id_number: {"id_number": row.id_number, "name": row.name, "gender": row.gender,
+                               "birth_date": row.birth_date or birth_date_of(row.id_number),
+                               "region_code": batch.region_code}
+               for row in chunk if row.id_number not in person_ids}
+        if new:
+            _bulk_insert(session, person, new.values())
+            person_ids.update(session.execute(
+                select(person.c.id_number, person.c.id).where(person.c.id_number.in_(list(new)))).all())
         histories = []
-        for declared in chunk:
-            person = existing[declared.id_number]
-            for history in declared.work_histories:
-                start_d = date.fromisoformat(history["start_date"])
-                if (person.id, start_d, history["work_type_code"]) in already:
-                    continue  # idempotent when a failed registration is retried
-                histories.append({"person_id": person.id, "enterprise_code": batch.enterprise_code,
-                                  "work_type_code": history["work_type_code"], "start_date": start_d,
-                                  "end_date": date.fromisoformat(history["end_date"]), "batch_no": batch.batch_no,
+        for row in chunk:
+            person_id = person_ids[row.id_number]
+            for entry in row.work_histories:
+                start_d = date.fromisoformat(entry["start_date"])
+                if (person_id, start_d, entry["work_type_code"]) in already:
+                    continue
+                histories.append({"person_id": person_id, "enterprise_code": batch.enterprise_code,
+                                  "work_type_code": entry["work_type_code"], "start_date": start_d,
+                                  "end_date": date.fromisoformat(entry["end_date"]), "batch_no": batch.batch_no,
                                   "suspicious": False, "valid": True})
-            declared.status = "approved"
-        if histories:
-            session.execute(insert(WorkHistory), histories)
+        _bulk_insert(session, history, histories)
+        session.execute(update(declared).where(*reviewed, declared.c.id > after, declared.c.id <= chunk[-1].id)
+                        .values(status="approved"))
         added += len(histories)
         registered += len(chunk)
-        session.flush()
-        for declared in chunk:
-            session.expunge(declared)
+        after = chunk[-1].id
     batch.status = "approved"
     return {"registered_persons": registered, "work_histories": added}
 

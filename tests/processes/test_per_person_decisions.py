@@ -11,7 +11,16 @@ from engine.errors import Conflict, InvalidData
 from engine.models import InstanceStatus
 from services import declarations
 from services.register import Person, WorkHistory
-from tests.services.review_helpers import actor, complete, open_task, person, person_ids, statuses, submit
+from tests.services.review_helpers import (
+    actor,
+    complete,
+    in_register,
+    open_task,
+    person,
+    person_ids,
+    statuses,
+    submit,
+)
 
 
 def registered_numbers(runtime) -> set[str]:
@@ -94,6 +103,30 @@ def test_recheck_sends_a_selection_back_to_review_and_registers_the_rest(runtime
     with runtime.unit_of_work() as uow:
         assert len(uow.session.scalars(select(WorkHistory)).all()) == 3
     assert c
+
+
+def test_registration_goes_chunk_by_chunk_adding_new_persons_and_the_new_periods_of_known_ones(runtime,
+                                                                                            monkeypatch):
+    monkeypatch.setattr(declarations, "CHUNK", 2)  # five persons: three chunks, the last one short
+    known = in_register(runtime, 20)  # in the register with 1995-07-01～2010-06-30
+    declared = [person(20, start=date(2011, 1, 1), end=date(2015, 12, 31)), *(person(n) for n in (21, 22, 23, 24))]
+    batch_id, instance_id = submit(runtime, declared, kind="annual")
+    returned = person_ids(runtime, batch_id)[2]
+    complete(runtime, instance_id, "reviewer", {"decision": "approve"})
+    complete(runtime, instance_id, "rechecker", {"decision": "approve", "rejected_persons": [str(returned)],
+                                                 "conclusion": "工作年限需核实"})
+    assert statuses(runtime, batch_id) == ("returned", ["approved", "approved", "returned", "approved", "approved"])
+    with runtime.unit_of_work() as uow:
+        periods = {(number, start, end) for number, start, end in uow.session.execute(
+            select(Person.id_number, WorkHistory.start_date, WorkHistory.end_date).join(WorkHistory))}
+        batches = {number: batch_no for number, batch_no in uow.session.execute(
+            select(Person.id_number, WorkHistory.batch_no).join(WorkHistory).where(WorkHistory.batch_no != ""))}
+    assert registered_numbers(runtime) == {known} | {person(n)["id_number"] for n in (21, 23, 24)}
+    assert periods == {(known, date(1995, 7, 1), date(2010, 6, 30)), (known, date(2011, 1, 1), date(2015, 12, 31))} | {
+        (person(n)["id_number"], date(1995, 7, 1), date(2010, 6, 30)) for n in (21, 23, 24)}
+    with runtime.unit_of_work() as uow:
+        batch_no = declarations.get_batch(uow.session, batch_id).batch_no
+    assert set(batches.values()) == {batch_no} and known in batches  # the new periods carry the batch number
 
 
 def test_decide_service_refuses_unknown_persons_and_changes_nothing(runtime):
