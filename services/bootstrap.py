@@ -17,6 +17,7 @@ from engine.runtime import WorkflowEngine
 from services import (  # noqa: F401 (some imported for their models only)
     attachments,
     audit,
+    batch_registration,
     batch_validation,
     calendar,
     declaration_import,
@@ -45,6 +46,7 @@ class Settings:
     broker_url: str | None = None
     job_lease_seconds: int = 60
     inline_validation_limit: int = 500
+    inline_registration_limit: int = 5_000
     timer_scan_seconds: float = 5.0
     reminder_scan_seconds: float = 300.0
     remind_before_working_days: int = 2
@@ -68,6 +70,7 @@ class Settings:
             "broker_url": env.get("BANJIAN_BROKER_URL") or None,
             "job_lease_seconds": int(env.get("BANJIAN_JOB_LEASE_SECONDS", 60)),
             "inline_validation_limit": int(env.get("BANJIAN_INLINE_VALIDATION_LIMIT", 500)),
+            "inline_registration_limit": int(env.get("BANJIAN_INLINE_REGISTRATION_LIMIT", 5_000)),
             "timer_scan_seconds": float(env.get("BANJIAN_TIMER_SCAN_SECONDS", 5)),
             "reminder_scan_seconds": float(env.get("BANJIAN_REMINDER_SCAN_SECONDS", 300)),
             "remind_before_working_days": int(env.get("BANJIAN_REMIND_BEFORE_WORKING_DAYS", 2)),
@@ -122,6 +125,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     jobs = JobService(session_factory, dispatcher_for(settings.broker_url), lease_seconds=settings.job_lease_seconds)
     notifier = notifications.notifier_from_settings(jobs, settings)
     batch_validation.register(operators, jobs, engine, settings.inline_validation_limit)
+    batch_registration.register(operators, jobs, engine, settings.inline_registration_limit)
     declaration_import.register(jobs, engine)
     deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
     return Runtime(settings=settings, db=db, session_factory=session_factory,

@@ -4,7 +4,8 @@ An enterprise submits a batch → ``declaration.validate`` (校验) stores its f
 初审 decides per person (``declaration.decide``: the selected persons fail, the others go on to
 复核) → 复核 decides per person again: the persons it sends back return to 初审 (seed 000, 4.2:
 “对于复审不通过的数据，允许其重新进行初审操作”), the others enter the register
-(``declaration.register``). A person failed at 初审 is closed and must be declared anew.
+(``declaration.register``, ``services.batch_registration``). A person failed at 初审 is closed and
+must be declared anew.
 """
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ from services.register import Person, WorkHistory
 KINDS = {"first": "首次申报", "annual": "年度申报"}
 PROCESS_BY_KIND = {"first": "first_declaration_review", "annual": "annual_declaration_review"}
 STATUS_LABELS = {
-    "submitted": "已申报", "reviewing": "待审核", "rechecking": "待复核", "approved": "复核通过",
-    "rejected": "审核不通过", "returned": "复核退回",
+    "submitted": "已申报", "reviewing": "待审核", "rechecking": "待复核", "registering": "复核通过，入库中",
+    "approved": "复核通过", "rejected": "审核不通过", "returned": "复核退回",
 }
 PERSON_STATUS_LABELS = {
     "pending": "待审核", "reviewed": "初审通过，待复核", "approved": "复核通过，已入库",
@@ -477,16 +478,23 @@ def decide_persons(session: Session, batch_id: int, step: str, decision: str, re
     return {"approved": passed, "returned": failed}
 
 
+def persons_to_register(session: Session, batch_id: int) -> int:
+    """How many persons of the batch 复核 has passed and the register does not hold yet."""
+    return session.scalar(select(func.count()).where(DeclaredPerson.batch_id == batch_id,
+                                                     DeclaredPerson.status == "reviewed"))
+
+
 def register_batch(session: Session, batch_id: int) -> dict[str, int]:
     """复核通过: write the persons passed by 复核 and their work histories into the register.
 
-    It runs inside the rechecker's completion, so a 100,000-person batch must not keep them waiting:
-    chunk by chunk (keyset on the person id), with Core statements and COPY — read the chunk, read
-    which of its persons are registered already, copy the new ones in and read their ids, copy the
-    work histories in, mark the chunk approved in one UPDATE. Loading the chunk as ORM objects and
-    flushing each person took about three times as long (20,000 persons: 8.4 s → 2.5–3.1 s on
-    PostgreSQL, 4.1 s → 1.1–1.6 s on SQLite). A person registered before keeps their row and gains
-    only the periods not registered yet."""
+    A small batch is registered inside the rechecker's completion, a large one by a background job
+    (``services.batch_registration``); either way it must be quick: chunk by chunk (keyset on the
+    person id), with Core statements and COPY — read the chunk, read which of its persons are
+    registered already, copy the new ones in and read their ids, copy the work histories in, mark
+    the chunk approved in one UPDATE. Loading the chunk as ORM objects and flushing each person
+    took about three times as long (20,000 persons: 8.4 s → 2.5–3.1 s on PostgreSQL, 4.1 s →
+    1.1–1.6 s on SQLite). A person registered before keeps their row and gains only the periods
+    not registered yet."""
     batch = get_batch(session, batch_id)
     person, history, declared = Person.__table__, WorkHistory.__table__, DeclaredPerson.__table__
     reviewed = (declared.c.batch_id == batch_id, declared.c.status == "reviewed")
@@ -571,10 +579,6 @@ def register_operators(registry: OperatorRegistry) -> None:
                         rejected_persons: list[Any] | None, conclusion: str | None) -> dict[str, int]:
         return decide_persons(ctx.session, int(batch_id), step, decision, rejected_persons or [], conclusion,
                               ctx.actor)
-
-    @registry.register("declaration.register")
-    def register_operator(ctx: OperatorContext, batch_id: int) -> dict[str, int]:
-        return register_batch(ctx.session, int(batch_id))
 
     @registry.register("declaration.return_to_review")
     def return_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:

@@ -123,6 +123,9 @@ class JobKind:
     run: Callable[[JobContext], dict[str, Any] | None]
     # called in the transaction that marks a job cancelled or failed (e.g. to tell the waiting case)
     on_stop: Callable[[UnitOfWork, Job], None] | None = None
+    # False for work that carries out a decision already taken (入库 after 复核): it may fail and be
+    # retried, but nobody can call it off
+    cancellable: bool = True
 
 
 class JobContext:
@@ -215,10 +218,10 @@ class JobService:
         return UnitOfWork(self.readers)
 
     def register(self, kind: str, run: Callable[[JobContext], dict[str, Any] | None],
-                 on_stop: Callable[[UnitOfWork, Job], None] | None = None) -> None:
+                 on_stop: Callable[[UnitOfWork, Job], None] | None = None, *, cancellable: bool = True) -> None:
         if kind in self.kinds:
             raise ValueError(f"job kind {kind!r} is registered twice")
-        self.kinds[kind] = JobKind(run, on_stop)
+        self.kinds[kind] = JobKind(run, on_stop, cancellable)
 
     # ------------------------------------------------------------------ submitting
     def submit(self, session: Session, after_commit: Callable[[Callable[[], None]], None], kind: str,
@@ -356,6 +359,8 @@ class JobService:
             return job
         if job.status in JobStatus.FINAL:
             raise Conflict(f"后台任务已结束（{STATUS_LABELS[job.status]}），不能取消")
+        if not self.kinds[job.kind].cancellable:
+            raise Conflict("该后台任务执行的是已作出的决定，不能取消；失败后可由督办人员重试")
         job.cancel_requested = True
         job.updated_at = utcnow()
         if job.status == JobStatus.QUEUED:

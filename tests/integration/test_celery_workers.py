@@ -106,7 +106,9 @@ def test_two_beats_and_two_workers_fire_each_timer_once(client_runtime, cluster)
 
 
 def test_beat_reminds_before_the_due_date_and_escalates_overdue_tasks_once(client_runtime, cluster):
-    deploy(client_runtime, bpmn.single_task("remind_cluster"), "remind_cluster")
+    # due far away at first: the beats scan every second, and must owe nothing before the test sets
+    # the due dates below (with "2 working days" they could remind both tasks as due soon first)
+    deploy(client_runtime, bpmn.single_task("remind_cluster", due_in="30 working days"), "remind_cluster")
     soon_id, late_id = (start(client_runtime, "remind_cluster") for _ in range(2))
     now = utcnow()
     with client_runtime.unit_of_work() as uow:

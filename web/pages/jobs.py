@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from services import declaration_import
+from services import batch_registration, batch_validation, declaration_import
 from services.jobs import Job, JobStatus
 from web.context import runtime, uow
 from web.pages import pages
@@ -16,6 +16,12 @@ def job_status_label(code: str) -> str:
     labels = {"queued": _("排队中"), "running": _("进行中"), "done": _("已完成"), "failed": _("失败"),
               "cancelled": _("已取消")}
     return labels.get(code, code)
+
+
+def job_title(kind: str) -> str:
+    """What a case page calls the background work it waits on."""
+    titles = {batch_validation.KIND: _("后台校验"), batch_registration.KIND: _("后台入库")}
+    return titles.get(kind, _("后台任务"))
 
 
 def job_progress(job: Job) -> dict:
@@ -29,10 +35,11 @@ def job_progress(job: Job) -> dict:
 
 @pages.app_template_global()
 def case_jobs(instance_id: int) -> list[dict]:
-    """The case's background jobs still under way or failed (a large batch's 校验): for its pages.
+    """The case's background jobs still under way or failed (a large batch's 校验 or 入库): for its pages.
     Called only by pages that have already checked the user may see the case."""
     jobs = runtime().jobs.for_instance(uow().session, instance_id)
-    return [job_progress(job) for job in jobs if job.status not in (JobStatus.DONE, JobStatus.CANCELLED)]
+    return [{**job_progress(job), "title": job_title(job.kind)}
+            for job in jobs if job.status not in (JobStatus.DONE, JobStatus.CANCELLED)]
 
 
 @pages.get("/jobs/<int:job_id>/progress")
