@@ -15,7 +15,7 @@ from engine.actors import Actor
 from engine.errors import Forbidden, NotFound
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
-from services import attachments, declarations
+from services import attachments, batch_validation, declarations
 from services.catalogue import WorkType
 from services.jobs import Job, JobService, JobStatus
 
@@ -72,7 +72,7 @@ def _current_steps(session: Session, instance_ids: list[int]) -> dict[int, tuple
     statuses = dict(session.execute(select(ProcessInstance.id, ProcessInstance.status)
                                     .where(ProcessInstance.id.in_(instance_ids))).all())
     waiting_jobs = set(session.scalars(select(Job.instance_id).where(
-        Job.instance_id.in_(instance_ids), Job.status.notin_(JobStatus.FINAL))))
+        Job.instance_id.in_(instance_ids), Job.kind == batch_validation.KIND, Job.status.notin_(JobStatus.FINAL))))
     result = {}
     for instance_id in instance_ids:
         result[instance_id] = (statuses.get(instance_id, ""), steps.get(instance_id, ""),
@@ -102,7 +102,8 @@ def batch_detail(session: Session, engine: WorkflowEngine, jobs: JobService, act
     history = list(session.scalars(select(HistoryEvent).where(
         HistoryEvent.instance_id == batch.instance_id, HistoryEvent.kind.in_(APPLICANT_EVENTS))
         .order_by(HistoryEvent.at, HistoryEvent.id)))
-    running = [j for j in jobs.for_instance(session, batch.instance_id) if j.status not in JobStatus.FINAL]
+    running = [j for j in jobs.for_instance(session, batch.instance_id)
+               if j.kind == batch_validation.KIND and j.status not in JobStatus.FINAL]
     return BatchDetail(batch=batch, row=BatchRow(batch, *steps[batch.instance_id]),
                        persons=declarations.person_page(session, batch.id, page=persons.page,
                                                         per_page=PERSONS_PER_PAGE, only_findings=persons.only_findings,

@@ -69,6 +69,9 @@ def test_a_large_batch_is_registered_by_a_job_while_the_case_waits(registering, 
     assert open_tasks(registering, instance_id) == []
     assert batch_status(registering, batch_id) == "registering"
     assert registered(registering, numbers) == set()
+    enterprise = Browser(create_app(registering, {"TESTING": True}).test_client()).sign_in("enterprise")
+    portal = enterprise.get(f"/portal/batches/{batch_id}").get_data(as_text=True)  # the applicant's view
+    assert "复核通过，入库中" in portal and "校验中" not in portal and "<progress" not in portal
     job = registration_job(registering, instance_id)
     assert (job.kind, job.status, job.progress_total) == ("declaration.register", "queued", 3)
     with pytest.raises(Conflict, match="不能取消"), registering.unit_of_work() as uow:  # 复核 has decided
