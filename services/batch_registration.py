@@ -31,7 +31,10 @@ def register(operators: OperatorRegistry, jobs: JobService, engine: WorkflowEngi
     @operators.register(KIND)
     def register_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
         batch = declarations.get_batch(ctx.session, int(batch_id))
-        count = declarations.persons_to_register(ctx.session, batch.id)
+        # the batch's size bounds what is left to register: only a large batch is counted
+        count = batch.person_count
+        if count > inline_limit:
+            count = declarations.persons_to_register(ctx.session, batch.id)
         if count <= inline_limit:
             return declarations.register_batch(ctx.session, batch.id)
         batch.status = "registering"
