@@ -80,22 +80,33 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+READ_ONLY = "banjian_read_only"  # execution option of a connection that only reads
+
+
 def _sqlite_begin_immediate(connection) -> None:
     # BEGIN IMMEDIATE takes SQLite's write lock up front: two racing writers queue up
-    # instead of both reading and one failing late with "database is locked".
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # instead of both reading and one failing late with "database is locked". A read-only unit
+    # of work begins deferred: in WAL mode it reads a snapshot and never waits for the writer
+    # (a page stays quick while an action — a script, a 入库 — holds the lock).
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 class UnitOfWork:
-    """One database transaction for one user action or job. Rolls back unless committed."""
+    """One database transaction for one user action or job. Rolls back unless committed.
 
-    def __init__(self, session_factory: sessionmaker[Session]):
+    ``read_only``: the work only reads (a page view); it may not commit, and on SQLite it does
+    not take the write lock."""
+
+    def __init__(self, session_factory: sessionmaker[Session], read_only: bool = False):
         self._session_factory = session_factory
+        self.read_only = read_only
         self.session: Session | None = None
         self._after_commit: list = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
+        if self.read_only:
+            self.session.connection(execution_options={READ_ONLY: True})
         self._after_commit = []
         return self
 
@@ -107,6 +118,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         assert self.session is not None
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

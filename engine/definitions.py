@@ -31,7 +31,7 @@ from engine.db import utcnow
 from engine.forms import FormError, FormRegistry
 from engine.models import ProcessDefinition
 from engine.operators import OperatorRegistry
-from engine.scripting import ScriptRejected, check_source
+from engine.scripting import ScriptRejected, check_expression, check_script
 
 MAX_BPMN_BYTES = 2 * 1024 * 1024
 NS = {
@@ -39,7 +39,20 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 DMN_MARK = "dmn"  # every DMN namespace URI contains it (DMN 1.2, 1.3, Camunda's)
-DUE_RULE = re.compile(r"^\s*(\d+)\s*(working days?|工作日|days?|天|hours?|小时)\s*$", re.IGNORECASE)
+# Every place where a BPMN file carries code the engine evaluates: (XPath, kind).
+CODE_ELEMENTS = (
+    ("//bpmn:sequenceFlow/bpmn:conditionExpression", "expression", "条件"),
+    ("//bpmn:conditionalEventDefinition/bpmn:condition", "expression", "条件事件的条件"),
+    ("//bpmn:timerEventDefinition/*", "expression", "定时器表达式"),
+    ("//bpmn:loopCardinality | //bpmn:completionCondition | //bpmn:loopCondition", "expression", "多实例表达式"),
+    ("//spiffworkflow:parameter/@value", "expression", "服务任务参数"),
+    ("//spiffworkflow:messagePayload", "expression", "消息内容表达式"),
+    ("//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "expression", "消息关联表达式"),
+    ("//bpmn:scriptTask/bpmn:script", "script", "脚本"),
+    ("//spiffworkflow:preScript | //spiffworkflow:postScript", "script", "前置/后置脚本"),
+)
+MAX_DUE_AMOUNT = {"working_days": 2_500, "days": 3_650, "hours": 87_600}  # ten years
+DUE_RULE = re.compile(r"^\s*(\d{1,6})\s*(working days?|工作日|days?|天|hours?|小时)\s*$", re.IGNORECASE)
 _SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
 )
@@ -82,11 +95,12 @@ def parse_due_rule(rule: str) -> tuple[int, str]:
     if not match:
         raise ValueError(f"无法识别的期限规则 {rule!r}（例如 “20 working days”）")
     unit = match.group(2).lower()
-    if unit.startswith("working") or unit == "工作日":
-        return int(match.group(1)), "working_days"
-    if unit.startswith("hour") or unit == "小时":
-        return int(match.group(1)), "hours"
-    return int(match.group(1)), "days"
+    kind = "working_days" if unit.startswith("working") or unit == "工作日" else \
+        "hours" if unit.startswith("hour") or unit == "小时" else "days"
+    amount = int(match.group(1))
+    if not 1 <= amount <= MAX_DUE_AMOUNT[kind]:
+        raise ValueError(f"期限 {rule!r} 应在 1 到 {MAX_DUE_AMOUNT[kind]} 之间")
+    return amount, kind
 
 
 def safe_xml(raw: bytes, filename: str) -> etree._Element:
@@ -157,7 +171,7 @@ class DefinitionValidator:
         parsed.names = {d.get("id"): d.get("name") or d.get("id") for d in root
                         if etree.QName(d).localname == "decision"}
         problems = [] if decisions else [Problem(filename, "", "DMN 文件中没有决策表 (decision)")]
-        return parsed, problems
+        return parsed, problems + _dmn_code_problems(root, filename)
 
     def _conventions(self, root, filename: str) -> list[Problem]:
         problems: list[Problem] = []
@@ -187,9 +201,8 @@ class DefinitionValidator:
                     parse_due_rule(props["dueIn"])
                 except ValueError as error:
                     problems.append(Problem(filename, tid, str(error)))
-            for key in ("guard",):
-                if props.get(key):
-                    problems += self._check_code(filename, tid, props[key], "eval", "表单校验规则")
+            if props.get("guard"):
+                problems += self._check_code(filename, tid, props["guard"], "expression", "表单校验规则")
         for task in root.xpath("//bpmn:serviceTask", namespaces=NS):
             operator = task.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
             if not operator:
@@ -197,26 +210,53 @@ class DefinitionValidator:
             elif operator[0].get("id") not in self.operators:
                 problems.append(Problem(filename, task.get("id"),
                                         f"未知的服务操作 {operator[0].get('id')!r}"))
-        for flow in root.xpath("//bpmn:sequenceFlow[bpmn:conditionExpression]", namespaces=NS):
-            expression = flow.xpath("./bpmn:conditionExpression", namespaces=NS)[0].text or ""
-            problems += self._check_code(filename, flow.get("id"), expression, "eval", "条件")
-        for script in root.xpath("//bpmn:scriptTask", namespaces=NS):
-            body = script.xpath("./bpmn:script", namespaces=NS)
-            problems += self._check_code(filename, script.get("id"), body[0].text if body else "", "exec", "脚本")
-        for timer in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
-            problems += self._check_code(filename, timer.getparent().getparent().get("id"), timer.text or "",
-                                         "eval", "定时器表达式")
+        for path, kind, what in CODE_ELEMENTS:
+            for element in root.xpath(path, namespaces=NS):
+                code = element if isinstance(element, str) else element.text or ""
+                owner = element.getparent() if isinstance(element, str) else element
+                problems += self._check_code(filename, _owner_id(owner), str(code), kind, what)
         return problems
 
     @staticmethod
-    def _check_code(filename: str, element_id: str, code: str, mode: str, what: str) -> list[Problem]:
+    def _check_code(filename: str, element_id: str, code: str, kind: str, what: str) -> list[Problem]:
         if not code.strip():
             return [Problem(filename, element_id, f"{what}为空")]
         try:
-            check_source(code.strip(), mode)
+            (check_script if kind == "script" else check_expression)(code.strip())
         except ScriptRejected as error:
             return [Problem(filename, element_id, f"{what}无法解析或不被允许：{error}")]
         return []
+
+
+def _dmn_code_problems(root, filename: str) -> list[Problem]:
+    """Every expression of a DMN table, checked as SpiffWorkflow's DMN engine will evaluate it:
+    input expressions and output entries as they stand, an input entry either as an expression
+    or as a comparison whose left side is the input (``> 10``); ``?`` stands for the input."""
+    problems: list[Problem] = []
+    for text in root.iter("{*}text"):
+        code = (text.text or "").strip()
+        kind = etree.QName(text.getparent()).localname
+        if not code or code == "-" or kind not in ("inputExpression", "inputEntry", "outputEntry"):
+            continue
+        code = code.replace("?", "dmninputexpr")
+        candidates = [code, f"dmninputexpr {code}"] if kind == "inputEntry" else [code]
+        errors = []
+        for candidate in candidates:
+            try:
+                check_expression(candidate)
+                break
+            except ScriptRejected as error:
+                errors.append(str(error))
+        else:
+            problems.append(Problem(filename, _owner_id(text), f"表达式无法解析或不被允许：{errors[-1]}"))
+    return problems
+
+
+def _owner_id(element) -> str:
+    """The id of the nearest BPMN element that holds ``element`` (for the problem list)."""
+    while element is not None and element.get("id") is None:
+        element = element.getparent()
+    return element.get("id") if element is not None else ""
 
 
 def is_dmn(root) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,6 +30,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormRegistry
 from engine.models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
 from engine.operators import OperatorContext, OperatorRegistry
+from engine.sandbox import Limits, Sandbox
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
 from engine.specs import SpecCache
 from engine.state import WorkflowCache, dump_state, load_state
@@ -70,12 +71,17 @@ class WorkflowEngine:
 
     def __init__(self, forms: FormRegistry, operators: OperatorRegistry, *,
                  due_calculator: DueCalculator = calendar_due, applicant_roles: frozenset[str] = frozenset(),
-                 script_time_limit: float = 2.0):
+                 script_time_limit: float = 2.0, script_functions: Mapping[str, str] | None = None,
+                 script_memory_mb: int = 256):
+        """``script_functions``: helpers designers may call in expressions and scripts, as
+        ``{"add_working_days": "services.calendar:add_working_days"}`` (see ``engine.scripting``)."""
         self.forms = forms
         self.operators = operators
         self.due_calculator = due_calculator
         self.applicant_roles = applicant_roles
-        self.environment = RestrictedEnvironment(time_limit=script_time_limit)
+        self.environment = RestrictedEnvironment(
+            script_time_limit, script_functions,
+            Sandbox(script_functions, Limits(seconds=script_time_limit, memory_mb=script_memory_mb)))
         self.specs = SpecCache()
         self.workflows = WorkflowCache()
 
@@ -162,7 +168,7 @@ class WorkflowEngine:
         context = {**task.data, **cleaned}
         try:
             allowed = self.environment.evaluate(guard, context)
-        except (ScriptRejected, NameError, KeyError, TypeError) as error:
+        except (ScriptRejected, ArithmeticError, LookupError, NameError, TypeError, ValueError) as error:
             raise InvalidData(f"表单校验规则无法执行：{error}") from None
         if not allowed:
             raise InvalidData(props.get("guardMessage") or "当前数据不允许此操作")
@@ -487,6 +493,11 @@ def _flatten_messages(messages: Any) -> dict[str, list[str]]:
 
 
 def _error_message(error: Exception) -> str:
+    cause: BaseException | None = error
+    while cause is not None:  # designer code refused or stopped: its own words, not SpiffWorkflow's wrapper
+        if isinstance(cause, ScriptRejected):
+            return str(cause)[:2000]
+        cause = cause.__cause__ or cause.__context__
     inner = getattr(error, "error", None) or getattr(error, "exception", None)
     text = str(inner or error)
     return text[:2000] or error.__class__.__name__

@@ -42,6 +42,7 @@ class Settings:
     secret_key: str = "dev-only-secret-change-me"
     environment: str = "development"
     script_time_limit: float = 2.0
+    script_memory_mb: int = 256
     # background work (README: "Background work"): Celery on this broker, or the embedded runner
     broker_url: str | None = None
     job_lease_seconds: int = 60
@@ -67,6 +68,8 @@ class Settings:
             "forms_dir": Path(env.get("BANJIAN_FORMS_DIR", ROOT / "forms")),
             "secret_key": env.get("BANJIAN_SECRET_KEY", "dev-only-secret-change-me"),
             "environment": env.get("BANJIAN_ENV", "development"),
+            "script_time_limit": float(env.get("BANJIAN_SCRIPT_TIME_LIMIT", 2.0)),
+            "script_memory_mb": int(env.get("BANJIAN_SCRIPT_MEMORY_MB", 256)),
             "broker_url": env.get("BANJIAN_BROKER_URL") or None,
             "job_lease_seconds": int(env.get("BANJIAN_JOB_LEASE_SECONDS", 60)),
             "inline_validation_limit": int(env.get("BANJIAN_INLINE_VALIDATION_LIMIT", 500)),
@@ -107,8 +110,8 @@ class Runtime:
     jobs: JobService
     notifier: notifications.Notifier
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, read_only)
 
 
 def bootstrap(settings: Settings | None = None) -> Runtime:
@@ -120,7 +123,8 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     operators = build_operators()
     engine = WorkflowEngine(forms, operators, due_calculator=calendar.due_at,
                             applicant_roles=identity.APPLICANT_ROLES,
-                            script_time_limit=settings.script_time_limit)
+                            script_time_limit=settings.script_time_limit, script_functions=calendar.SCRIPT_FUNCTIONS,
+                            script_memory_mb=settings.script_memory_mb)
     session_factory = sessionmaker(db, expire_on_commit=False)
     jobs = JobService(session_factory, dispatcher_for(settings.broker_url), lease_seconds=settings.job_lease_seconds)
     notifier = notifications.notifier_from_settings(jobs, settings)

@@ -10,6 +10,11 @@ from functools import lru_cache
 
 import chinese_calendar
 
+# What designers may call in expressions and scripts (``engine.scripting``), by import path: the
+# script sandbox's fork server imports them itself.
+SCRIPT_FUNCTIONS = {name: f"services.calendar:{name}"
+                    for name in ("is_working_day", "add_working_days", "working_days_between")}
+
 
 @lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
@@ -19,8 +24,13 @@ def is_working_day(day: date) -> bool:
         return day.weekday() < 5
 
 
+MAX_SPAN_DAYS = 40_000  # about 110 years: designers' expressions call these helpers with any numbers
+
+
 def add_working_days(start: date, days: int) -> date:
     """The date ``days`` working days after ``start`` (start itself not counted)."""
+    if days > MAX_SPAN_DAYS // 2:
+        raise ValueError(f"工作日数不能超过 {MAX_SPAN_DAYS // 2}")
     current = start
     remaining = days
     while remaining > 0:
@@ -34,6 +44,8 @@ def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (negative when end < start)."""
     if end < start:
         return -working_days_between(end, start)
+    if (end - start).days > MAX_SPAN_DAYS:
+        raise ValueError(f"日期跨度不能超过 {MAX_SPAN_DAYS} 天")
     return sum(1 for n in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=n)))
 
 

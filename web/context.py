@@ -1,7 +1,7 @@
 """Per-request access to the runtime and the request's unit of work."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from engine.db import UnitOfWork
 from services.bootstrap import Runtime
@@ -12,7 +12,8 @@ def runtime() -> Runtime:
 
 
 def uow() -> UnitOfWork:
-    """The request's unit of work, opened on first use and rolled back at teardown unless committed."""
+    """The request's unit of work, opened on first use and rolled back at teardown unless committed.
+    A GET or HEAD request only reads (routes never commit there), so it does not wait for writers."""
     if "uow" not in g:
-        g.uow = runtime().unit_of_work().__enter__()
+        g.uow = runtime().unit_of_work(read_only=request.method in ("GET", "HEAD")).__enter__()
     return g.uow

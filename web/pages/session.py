@@ -32,7 +32,7 @@ def load_user() -> User | None:
     if "user" not in g:
         g.user = None
         if "uid" in session:
-            with runtime().unit_of_work() as work:
+            with runtime().unit_of_work(read_only=True) as work:
                 g.user = session_user(work.session, session["uid"], session.get("gen", -1))
         if g.user is not None:
             g.actor = actor_for(g.user)

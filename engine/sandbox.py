@@ -1,0 +1,401 @@
+"""Script tasks run in a throw-away process that has no powers: the script sandbox.
+
+Why a process: a script is Python with statements, loops and functions, and Python offers no way
+to keep such code from reaching the interpreter's internals (frames of generators, tracebacks,
+``str.format`` walking attributes, ``object.__subclasses__``…), nor to stop C-level work such as
+``7 ** 90000000`` from inside. So the isolation does not rely on what a script can name; it relies
+on what the operating system lets the process do:
+
+- **A clean fork server (the zygote).** Each server or worker process starts, on first use, one
+  ``python -m engine.sandbox`` with an empty environment (no ``BANJIAN_SECRET_KEY``, no database
+  URL), which imports the helper functions and then only waits. It never sees case data.
+- **One fresh child per script.** For each script the zygote forks a child that first closes every
+  file descriptor except its own socket (and makes 0–2 ``/dev/null``), sets hard limits — address
+  space (``memory_mb`` above the zygote's size), CPU seconds, a wall-clock alarm whose default
+  action kills it, no file may be written — and installs a seccomp filter, an allow-list of
+  system calls (read/write on what is already open, memory management, exit): ``open``,
+  ``socket``, ``connect``, ``execve``, ``fork``, ``kill``, ``ptrace`` and everything else fail.
+  Only then does it read the script and the variables the script names, run it, write back the
+  values it assigned, and exit. A child is never reused, so no script sees another case's data.
+- **The server only waits on a socket.** It holds no lock on the interpreter while a script runs,
+  so other users' requests go on; a child that overruns its time dies by its alarm or CPU limit,
+  and the server reads end-of-file and turns that into an incident in words.
+
+What crosses the socket is JSON with a few tagged types (datetime, timedelta), checked and
+size-capped on the way back: a child's answer is untrusted data, never code.
+
+Linux only (seccomp). Where the filter cannot be installed, the zygote says so at start and every
+script task becomes an incident ("脚本沙箱不可用"); expressions (``engine.expressions``) still run.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.expressions import ScriptRejected
+
+MAX_SCRIPT = 100_000  # characters
+READY = b"ready"
+TAG = "$banjian"
+# What a script may do once running: read and write its own socket, manage memory, exit.
+ALLOWED_SYSCALLS = (
+    "read", "write", "readv", "writev", "close", "fstat", "newfstatat", "lseek", "mmap", "munmap", "mremap",
+    "brk", "madvise", "mprotect", "rt_sigreturn", "rt_sigprocmask", "futex", "clock_gettime",
+    "clock_getres", "gettimeofday", "getrandom", "getpid", "exit", "exit_group", "sigaltstack",
+)
+# Pure modules a script may import (taken from the fork server's memory: a child cannot open files).
+ALLOWED_IMPORTS = ("collections", "datetime", "decimal", "functools", "itertools", "json", "math", "re",
+                   "statistics", "string", "time")
+# Builtins a script does not get: nothing outside the process to talk to. Not a security boundary
+# (the process is): a script that digs ``open`` out of a frame only meets the seccomp filter.
+WITHHELD_BUILTINS = frozenset({"open", "input", "breakpoint", "help", "exit", "quit", "copyright", "credits",
+                               "license", "__import__", "__loader__", "__spec__", "__package__", "__doc__"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds: float = 2.0
+    memory_mb: int = 256
+    answer_mb: int = 32  # largest answer the server reads back
+    concurrent: int = 4  # scripts of one server process running at once
+
+
+class SandboxUnavailable(ScriptRejected):
+    """The sandbox cannot run here (no seccomp) or its fork server could not start."""
+
+
+# ---------------------------------------------------------------------------- the wire format
+def encode(value: Any, where: str = "") -> Any:
+    """``value`` as JSON-ready data; only what a workflow can store is accepted."""
+    if value is None or isinstance(value, bool | int | float | str):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"变量 {where} 的值 {value} 无法保存")
+        return value
+    if isinstance(value, datetime):
+        return {TAG: "datetime", "v": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {TAG: "timedelta", "d": value.days, "s": value.seconds, "us": value.microseconds}
+    if isinstance(value, list | tuple):
+        return [encode(item, where) for item in value]
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise ValueError(f"变量 {where} 的字典键必须是字符串")
+        body = {key: encode(item, f"{where}.{key}") for key, item in value.items()}
+        return {TAG: "dict", "v": body} if TAG in value else body
+    hint = "，请先转换为字符串（isoformat()）" if isinstance(value, date) else ""
+    raise ValueError(f"变量 {where} 的值类型 {type(value).__name__} 无法保存{hint}")
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if isinstance(value, dict):
+        kind = value.get(TAG)
+        if kind is None:
+            return {key: decode(item) for key, item in value.items()}
+        if kind == "datetime":
+            return datetime.fromisoformat(value["v"])
+        if kind == "timedelta":
+            return timedelta(days=value["d"], seconds=value["s"], microseconds=value["us"])
+        if kind == "dict":
+            return {key: decode(item) for key, item in value["v"].items()}
+        raise ValueError(f"unknown tag {kind!r}")
+    return value
+
+
+def script_names(script: str) -> set[str]:
+    """The names a script mentions: the only variables it is given."""
+    return {node.id for node in ast.walk(ast.parse(script)) if isinstance(node, ast.Name)}
+
+
+# ---------------------------------------------------------------------------- the server's side
+@dataclass
+class _Zygote:
+    process: Any  # subprocess.Popen
+    control: socket.socket
+    owner: int  # the pid that started it (a forked worker starts its own)
+
+
+class Sandbox:
+    """Runs scripts through this process's zygote. Thread-safe; one per process."""
+
+    def __init__(self, helpers: Mapping[str, str] | None = None, limits: Limits = Limits()):
+        self.helpers = dict(helpers or {})  # name → "module:function", imported by the zygote
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(limits.concurrent)
+        self._zygote: _Zygote | None = None
+
+    def run(self, script: str, variables: dict[str, Any], seconds: float | None = None
+            ) -> tuple[dict[str, Any], list[str]]:
+        """Run ``script`` with ``variables``; return (the values it assigned, the names it deleted).
+        Raises ScriptRejected with a message in words for anything that went wrong in the script."""
+        seconds = seconds or self.limits.seconds
+        try:
+            request = json.dumps({"script": script, "seconds": seconds,
+                                  "variables": {k: encode(v, k) for k, v in variables.items()}},
+                                 ensure_ascii=False).encode()
+        except ValueError as error:
+            raise ScriptRejected(str(error)) from None
+        with self._slots:
+            started = time.monotonic()
+            answer = self._exchange(request, seconds)
+            elapsed = time.monotonic() - started
+        if not answer:
+            if elapsed >= seconds * 0.9:
+                raise ScriptRejected(f"脚本运行超过 {seconds:g} 秒，已被终止 (script timed out)")
+            raise ScriptRejected("脚本进程异常终止（可能超出内存或栈的上限）(script process died)")
+        try:
+            reply = json.loads(answer)
+            if reply.get("ok"):
+                values = {str(k): decode(v) for k, v in dict(reply["values"]).items()}
+                return values, [str(name) for name in reply["deleted"]]
+            message = str(reply["error"])[:2000]
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            raise ScriptRejected("脚本返回的结果无法识别 (malformed answer)") from None
+        raise ScriptRejected(message)
+
+    def _exchange(self, request: bytes, seconds: float) -> bytes:
+        ours, theirs = socket.socketpair()
+        with ours:
+            with theirs:
+                self._hand_over(theirs)
+            ours.settimeout(seconds + 5)
+            try:
+                ours.sendall(request)
+                ours.shutdown(socket.SHUT_WR)
+                chunks, size = [], 0
+                limit = self.limits.answer_mb * 1024 * 1024
+                while chunk := ours.recv(1 << 16):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ScriptRejected(f"脚本结果超过 {self.limits.answer_mb} MB")
+                    chunks.append(chunk)
+            except (TimeoutError, ConnectionError, BrokenPipeError):
+                return b""
+            return b"".join(chunks)
+
+    def _hand_over(self, theirs: socket.socket) -> None:
+        """Give the zygote one end of a fresh socket pair; it forks a child that owns it."""
+        with self._lock:
+            for attempt in range(2):
+                zygote = self._running_zygote()
+                try:
+                    socket.send_fds(zygote.control, [b"run"], [theirs.fileno()])
+                    return
+                except OSError:
+                    self._stop_zygote()
+                    if attempt:
+                        raise SandboxUnavailable("脚本沙箱进程无法启动") from None
+
+    def _running_zygote(self) -> _Zygote:
+        zygote = self._zygote
+        if zygote is not None and zygote.owner == os.getpid() and zygote.process.poll() is None:
+            return zygote
+        self._zygote = self._start_zygote()
+        return self._zygote
+
+    def _start_zygote(self) -> _Zygote:
+        import subprocess
+
+        ours, theirs = socket.socketpair()
+        root = Path(__file__).resolve().parent.parent
+        command = [sys.executable, "-m", "engine.sandbox", str(theirs.fileno()),
+                   str(self.limits.memory_mb), *(f"{k}={v}" for k, v in self.helpers.items())]
+        process = subprocess.Popen(command, cwd=root, env={"PATH": os.defpath, "LANG": "C.UTF-8"},
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   pass_fds=(theirs.fileno(),), close_fds=True)
+        theirs.close()
+        ours.settimeout(30)
+        try:
+            greeting = ours.recv(4096)
+        except (TimeoutError, OSError):
+            greeting = b""
+        ours.settimeout(None)
+        if greeting != READY:
+            process.kill()
+            ours.close()
+            reason = greeting.decode(errors="replace") or "fork server did not start"
+            raise SandboxUnavailable(f"脚本沙箱不可用：{reason}")
+        return _Zygote(process, ours, os.getpid())
+
+    def _stop_zygote(self) -> None:
+        if self._zygote is not None:
+            self._zygote.control.close()
+            if self._zygote.process.poll() is None:
+                self._zygote.process.kill()
+            self._zygote = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop_zygote()
+
+
+# ---------------------------------------------------------------------------- the zygote and its children
+def _vm_size() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _prepare_filter() -> Any:
+    import errno
+
+    import pyseccomp as seccomp  # ctypes binding of libseccomp
+
+    rules = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.EPERM))
+    for name in ALLOWED_SYSCALLS:
+        try:
+            rules.add_rule(seccomp.ALLOW, name)
+        except (OSError, RuntimeError, ValueError):  # a call this architecture does not have
+            continue
+    return rules
+
+
+def _child(conn: int, rules: Any, helpers: dict[str, Any], limit_bytes: int, devnull: int) -> None:
+    """In the forked child: drop every power, then run one script and answer."""
+    import resource
+
+    try:
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, conn)
+        os.closerange(conn + 1, 65536)
+        request = _read_all(conn)
+        seconds = float(json.loads(request)["seconds"])
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+        cpu = math.ceil(seconds)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        rules.load()
+    except BaseException:  # noqa: BLE001 - a child that cannot lock itself down never runs a script
+        os._exit(3)
+    answer = _run(request, helpers)
+    try:
+        _write_all(conn, answer)
+        os.close(conn)  # the server sees the end now, not after this process is torn down
+    finally:
+        os._exit(0)
+
+
+def _run(request: bytes, helpers: dict[str, Any]) -> bytes:
+    try:
+        body = json.loads(request)
+        script, variables = body["script"], decode(body["variables"])
+        namespace: dict[str, Any] = {"__builtins__": _builtins(), **helpers, **variables}
+        exec(compile(script, "<script>", "exec"), namespace)  # noqa: S102 - inside the sandbox
+        values = {}
+        for name, value in namespace.items():
+            if name.startswith("_") or name in helpers or callable(value) or type(value).__name__ == "module":
+                continue
+            values[name] = encode(value, name)
+        deleted = [name for name in variables if name not in namespace]
+        return json.dumps({"ok": True, "values": values, "deleted": deleted}, ensure_ascii=False).encode()
+    except MemoryError:
+        return json.dumps({"ok": False, "error": "脚本超出内存上限 (memory limit exceeded)"}).encode()
+    except RecursionError:
+        return json.dumps({"ok": False, "error": "脚本递归过深 (recursion too deep)"}).encode()
+    except BaseException as error:  # noqa: BLE001 - whatever the script raised is reported in words
+        return json.dumps({"ok": False, "error": _describe(error)}, ensure_ascii=False).encode()
+
+
+def _describe(error: BaseException) -> str:
+    line = 0
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<script>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    where = f"（第 {line} 行）" if line else ""
+    if isinstance(error, PermissionError):
+        return f"脚本试图访问文件、网络或进程，已被沙箱拒绝{where}：{error}"
+    try:
+        text = str(error)
+    except Exception:  # noqa: BLE001 - an exception whose __str__ fails
+        text = ""
+    return f"{type(error).__name__}{where}: {text}"[:2000]
+
+
+def _builtins() -> dict[str, Any]:
+    import builtins
+
+    names = {name: value for name, value in vars(builtins).items() if name not in WITHHELD_BUILTINS}
+    return {**names, "__import__": _import_allowed, "date": date, "datetime": datetime, "timedelta": timedelta}
+
+
+def _import_allowed(name: str, globals_: Any = None, locals_: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+    """``import`` inside a script: one of ALLOWED_IMPORTS, already loaded by the fork server."""
+    if level or name not in ALLOWED_IMPORTS:
+        raise ImportError(f"脚本只能 import {', '.join(ALLOWED_IMPORTS)}，不能 import {name}")
+    return sys.modules[name]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _import(spec: str) -> Any:
+    import importlib
+
+    module, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def zygote(control_fd: int, memory_mb: int, helper_specs: list[str]) -> None:
+    """The fork server's loop: one forked child per file descriptor received."""
+    control = socket.socket(fileno=control_fd)
+    try:
+        helpers = {name: _import(spec) for name, spec in (s.split("=", 1) for s in helper_specs)}
+        import _strptime  # noqa: F401 - datetime.strptime imports it lazily; a child cannot open files
+        for module in ALLOWED_IMPORTS:
+            _import(f"{module}:__name__")
+        time.localtime()  # reads the time zone once, before children lose open()
+        rules = _prepare_filter()
+        limit = _vm_size() + memory_mb * 1024 * 1024
+    except Exception as error:  # noqa: BLE001 - the server is told why, in its own words
+        control.sendall(f"{type(error).__name__}: {error}".encode()[:4000])
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    control.sendall(READY)
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, 16, 4)
+        except InterruptedError:
+            continue
+        if not message:
+            return
+        for fd in fds:
+            if os.fork() == 0:
+                _child(fd, rules, helpers, limit, devnull)
+            os.close(fd)
+
+
+if __name__ == "__main__":
+    zygote(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])
