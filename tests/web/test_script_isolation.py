@@ -130,7 +130,7 @@ del frame, os, sys, module, value
 @pytest.mark.parametrize(("script", "words"), [
     ("x = 7 ** 90000000", "脚本运行超过 0.5 秒"),
     ("x = 'a' * 10 ** 10", "超出内存上限"),
-    ("chunks = []\nwhile True:\n    chunks.append(' ' * 10 ** 6)", "超出内存上限"),
+    ("chunks = []\nwhile True:\n    chunks.append(' ' * 10 ** 7)", "超出内存上限"),
     ("def down(n):\n    return down(n + 1)\nx = down(0)", "递归过深"),
     ("while True:\n    pass", "脚本运行超过 0.5 秒"),
     ("import os", "脚本只能 import"),
