@@ -78,7 +78,7 @@ def engine_lifecycle(runtime, engine: WorkflowEngine, serial: int) -> None:
     with runtime.unit_of_work() as uow:
         instance = engine.start(uow, PROCESS, business_key=f"E{serial:07d}", region_code="110101",
                                 data={"batch_id": serial, "batch_no": f"E{serial:07d}", "kind": "first"},
-                                actor=ENTERPRISE, check_starter=False)
+                                actor=ENTERPRISE)
         uow.commit()
     decide_both(runtime, engine, instance.open_task_ids[0])
 
@@ -195,7 +195,7 @@ def completion_ms(runtime, engine: WorkflowEngine, serial: int) -> float:
     """Milliseconds of one 初审 completion transaction (on a case started for it)."""
     with runtime.unit_of_work() as uow:
         instance = engine.start(uow, PROCESS, business_key=f"C{serial:07d}", region_code="110101",
-                                data={"batch_id": serial}, actor=ENTERPRISE, check_starter=False)
+                                data={"batch_id": serial}, actor=ENTERPRISE)
         uow.commit()
     started = time.perf_counter()
     with runtime.unit_of_work() as uow:

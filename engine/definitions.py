@@ -203,6 +203,13 @@ class DefinitionValidator:
                     problems.append(Problem(filename, tid, str(error)))
             if props.get("guard"):
                 problems += self._check_code(filename, tid, props["guard"], "expression", "表单校验规则")
+        for start in root.xpath("//bpmn:startEvent", namespaces=NS):
+            form_key = _properties(start).get("formKey")
+            if form_key:
+                try:
+                    self.forms.get(form_key)
+                except FormError as error:
+                    problems.append(Problem(filename, start.get("id"), f"发起表单：{error}"))
         for task in root.xpath("//bpmn:serviceTask", namespaces=NS):
             operator = task.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
             if not operator:

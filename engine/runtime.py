@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session
 
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, utcnow
-from engine.definitions import parse_due_rule
+from engine.definitions import latest_definition, parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormRegistry
 from engine.models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.sandbox import Limits, Sandbox
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
-from engine.specs import SpecCache
+from engine.specs import DeployedProcess, SpecCache
 from engine.state import WorkflowCache, dump_state, load_state
 from engine.timers import sync_timers, timer_due_at
 from engine.writes import ActionWrites, insert_history, lock_task, start_instance
@@ -87,11 +87,11 @@ class WorkflowEngine:
 
     # ------------------------------------------------------------------ starting
     def start(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
-              data: dict[str, Any], actor: Actor, submitter: str = "", search_text: str = "",
-              check_starter: bool = True) -> ProcessInstance:
-        """Start an instance of the newest deployed version of ``process_key``. The instance row is
-        inserted first (operators of the first steps need its id); when the actor may not start the
-        process, Forbidden is raised and the caller's unit of work, never committed, drops it."""
+              data: dict[str, Any], actor: Actor, submitter: str = "", search_text: str = "") -> ProcessInstance:
+        """Start an instance of the newest deployed version of ``process_key`` with ``data`` as given.
+        For the use cases of the domain, which decided who may start it and built ``data`` from objects
+        they checked; a user's own start goes through :meth:`start_by_form`. The instance row is
+        inserted first (operators of the first steps need its id)."""
         session = uow.session
         _drop_unwritten_history(session)
         now = utcnow()
@@ -102,8 +102,6 @@ class WorkflowEngine:
         if instance is None:
             raise NotFound(f"流程 {process_key} 未部署")
         deployed = self.specs.get(session, instance.definition_id)
-        if check_starter and not any(actor.holds(role, region_code) for role in deployed.startable_by):
-            raise Forbidden(f"您无权在区划 {region_code} 发起流程 {deployed.name}")
         workflow = BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -112,6 +110,37 @@ class WorkflowEngine:
                     details={"process_key": instance.process_key, "version": instance.process_version})
         self._advance(uow, instance, workflow, actor, writes=ActionWrites(new_instance=True))
         return instance
+
+    def startable(self, session: Session, process_key: str, actor: Actor, region_code: str) -> DeployedProcess:
+        """The newest version of a process that ``actor`` may start for ``region_code`` from the generic
+        start: the process lists one of the actor's roles there in ``startableBy``. Processes whose
+        start needs domain objects list nobody; their use cases start them."""
+        definition = latest_definition(session, process_key)
+        if definition is None:
+            raise NotFound(f"流程 {process_key} 不存在")
+        deployed = self.specs.get(session, definition.id)
+        if not any(actor.holds(role, region_code) for role in deployed.startable_by):
+            raise Forbidden(f"您无权在区划 {region_code} 发起流程 {deployed.name}")
+        return deployed
+
+    def start_by_form(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
+                      form_data: dict[str, Any], actor: Actor) -> ProcessInstance:
+        """A user's own start (发起办件, ``POST /api/instances``): allowed by ``startableBy``, and the
+        data is exactly what the start event's form (``formKey``) accepts — a process without a start
+        form starts with no data at all. Nothing else reaches the case's variables."""
+        deployed = self.startable(uow.session, process_key, actor, region_code)
+        if deployed.start_form:
+            try:
+                data = self.forms.get(deployed.start_form).validate(form_data)
+            except ValidationError as error:
+                raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
+        elif form_data:
+            raise InvalidData(f"流程 {deployed.name} 没有发起表单，发起时不能提交数据",
+                              fields={"data": ["此流程发起时不接受数据"]})
+        else:
+            data = {}
+        return self.start(uow, process_key, business_key=business_key, region_code=region_code, data=data,
+                          actor=actor, submitter=actor.username, search_text=business_key)
 
     # ------------------------------------------------------------------ tasks
     def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:

@@ -21,6 +21,7 @@ class DeployedProcess:
     startable_by: tuple[str, ...]
     spec: Any
     subprocess_specs: dict[str, Any]
+    start_form: str | None = None  # formKey of its (none) start event: what the generic start accepts
 
 
 class SpecCache:
@@ -38,7 +39,16 @@ class SpecCache:
                 definition = session.get(ProcessDefinition, definition_id)
                 documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
                 parser = build_parser(documents)
-                cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()),
-                                         parser.get_spec(definition.key), parser.get_subprocess_specs(definition.key))
+                spec = parser.get_spec(definition.key)
+                cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
+                                         parser.get_subprocess_specs(definition.key), _start_form(spec))
                 self._specs[definition_id] = cached
         return cached
+
+
+def _start_form(spec: Any) -> str | None:
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent" \
+                and type(getattr(task_spec, "event_definition", None)).__name__ == "NoneEventDefinition":
+            return (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("formKey") or None
+    return None

@@ -30,7 +30,7 @@ MESSAGE = "declaration_registered"
 def register(operators: OperatorRegistry, jobs: JobService, engine: WorkflowEngine, inline_limit: int) -> None:
     @operators.register(KIND)
     def register_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
-        batch = declarations.get_batch(ctx.session, int(batch_id))
+        batch = declarations.batch_of_case(ctx, batch_id)
         # the batch's size bounds what is left to register: only a large batch is counted
         count = batch.person_count
         if count > inline_limit:

@@ -29,7 +29,7 @@ MESSAGE = "declaration_validated"
 def register(operators: OperatorRegistry, jobs: JobService, engine: WorkflowEngine, inline_limit: int) -> None:
     @operators.register("declaration.validate")
     def validate_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
-        batch = declarations.get_batch(ctx.session, int(batch_id))
+        batch = declarations.batch_of_case(ctx, batch_id)
         if batch.person_count <= inline_limit:
             return declarations.validate_batch(ctx.session, batch.id)
         job = jobs.submit(ctx.session, ctx.after_commit, KIND, {"batch_id": batch.id}, created_by=ctx.actor,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 from engine.actors import Actor
 from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.operators import OperatorContext, OperatorRegistry
+from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services.catalogue import WorkType
 from services.enterprises import Enterprise, get_enterprise
@@ -154,7 +154,7 @@ def submit_declaration(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, en
     instance = engine.start(
         uow, PROCESS_BY_KIND[kind], business_key=batch.batch_no, region_code=enterprise.region_code,
         data={"batch_id": batch.id, "batch_no": batch.batch_no, "kind": kind, "enterprise_code": enterprise.code},
-        actor=actor, submitter=enterprise.name, search_text=enterprise.code, check_starter=False)
+        actor=actor, submitter=enterprise.name, search_text=enterprise.code)
     batch.instance_id = instance.id
     return batch
 
@@ -194,6 +194,16 @@ def get_batch(session: Session, batch_id: int) -> DeclarationBatch:
     batch = session.get(DeclarationBatch, batch_id)
     if batch is None:
         raise NotFound("申报批次不存在")
+    return batch
+
+
+def batch_of_case(ctx: OperatorContext, batch_id: Any) -> DeclarationBatch:
+    """The batch a service task of a declaration case names, refused unless it is the case's own
+    (its number is the case's business key): case data written by a script or a form can never
+    point a case at another enterprise's batch."""
+    batch = get_batch(ctx.session, int(batch_id))
+    if batch.batch_no != ctx.business_key:
+        raise OperatorError(f"办件 {ctx.business_key} 不能处理申报批次 {batch.batch_no}（不是本办件的批次）")
     return batch
 
 
@@ -571,18 +581,18 @@ def register_operators(registry: OperatorRegistry) -> None:
     def mark_operator(ctx: OperatorContext, batch_id: int, status: str) -> dict[str, str]:
         if status not in STATUS_LABELS:
             raise ValueError(f"未知的申报状态 {status}")
-        get_batch(ctx.session, int(batch_id)).status = status
+        batch_of_case(ctx, batch_id).status = status
         return {"status": status}
 
     @registry.register("declaration.decide")
     def decide_operator(ctx: OperatorContext, batch_id: int, step: str, decision: str,
                         rejected_persons: list[Any] | None, conclusion: str | None) -> dict[str, int]:
-        return decide_persons(ctx.session, int(batch_id), step, decision, rejected_persons or [], conclusion,
-                              ctx.actor)
+        return decide_persons(ctx.session, batch_of_case(ctx, batch_id).id, step, decision, rejected_persons or [],
+                              conclusion, ctx.actor)
 
     @registry.register("declaration.return_to_review")
     def return_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
-        return return_to_review(ctx.session, int(batch_id))
+        return return_to_review(ctx.session, batch_of_case(ctx, batch_id).id)
 
 
 def get_visible_batch(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int) -> DeclarationBatch:

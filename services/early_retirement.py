@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.actors import Actor
 from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.operators import OperatorContext, OperatorRegistry
+from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services import spot_checks
 from services.catalogue import WorkType, natures
@@ -113,7 +113,8 @@ def register(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, id_number: s
                                    note=(note or "").strip()[:500], registered_by=actor.username)
     session.add(registration)
     session.flush()
-    instance = engine.start(uow, PROCESS_KEY, business_key=f"TX{registration.id:08d}", region_code=person.region_code,
+    instance = engine.start(uow, PROCESS_KEY, business_key=_business_key(registration.id),
+                            region_code=person.region_code,
                             data={"registration_id": registration.id, "id_number": person.id_number},
                             actor=actor, submitter=person.name, search_text=person.id_number)
     registration.instance_id = instance.id
@@ -174,9 +175,21 @@ def spot_check(session: Session, actor: Actor, registration_id: int, result: str
 def register_operators(registry: OperatorRegistry) -> None:
     @registry.register("early_retirement.check")
     def check_operator(ctx: OperatorContext, registration_id: int) -> dict[str, Any]:
-        return run_check(ctx.session, int(registration_id))
+        return run_check(ctx.session, _registration_of_case(ctx, registration_id))
 
     @registry.register("early_retirement.decide")
     def decide_operator(ctx: OperatorContext, registration_id: int, decision: str,
                         conclusion: str | None) -> dict[str, str]:
-        return decide(ctx.session, int(registration_id), decision, conclusion, ctx.actor)
+        return decide(ctx.session, _registration_of_case(ctx, registration_id), decision, conclusion, ctx.actor)
+
+
+def _business_key(registration_id: int) -> str:
+    return f"TX{registration_id:08d}"
+
+
+def _registration_of_case(ctx: OperatorContext, registration_id: Any) -> int:
+    """The registration a service task names, refused unless it is the case's own (its business key)."""
+    registration = get_registration(ctx.session, int(registration_id))
+    if _business_key(registration.id) != ctx.business_key:
+        raise OperatorError(f"办件 {ctx.business_key} 不能处理提前退休登记 {registration.id}（不是本办件的登记）")
+    return registration.id

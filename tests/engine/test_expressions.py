@@ -2,7 +2,7 @@
 else is refused by name, and no expression can run long or grow large however it is written."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pytest
 

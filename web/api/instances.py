@@ -44,14 +44,14 @@ def get_instances():
 
 @api.post("/instances")
 @api_login_required
-@documented("发起流程（流程 startableBy 中的角色）", request=StartInstanceRequest, response=InstanceDetailSchema,
-            status=201)
+@documented("发起流程：流程 startableBy 中的角色；data 按发起表单（开始事件的 formKey）校验，无发起表单时不接受数据",
+            request=StartInstanceRequest, response=InstanceDetailSchema, status=201)
 def start_instance():
     body = StartInstanceRequest().load(request.get_json(silent=True) or {})
     work = uow()
-    instance = runtime().engine.start(
+    instance = runtime().engine.start_by_form(
         work, body["process_key"], business_key=body["business_key"],
-        region_code=body["region_code"] or g.user.region_code, data=body["data"], actor=current_actor())
+        region_code=body["region_code"] or g.user.region_code, form_data=body["data"], actor=current_actor())
     work.commit()
     return instance_detail(work.session, instance), 201
 

@@ -1,0 +1,125 @@
+"""The generic start (``POST /api/instances``) trusts nothing the caller sends: who may start is the
+process's ``startableBy``, what enters the case is exactly what its start form accepts, and a
+process whose start needs domain objects (a declaration batch) cannot be started through it."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from engine.models import ProcessInstance
+from services.declarations import DeclarationBatch
+from tests.bpmn_factory import linear_process
+from tests.web.conftest import submit
+
+START_FORM = '<bpmn:startEvent id="start"><bpmn:extensionElements><spiffworkflow:properties>' \
+             '<spiffworkflow:property name="formKey" value="early_retirement_approval" />' \
+             '</spiffworkflow:properties></bpmn:extensionElements></bpmn:startEvent>'
+
+
+def deploy(runtime, pid: str, xml: bytes) -> None:
+    with runtime.unit_of_work() as uow:
+        runtime.deployer.deploy(uow.session, [(xml, f"{pid}.bpmn")], "test")
+        uow.commit()
+
+
+def cases_of(runtime, process_key: str) -> int:
+    with runtime.unit_of_work() as uow:
+        return uow.session.scalar(select(func.count()).select_from(ProcessInstance)
+                                  .where(ProcessInstance.process_key == process_key))
+
+
+def test_a_forged_declaration_case_cannot_be_started(runtime, client, bearer):
+    """The attack of issue 12: an enterprise user starts the declaration review with another
+    enterprise's (another region's) batch id, its own batch that has a case, or an id that does not
+    exist. Every attempt is refused and no case is created."""
+    foreign = submit(runtime, enterprise="120101000003", submitter="tj_enterprise")
+    own = submit(runtime)
+    before = cases_of(runtime, "first_declaration_review")
+    for batch_id in (foreign.batch_id, own.batch_id, 999_999):
+        answer = client.post("/api/instances", headers=bearer("enterprise"), json={
+            "process_key": "first_declaration_review", "business_key": "FORGED", "data": {"batch_id": batch_id}})
+        assert answer.status_code == 403, answer.json
+        assert "无权" in answer.json["message"]
+    assert cases_of(runtime, "first_declaration_review") == before
+    with runtime.unit_of_work() as uow:
+        assert uow.session.get(DeclarationBatch, foreign.batch_id).instance_id == foreign.instance_id
+
+
+def test_a_case_started_with_another_case_s_batch_stops_before_touching_it(runtime):
+    """Even a trusted start (a use case, a script's variables) that names a batch which is not the
+    case's own — the batch number is not the case's business key — becomes an incident at its first
+    service task, and the batch is left as it was."""
+    from engine.models import Incident
+    from tests.conftest import actor
+
+    victim = submit(runtime)
+    with runtime.unit_of_work() as uow:
+        before = uow.session.get(DeclarationBatch, victim.batch_id).status
+        instance = runtime.engine.start(uow, "first_declaration_review", business_key="FORGED", region_code="110101",
+                                        data={"batch_id": victim.batch_id}, actor=actor("enterprise"))
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        message = uow.session.scalars(select(Incident.message).where(Incident.instance_id == instance.id)).one()
+        batch = uow.session.get(DeclarationBatch, victim.batch_id)
+        assert (batch.status, batch.instance_id) == (before, victim.instance_id)
+    assert instance.status == "error"
+    assert "不是本办件的批次" in message
+
+
+def test_a_process_without_a_start_form_starts_with_no_data(runtime, client, bearer):
+    deploy(runtime, "no_form", linear_process("no_form"))
+    headers = bearer("reviewer")
+    smuggled = client.post("/api/instances", headers=headers, json={
+        "process_key": "no_form", "business_key": "NF-1", "data": {"batch_id": 1}})
+    assert smuggled.status_code == 400
+    assert smuggled.json["fields"] == {"data": ["此流程发起时不接受数据"]}
+    assert cases_of(runtime, "no_form") == 0
+    plain = client.post("/api/instances", headers=headers, json={"process_key": "no_form", "business_key": "NF-2"})
+    assert plain.status_code == 201 and plain.json["status"] == "waiting"
+
+
+def test_start_data_is_what_the_start_form_accepts_and_nothing_more(runtime, client, bearer):
+    deploy(runtime, "with_form", linear_process("with_form").replace(b'<bpmn:startEvent id="start" />',
+                                                                         START_FORM.encode()))
+    headers = bearer("reviewer")
+    missing = client.post("/api/instances", headers=headers, json={
+        "process_key": "with_form", "business_key": "WF-1", "data": {"decision": "reject"}})
+    assert missing.status_code == 400
+    assert missing.json["fields"] == {"conclusion": ["请填写“审批意见”"]}
+    wrong = client.post("/api/instances", headers=headers, json={
+        "process_key": "with_form", "business_key": "WF-2", "data": {"decision": "maybe"}})
+    assert wrong.status_code == 400 and "decision" in wrong.json["fields"]
+    started = client.post("/api/instances", headers=headers, json={
+        "process_key": "with_form", "business_key": "WF-3",
+        "data": {"decision": "approve", "batch_id": 7, "registration_id": 3}})
+    assert started.status_code == 201, started.json
+    with runtime.unit_of_work() as uow:
+        instance = uow.session.get(ProcessInstance, started.json["id"])
+        data = runtime.engine.instance_data(uow.session, instance)
+    assert data["decision"] == "approve"
+    assert "batch_id" not in data and "registration_id" not in data
+
+
+def test_who_may_start_is_checked_for_the_region_of_the_case(runtime, client, bearer):
+    deploy(runtime, "regional", linear_process("regional", starters="reviewer"))
+    body = {"process_key": "regional", "business_key": "R-1"}
+    assert client.post("/api/instances", headers=bearer("reviewer"), json={**body, "region_code": "110101"}
+                       ).status_code == 201
+    assert client.post("/api/instances", headers=bearer("reviewer"), json={**body, "region_code": "120000"}
+                       ).status_code == 403
+    assert client.post("/api/instances", headers=bearer("tj_reviewer"), json={**body, "region_code": "110101"}
+                       ).status_code == 403
+    assert client.post("/api/instances", headers=bearer("supervisor"), json=body).status_code == 403
+
+
+def test_a_start_form_that_does_not_exist_is_refused_at_deploy(runtime):
+    from engine.definitions import DefinitionInvalid
+
+    xml = linear_process("bad_form").replace(b'<bpmn:startEvent id="start" />',
+                                             START_FORM.replace("early_retirement_approval", "no_such").encode())
+    with runtime.unit_of_work() as uow:
+        try:
+            runtime.deployer.deploy(uow.session, [(xml, "bad_form.bpmn")], "test")
+        except DefinitionInvalid as invalid:
+            assert [(p.element_id, "发起表单" in p.message) for p in invalid.problems] == [("start", True)]
+        else:
+            raise AssertionError("deployed a process whose start form does not exist")
