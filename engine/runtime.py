@@ -153,20 +153,24 @@ class WorkflowEngine:
         instance, row = locked
         return row, instance
 
-    def _check_actor(self, row: HumanTask, actor: Actor) -> None:
-        if row.assignee == actor.username:
-            return
-        if not actor.holds(row.lane, row.region_code):
-            raise Forbidden("您无权办理此任务")
-        if row.assignee is not None:
+    def _check_actor(self, row: HumanTask, instance: ProcessInstance, actor: Actor) -> None:
+        """Scope, then permission, then state — in that order, so that an answer never tells more
+        than the actor may know: a task of a case outside the actor's scope is NotFound (exactly like
+        one that does not exist), one they may see but not act on is Forbidden, and only then is its
+        state (done, claimed by someone else) a Conflict."""
+        if row.assignee != actor.username and not actor.holds(row.lane, row.region_code):
+            if row.completed_by == actor.username or self.can_view(actor, instance):
+                raise Forbidden("您无权办理此任务")
+            raise NotFound("任务不存在")
+        if row.status != TaskStatus.OPEN:
+            raise Conflict("任务已办理，不能重复提交")
+        if row.assignee is not None and row.assignee != actor.username:
             raise Conflict(f"任务已被 {row.assignee} 认领")
 
     def complete_task(self, uow: UnitOfWork, task_id: str, actor: Actor, data: dict[str, Any]) -> ProcessInstance:
         session = uow.session
         row, instance = self._lock_task(session, task_id)
-        if row.status != TaskStatus.OPEN:
-            raise Conflict("任务已办理，不能重复提交")
-        self._check_actor(row, actor)
+        self._check_actor(row, instance, actor)
         try:
             cleaned = self.forms.get(row.form_key).validate(data)
         except ValidationError as error:
@@ -203,19 +207,15 @@ class WorkflowEngine:
             raise InvalidData(props.get("guardMessage") or "当前数据不允许此操作")
 
     def claim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
-        row, _ = self._lock_task(uow.session, task_id)
-        if row.status != TaskStatus.OPEN:
-            raise Conflict("任务已办理")
-        self._check_actor(row, actor)
+        row, instance = self._lock_task(uow.session, task_id)
+        self._check_actor(row, instance, actor)
         row.assignee = actor.username
         return row
 
     def unclaim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
-        row, _ = self._lock_task(uow.session, task_id)
-        if row.status != TaskStatus.OPEN:
-            raise Conflict("任务已办理")
+        row, instance = self._lock_task(uow.session, task_id)
+        self._check_actor(row, instance, actor)
         if row.assignee != actor.username:
-            self._check_actor(row, actor)
             raise Conflict("只能退回自己认领的任务")
         row.assignee = None
         return row
@@ -223,9 +223,7 @@ class WorkflowEngine:
     def delegate(self, uow: UnitOfWork, task_id: str, actor: Actor, to: Actor, note: str = "") -> HumanTask:
         """Hand an open task to a colleague who holds the task's role for its region."""
         row, instance = self._lock_task(uow.session, task_id)
-        if row.status != TaskStatus.OPEN:
-            raise Conflict("任务已办理")
-        self._check_actor(row, actor)
+        self._check_actor(row, instance, actor)
         if not to.holds(row.lane, row.region_code):
             raise InvalidData(f"{to.username} 不具备办理此任务的角色或区划权限")
         row.assignee = to.username

@@ -162,8 +162,9 @@ def decide(session: Session, registration_id: int, decision: str, conclusion: st
 
 def spot_check(session: Session, actor: Actor, registration_id: int, result: str, note: str = "") -> EarlyRetirement:
     """5.4 提前退休审批抽查: pass or fail; a failure lists the registration among suspicious data."""
-    registration = get_registration(session, registration_id)
-    if registration.status != "approved":
+    registration = get_visible_registration(session, actor, registration_id)  # out of scope: as if absent
+    spot_checks.require_provincial_checker(actor, registration.region_code)  # then the permission
+    if registration.status != "approved":  # and only then the state
         raise Conflict("只能抽查已登记通过的提前退休人员")
     spot_checks.record_registration_check(session, actor, registration, result, note)
     registration.spot_check_result = result

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from services import early_retirement, register, spot_checks
+from services import audit, early_retirement, register, spot_checks
 from services.catalogue import WorkType
 from services.early_retirement import EarlyRetirement
 from services.register import Person, WorkHistory
@@ -34,6 +34,33 @@ def person_view(session: Session, actor: Actor, id_number: str) -> PersonView:
     checks = session.scalars(select(SpotCheck).where(SpotCheck.person_id == person.id).order_by(SpotCheck.id))
     return PersonView(person, histories, early_retirement.registrations_of(session, person.id), names,
                       {(c.kind, c.target_id): c for c in checks})
+
+
+@dataclass
+class PersonRecord:
+    """One person of the register as the API answers it: for staff everything; for an applicant only
+    the histories at its own enterprise, without spot-check flags, registrations or the audit trail
+    (which names staff)."""
+
+    person: Person
+    work_histories: list[dict]
+    early_retirements: list[EarlyRetirement]
+    audit: list
+
+
+def person_record(session: Session, actor: Actor, id_number: str) -> PersonRecord:
+    person = register.get_person(session, actor, id_number)
+    histories = register.histories_of(session, person.id)
+    if actor.party is not None:
+        own = [{"id": h.id, "enterprise_code": h.enterprise_code, "work_type_code": h.work_type_code,
+                "start_date": h.start_date, "end_date": h.end_date, "batch_no": h.batch_no}
+               for h in histories if h.enterprise_code == actor.party]
+        return PersonRecord(person, own, [], [])
+    rows = [{"id": h.id, "enterprise_code": h.enterprise_code, "work_type_code": h.work_type_code,
+             "start_date": h.start_date, "end_date": h.end_date, "batch_no": h.batch_no, "valid": h.valid,
+             "suspicious": h.suspicious} for h in histories]
+    return PersonRecord(person, rows, early_retirement.registrations_of(session, person.id),
+                        audit.entries_for(session, "person", person.id_number))
 
 
 def person_for_spot_check(session: Session, actor: Actor, id_number: str) -> PersonView:

@@ -89,9 +89,13 @@ def find_person(session: Session, id_number: str) -> Person | None:
 
 
 def get_person(session: Session, actor: Actor, id_number: str) -> Person:
-    """A person of the actor's region (属地) or below."""
+    """A person of the actor's region (属地) or below; for an applicant (an enterprise's user), only a
+    person who worked at the applicant's own enterprise — everyone else looks as if absent."""
     person = find_person(session, id_number)
     if person is None or not any(actor.holds(role, person.region_code) for role in actor.roles):
+        raise NotFound("库中没有此人员，或不在您的管辖范围内")
+    if actor.party is not None and session.scalar(select(WorkHistory.id).where(
+            WorkHistory.person_id == person.id, WorkHistory.enterprise_code == actor.party).limit(1)) is None:
         raise NotFound("库中没有此人员，或不在您的管辖范围内")
     return person
 

@@ -71,8 +71,8 @@ def spot_check_work_histories(session: Session, actor: Actor, history_ids: list[
     for history_id in dict.fromkeys(history_ids):
         row = session.execute(select(WorkHistory, Person).join(Person, Person.id == WorkHistory.person_id)
                               .where(WorkHistory.id == history_id)).first()
-        if row is None:
-            raise NotFound(f"从业经历 {history_id} 不存在")
+        if row is None or not any(actor.holds(role, row[1].region_code) for role in actor.roles):
+            raise NotFound(f"从业经历 {history_id} 不存在")  # out of the actor's regions: as if absent
         history, person = row
         require_provincial_checker(actor, person.region_code)
         history.valid = result == "pass"

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from engine.errors import Conflict, Forbidden, InvalidData
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from services import catalogue, queries, register, spot_checks
 from tests.services.review_helpers import actor, in_register
 
@@ -37,9 +37,9 @@ def test_spot_check_is_provincial_and_a_failure_needs_a_reason(runtime):
     number = in_register(runtime, 2)
     [entry] = histories(runtime, number)
     with runtime.unit_of_work() as uow:
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):  # a county checker does not see another county's register
             spot_checks.spot_check_work_histories(uow.session, actor("county_spot_checker"), [entry.id], "pass")
-        with pytest.raises(Forbidden):
+        with pytest.raises(Forbidden):  # a reviewer of the province sees it but does not check
             spot_checks.spot_check_work_histories(uow.session, actor("reviewer"), [entry.id], "pass")
         with pytest.raises(InvalidData, match="原因"):
             spot_checks.spot_check_work_histories(uow.session, actor("spot_checker"), [entry.id], "fail")

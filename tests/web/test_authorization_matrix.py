@@ -43,7 +43,8 @@ def expected(user: str) -> dict[str, int]:
         "page home": OK, "page inbox": OK, "page done": OK, "page cases": OK,
         "page task": OK if may_review else NOT_FOUND,
         "post task (empty form)": INVALID if may_review else NOT_FOUND,
-        "post claim": 302 if may_review else REFUSED,  # the engine's Forbidden: not a holder of the task's role
+        # out of scope: as if absent; in scope without the task's role: the engine's Forbidden
+        "post claim": 302 if may_review else REFUSED if case_visible else NOT_FOUND,
         "page case": may_see_case, "page diagram": may_see_case,
         "page admin": OK if "admin" in USERS[user][0] else REFUSED,
         "page cockpit": OK if {"supervisor", "admin"} & set(USERS[user][0]) else REFUSED,
@@ -58,7 +59,7 @@ def expected(user: str) -> dict[str, int]:
         "api tasks": OK, "api instances": OK,
         "api task": OK if may_review else NOT_FOUND,
         "api instance": may_see_case, "api declaration": may_see_case,
-        "api complete (empty form)": INVALID if may_review else REFUSED,
+        "api complete (empty form)": INVALID if may_review else REFUSED if case_visible else NOT_FOUND,
         # notification centre, 查询统计, 抽查, 单位管理, 名录管理
         "page notifications": OK, "post read-all": 302,
         "page query review-results": OK if staff else REFUSED,

@@ -69,7 +69,7 @@ def test_claim_unclaim_and_delegate_with_a_note(runtime, browser):
         == "/inbox?scope=mine"
     assert case.batch_no in keys_in(reviewer.get("/inbox?scope=mine"))
     other = browser("county_reviewer")
-    assert other.post(f"/tasks/{task.id}/claim").status_code == 403  # not of 110105's region
+    assert other.post(f"/tasks/{task.id}/claim").status_code == 404  # 110105 does not see a 110101 case
     assert reviewer.post(f"/tasks/{task.id}/unclaim").status_code == 302
     assert open_task(runtime, case.instance_id).assignee is None
     response = reviewer.post(f"/tasks/{task.id}/delegate", {"to": "tj_reviewer", "note": "请协助"})

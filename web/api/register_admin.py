@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from services import audit, early_retirement, register, spot_checks
+from services import early_retirement, person_view, register, spot_checks
 from web.api import api, documented
 from web.api.review_schemas import (
     EarlyRetirementRequest,
@@ -19,13 +19,14 @@ from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
 
 
-def _person_body(session, person) -> dict:
+def _person_body(session, id_number: str) -> dict:
+    record = person_view.person_record(session, current_actor(), id_number)
+    person = record.person
     return PersonSchema().dump({
         "id_number": person.id_number, "name": person.name, "gender": person.gender,
         "birth_date": person.birth_date, "region_code": person.region_code,
-        "work_histories": register.histories_of(session, person.id),
-        "early_retirements": early_retirement.registrations_of(session, person.id),
-        "audit": audit.entries_for(session, "person", person.id_number)})
+        "work_histories": record.work_histories, "early_retirements": record.early_retirements,
+        "audit": record.audit})
 
 
 def _histories(body: dict) -> list[register.HistoryInput]:
@@ -40,8 +41,7 @@ def _details(body: dict) -> register.PersonDetails | None:
 @api_login_required
 @documented("按证件号码查询库中人员：从业经历、提前退休登记历史", response=PersonSchema)
 def get_register_person(id_number: str):
-    session = uow().session
-    return _person_body(session, register.get_person(session, current_actor(), id_number))
+    return _person_body(uow().session, id_number)
 
 
 @api.post("/register/persons")
@@ -54,7 +54,7 @@ def save_register_person():
     person = register.save_person_histories(work.session, current_actor(), body["id_number"], _histories(body),
                                             _details(body))
     work.commit()
-    return _person_body(work.session, person), 201
+    return _person_body(work.session, person.id_number), 201
 
 
 @api.post("/register/unfiled-persons")
@@ -67,7 +67,7 @@ def add_unfiled_person():
     person = register.add_unfiled_person(work.session, current_actor(), body["id_number"], _details(body),
                                          _histories(body))
     work.commit()
-    return _person_body(work.session, person), 201
+    return _person_body(work.session, person.id_number), 201
 
 
 @api.post("/spot-checks/work-histories")

@@ -5,8 +5,8 @@ from flask import request
 from engine.db import utcnow
 from engine.errors import InvalidData
 from engine.inbox import TaskFilter, list_tasks
+from services import task_actions
 from services.case_view import get_visible_task
-from services.identity import actor_for, get_user
 from web.api import api, documented
 from web.api.paging import page_args, page_body
 from web.auth import api_login_required, current_actor
@@ -68,8 +68,7 @@ def unclaim_task(task_id: str):
 def delegate_task(task_id: str):
     body = DelegateRequest().load(request.get_json(silent=True) or {})
     work = uow()
-    colleague = actor_for(get_user(work.session, body["to"]))
-    row = runtime().engine.delegate(work, task_id, current_actor(), colleague, body["note"])
+    row = task_actions.delegate(work, runtime().engine, current_actor(), task_id, body["to"], body["note"])
     work.commit()
     return TaskSchema().dump(row)
 

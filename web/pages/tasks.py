@@ -5,8 +5,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidData
+from services import task_actions
 from services.case_view import get_task_view
-from services.identity import actor_for, colleagues_for, get_user
+from services.identity import colleagues_for
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values
@@ -73,8 +74,7 @@ def delegate(task_id: str):
     if errors:
         raise InvalidData(_("请选择转交对象"), fields=errors)
     work = uow()
-    colleague = actor_for(get_user(work.session, data["to"]))
-    runtime().engine.delegate(work, task_id, page_actor(), colleague, data["note"] or "")
+    task_actions.delegate(work, runtime().engine, page_actor(), task_id, data["to"], data["note"] or "")
     work.commit()
     flash(_("已转交给 %(name)s", name=data["to"]), "success")
     return redirect(url_for("pages.inbox"))
