@@ -10,8 +10,18 @@ from engine.definitions import DefinitionInvalid, files_under
 from services.bootstrap import Runtime, bootstrap
 
 
-def _runtime() -> Runtime:
-    return bootstrap()
+def _runtime(migrated: bool = True) -> Runtime:
+    """The runtime; with ``migrated``, refuse to go on (in words, exit 1) on a database whose schema
+    is missing or older than the code — instead of a traceback about a missing table."""
+    runtime = bootstrap()
+    if migrated:
+        from services import schema
+
+        if not schema.is_current(runtime.db):
+            click.echo("数据库结构不存在或不是最新版本，请先运行 banjian db-upgrade "
+                       "(the database schema is missing or out of date: run `banjian db-upgrade` first)", err=True)
+            sys.exit(1)
+    return runtime
 
 
 @click.group()
@@ -24,7 +34,7 @@ def db_upgrade() -> None:
     """Create or migrate the database schema (Alembic)."""
     from services import schema
 
-    runtime = _runtime()
+    runtime = _runtime(migrated=False)
     schema.upgrade(runtime.db)
     click.echo(f"database schema up to date ({runtime.db.url.render_as_string(hide_password=True)})")
 

@@ -143,3 +143,20 @@ def test_only_designers_may_see_or_deploy(runtime, browser, key, user):
     assert b.get("/designer/definitions/1").status_code == 403
     assert upload(b, [(linear_process(key), f"{key}.bpmn")]).status_code == 403
     assert versions(runtime, key) == []
+
+
+def test_an_uploaded_file_is_served_as_a_download_never_rendered(runtime, browser, key):
+    """An uploaded BPMN may carry XHTML with a script in its extension elements: the browser must
+    save it, not parse it as a document of this site."""
+    script = (b'<bpmn:documentation><html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script>'
+              b'</html></bpmn:documentation>')
+    xml = linear_process(key).replace(b'<bpmn:startEvent id="start" />',
+                                      b'<bpmn:startEvent id="start">' + script + b'</bpmn:startEvent>')
+    designer = browser("designer")
+    assert upload(designer, [(xml, f"{key}.bpmn")]).status_code == 302
+    with runtime.unit_of_work() as uow:
+        definition_id = uow.session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == key))
+    answer = designer.get(f"/designer/definitions/{definition_id}.bpmn")
+    assert answer.status_code == 200 and answer.data == xml
+    assert answer.headers["Content-Disposition"] == f"attachment; filename*=UTF-8''{key}-v1.bpmn"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"

@@ -1,14 +1,13 @@
 """The case page (办件): status, data, open tasks, history, incidents and the BPMN diagram."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Response, render_template, request
+from flask import render_template, request
 
 from engine.definitions import list_definitions
 from engine.inbox import list_instances
 from services import attachments
 from services.case_view import case_diagram_xml, get_case
+from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.session import login_required, page_actor
@@ -43,7 +42,7 @@ def case(instance_id: int):
 @login_required
 def case_diagram(instance_id: int, definition_id: int):
     xml = case_diagram_xml(uow().session, runtime().engine, page_actor(), instance_id, definition_id)
-    return Response(xml, mimetype="application/xml")
+    return file_response(xml.encode(), f"diagram-{definition_id}.bpmn", "application/xml")
 
 
 @pages.get("/attachments/<int:attachment_id>")
@@ -51,6 +50,4 @@ def case_diagram(instance_id: int, definition_id: int):
 def attachment(attachment_id: int):
     """A case's file (e.g. the commitment letter), always downloaded, never rendered inline."""
     item = attachments.get_attachment(uow().session, runtime().engine, page_actor(), attachment_id)
-    response = Response(item.content, mimetype=item.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(item.filename)}"
-    return response
+    return file_response(item.content, item.filename, item.content_type)

@@ -2,10 +2,11 @@
 and the upload form that validates (and deploys) .bpmn/.dmn files. The rules live in services.design."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services import design
+from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.session import login_required, page_actor
@@ -34,7 +35,9 @@ def designer_definition(definition_id: int):
 @login_required
 def designer_xml(definition_id: int):
     definition = design.get_definition(uow().session, page_actor(), definition_id)
-    return Response(definition.xml, mimetype="application/xml")
+    # a download, never a document the browser renders: an uploaded file may carry XHTML with scripts
+    suffix = ".dmn" if definition.filename.endswith(".dmn") else ".bpmn"
+    return file_response(definition.xml.encode(), f"{definition.key}-v{definition.version}{suffix}", "application/xml")
 
 
 @pages.post("/designer/upload")
