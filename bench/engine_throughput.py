@@ -1,6 +1,7 @@
 """Engine throughput: full declaration-review lifecycles (start → 校验 → 初审 → 复核 → 办结).
 
-Three figures per database (SQLite, and PostgreSQL when it answers):
+First what isolating designer code costs (``designer_code_costs``), then three figures per database
+(SQLite, and PostgreSQL when it answers):
 - **engine persisted**: the lifecycle through the engine's Python API (``start``/``complete_task``),
   every step its own committed transaction with workflow state, task rows and history, and the
   service tasks answered by stub operators — the cost of the engine and its persistence;
@@ -13,6 +14,7 @@ The in-memory baseline runs the same BPMN with bare SpiffWorkflow and the same s
 rounds alternating with the engine-persisted run (see ``paired_rates``).
 
     python bench/engine_throughput.py [--lifecycles 200] [--others 100000] [--samples 30]
+                                      [--evaluations 20000] [--scripts 200]
 
 Last line: the engine-persisted / in-memory ratio on PostgreSQL (SQLite when PostgreSQL is absent).
 """
@@ -220,12 +222,56 @@ def instance_count(runtime) -> int:
         return uow.session.scalar(select(func.count()).select_from(ProcessInstance))
 
 
+GUARD = ("decision == 'reject' or (not (set(map(str, validation['error_persons'])) - set(rejected_persons)) "
+         "and (bool(conclusion) or not rejected_persons))")  # the 初审 guard of declaration_review_flow
+
+
+def designer_code_costs(evaluations: int, scripts: int) -> None:
+    """What isolating designer code costs: a gateway condition and a guard through the allow-list
+    interpreter against plain ``eval`` (SpiffWorkflow's default environment), and a script task's
+    script through the sandbox (a forked, seccomp-filtered child per script)."""
+    from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+
+    from engine.scripting import RestrictedEnvironment
+
+    isolated = RestrictedEnvironment(2.0, calendar.SCRIPT_FUNCTIONS)
+    plain = TaskDataEnvironment()
+    data = {"review_result": {"forwarded": 1}, "decision": "approve", "rejected_persons": ["3"], "conclusion": "",
+            "validation": {"error_persons": [3]}}
+    for label, expression in (("gateway condition", "review_result['forwarded'] > 0"), ("guard", GUARD)):
+        timings = []
+        for environment in (plain, isolated):
+            environment.evaluate(expression, data)
+            started = time.perf_counter()
+            for _ in range(evaluations):
+                environment.evaluate(expression, data)
+            timings.append((time.perf_counter() - started) / evaluations * 1e6)
+        print(f"designer code: {label:17s} {timings[1]:6.1f} µs isolated vs {timings[0]:5.1f} µs with eval "
+              f"({evaluations:,} evaluations)")
+    script = "total = sum(p['years'] for p in persons)\nlongest = max(p['years'] for p in persons)"
+    variables = {"persons": [{"years": n} for n in range(20)]}
+    isolated.execute(script, dict(variables))
+    took = []
+    for _ in range(scripts):
+        started = time.perf_counter()
+        isolated.execute(script, dict(variables))
+        took.append((time.perf_counter() - started) * 1000)
+    took.sort()
+    print(f"designer code: script task       {statistics.median(took):6.2f} ms median, p95 "
+          f"{took[int(len(took) * 0.95) - 1]:.2f} ms in the sandbox ({scripts} scripts, a fresh child each)")
+    isolated.sandbox.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lifecycles", type=int, default=200)
     parser.add_argument("--others", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--evaluations", type=int, default=20_000)
+    parser.add_argument("--scripts", type=int, default=200)
     args = parser.parse_args()
+
+    designer_code_costs(args.evaluations, args.scripts)
 
     memory_run = in_memory_lifecycle()
     databases = [("sqlite", fresh_sqlite)]

@@ -20,7 +20,8 @@ from tests.conftest import PG_URL
 UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
 
 BENCHMARKS = [  # script, toy-size arguments, needs PostgreSQL, its last line
-    ("engine_throughput.py", ["--lifecycles", "20", "--others", "50", "--samples", "3"], False,
+    ("engine_throughput.py", ["--lifecycles", "20", "--others", "50", "--samples", "3", "--evaluations", "100",
+                              "--scripts", "5"], False,
      r"ratio engine-persisted/in-memory on (postgresql|sqlite): \d\.\d{3}"),
     ("declaration_import.py", ["--persons", "200", "--register", "100"], False,
      r"declaration import of 200 persons: [\d.]+ s \(\d+ rows/s\) on (postgresql\S*|sqlite), peak \d+ MB"),

@@ -24,9 +24,10 @@ def register_person(client, bearer, serial: int, enterprise: str = "110101000001
 def test_an_enterprise_reads_only_its_own_employees_in_the_register(client, bearer):
     own = register_person(client, bearer, 81)
     other_unit = register_person(client, bearer, 82, enterprise="110105000002", work_type="YJ001")
-    assert client.post("/api/register/persons", headers=bearer("clerk"), json={
+    second_employer = client.post("/api/register/persons", headers=bearer("clerk"), json={
         "id_number": own, "work_histories": [{"enterprise_code": "110105000002", "work_type_code": "YJ001",
-                                              "start_date": "2002-01-01", "end_date": "2003-12-31"}]}).status_code == 201
+                                              "start_date": "2002-01-01", "end_date": "2003-12-31"}]})
+    assert second_employer.status_code == 201
     refused = client.get(f"/api/register/persons/{other_unit}", headers=bearer("enterprise"))
     unknown = client.get(f"/api/register/persons/{person(99)['id_number']}", headers=bearer("enterprise"))
     assert refused.status_code == unknown.status_code == 404
