@@ -34,7 +34,7 @@ MAX_SOURCE = 10_000  # characters of one expression
 MAX_DEPTH = 60  # nesting of the syntax tree
 MAX_ITEMS = 1_000_000  # elements of any string, list, set or dict an expression builds
 MAX_INT_BITS = 4_096  # ~1,233 decimal digits
-MAX_STEPS = 20_000_000  # hard cap whatever the clock says
+MAX_STEPS = 10_000_000  # steps plus elements allocated: a cap on time and memory whatever the clock says
 CLOCK_EVERY = 2_048
 CACHE_SIZE = 2_048
 FORMAT_SPEC = re.compile(r"^[<>^=]?[+\- ]?#?0?\d{0,2}[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?$")
@@ -379,8 +379,9 @@ class _Compiler:
 
         def apply(frame: _Frame) -> Any:
             a, b = left(frame), right(frame)
-            frame.budget.charge(max(_size(a), _size(b)))
-            return operator(a, b)
+            result = operator(a, b)
+            frame.budget.charge(max(_size(a), _size(b)) + _size(result))
+            return result
 
         return apply
 
@@ -393,7 +394,7 @@ class _Compiler:
             a = left(frame)
             for operator, right in steps:
                 b = right(frame)
-                frame.budget.charge(max(_size(a), _size(b)))
+                frame.budget.charge(1 if isinstance(b, dict | set | frozenset) else max(_size(a), _size(b)))
                 if not operator(a, b):
                     return False
                 a = b
@@ -451,7 +452,7 @@ class _Compiler:
 
     def _List(self, node: ast.List, depth: int) -> Node:
         items = self._elements(node.elts, depth)
-        return lambda frame: [item(frame) for item in items]
+        return lambda frame: [item(frame) for item in items]  # as long as the source: its nodes are charged
 
     def _Tuple(self, node: ast.Tuple, depth: int) -> Node:
         items = self._elements(node.elts, depth)
@@ -474,6 +475,7 @@ class _Compiler:
         def join(frame: _Frame) -> str:
             text = "".join(part(frame) for part in parts)
             _check_items(len(text))
+            frame.budget.charge(len(text))
             return text
 
         return join
@@ -497,6 +499,7 @@ class _Compiler:
                 raise ScriptRejected(f"不支持的格式说明 {spec!r}")
             text = format(result, spec)
             _check_items(len(text))
+            frame.budget.charge(len(text))
             return text
 
         return formatted
@@ -581,13 +584,39 @@ class Expression:
         that failed (NameError, KeyError, TypeError, ZeroDivisionError…)."""
         frame = _Frame([functions, *variables], _Budget(seconds))
         try:
-            return self._root(frame)
+            return _storable(self._root(frame))
         except RecursionError:
             raise ScriptRejected("表达式所处理的数据嵌套过深") from None
         except MemoryError:
             raise ScriptRejected("表达式超出内存上限") from None
         except OverflowError as error:
             raise ScriptRejected(f"数值超出范围：{error}") from None
+
+
+_LAZY = (type(x for x in ()), range, type({}.keys()), type({}.values()), type({}.items()))
+_DATA = (str, int, float, bool, type(None), date, datetime, timedelta)
+
+
+def _storable(value: Any) -> Any:
+    """The value an expression hands back: case data only (it may be stored with the case). A lazy
+    sequence becomes a list; a function or any other object is refused."""
+    if isinstance(value, _LAZY):
+        value = _materialise(value)
+    pending = [value]
+    seen = 0
+    while pending:
+        item = pending.pop()
+        seen += 1
+        if seen > MAX_ITEMS:
+            _check_items(seen)
+        if isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif not isinstance(item, _DATA):
+            raise ScriptRejected(f"表达式的结果含有不能保存的 {type(item).__name__}")
+    return value
 
 
 _CACHE: OrderedDict[str, Expression] = OrderedDict()

@@ -51,7 +51,7 @@ READY = b"ready"
 TAG = "$banjian"
 # What a script may do once running: read and write its own socket, manage memory, exit.
 ALLOWED_SYSCALLS = (
-    "read", "write", "readv", "writev", "close", "fstat", "newfstatat", "lseek", "mmap", "munmap", "mremap",
+    "read", "write", "readv", "writev", "close", "lseek", "mmap", "munmap", "mremap",
     "brk", "madvise", "mprotect", "rt_sigreturn", "rt_sigprocmask", "futex", "clock_gettime",
     "clock_getres", "gettimeofday", "getrandom", "getpid", "exit", "exit_group", "sigaltstack",
 )
@@ -85,6 +85,8 @@ def encode(value: Any, where: str = "") -> Any:
         return value
     if isinstance(value, datetime):
         return {TAG: "datetime", "v": value.isoformat()}
+    if isinstance(value, date):
+        return {TAG: "date", "v": value.isoformat()}
     if isinstance(value, timedelta):
         return {TAG: "timedelta", "d": value.days, "s": value.seconds, "us": value.microseconds}
     if isinstance(value, list | tuple):
@@ -94,8 +96,7 @@ def encode(value: Any, where: str = "") -> Any:
             raise ValueError(f"变量 {where} 的字典键必须是字符串")
         body = {key: encode(item, f"{where}.{key}") for key, item in value.items()}
         return {TAG: "dict", "v": body} if TAG in value else body
-    hint = "，请先转换为字符串（isoformat()）" if isinstance(value, date) else ""
-    raise ValueError(f"变量 {where} 的值类型 {type(value).__name__} 无法保存{hint}")
+    raise ValueError(f"变量 {where} 的值类型 {type(value).__name__} 无法保存")
 
 
 def decode(value: Any) -> Any:
@@ -107,6 +108,8 @@ def decode(value: Any) -> Any:
             return {key: decode(item) for key, item in value.items()}
         if kind == "datetime":
             return datetime.fromisoformat(value["v"])
+        if kind == "date":
+            return date.fromisoformat(value["v"])
         if kind == "timedelta":
             return timedelta(days=value["d"], seconds=value["s"], microseconds=value["us"])
         if kind == "dict":

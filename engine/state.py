@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from datetime import date
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -37,7 +38,12 @@ class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = StateOnlyWorkflowConverter
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    # SpiffWorkflow stores datetime and timedelta; a date (a form's date field, date.today() in an
+    # expression or a script) is case data as well.
+    serializer.registry.register(date, lambda value: {"value": value.isoformat()},
+                                 lambda value: date.fromisoformat(value["value"]))
+    return serializer
 
 
 _SERIALIZER = _make_serializer()

@@ -113,3 +113,20 @@ def test_syntax_errors_stay_syntax_errors_for_the_dmn_engine():
     with pytest.raises(SyntaxError):
         compile_expression("> 10")
     assert evaluate("v > 10", v=11) is True
+
+
+def test_many_allowed_allocations_together_stay_within_the_budget():
+    """Each string below is allowed on its own (1,000,000 characters), a million of them are not: the
+    interpreter counts what it allocates, so an expression cannot fill the server's memory."""
+    with pytest.raises(ScriptRejected):
+        evaluate("[s * 1000 for _ in range(1000000)]", seconds=30, s="x" * 1000)
+
+
+def test_what_an_expression_hands_back_is_case_data():
+    assert evaluate("(x * 2 for x in values)", values=[1, 2]) == [2, 4]
+    assert evaluate("counts.items()", counts={"a": 1}) == [("a", 1)]
+    assert evaluate("date(2026, 1, 5)").isoformat() == "2026-01-05"
+    with pytest.raises(ScriptRejected, match="不能保存的 _Safe"):
+        evaluate("len")
+    with pytest.raises(ScriptRejected, match="不能保存"):
+        evaluate("[(y for y in x) for x in values]", values=[[1]])

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_an_escape_reaches_nothing_outside_the_sandbox(runtime, client, bearer, 
     ("os.listdir('/')", "已被沙箱拒绝"),
     ("open('/etc/hostname').read()", "已被沙箱拒绝"),
     ("open(MARKER, 'w').write('escaped')", "已被沙箱拒绝"),
-    ("__import__('socket').create_connection(('127.0.0.1', 5432))", "已被沙箱拒绝"),
+    ("__import__('socket').socket().connect(('127.0.0.1', 5432))", "已被沙箱拒绝"),
     ("os.kill(os.getppid(), 9)", "已被沙箱拒绝"),
     ("os.execv('/bin/touch', ['touch', MARKER])", "已被沙箱拒绝"),
     ("os.system(f'touch {MARKER}') and None", None),  # the shell cannot even be started
@@ -147,7 +148,7 @@ def test_runaway_scripts_are_stopped_and_become_incidents(runtime, client, beare
 
 def test_a_script_still_does_its_work(runtime):
     script = ("import math\ntotal = sum(p['years'] for p in persons)\nlongest = max(persons, key=lambda p: p['years'])"
-              "['name']\ndue = add_working_days(date(2026, 9, 30), 1).isoformat()\nroot = math.isqrt(total)\n"
+              "['name']\ndue = add_working_days(date(2026, 9, 30), 1)\nroot = math.isqrt(total)\n"
               "del persons")
     persons = [{"name": "甲", "years": 9}, {"name": "乙", "years": 16}]
     with runtime.unit_of_work() as uow:
@@ -157,7 +158,7 @@ def test_a_script_still_does_its_work(runtime):
                                         actor=_reviewer(), data={"persons": persons})
         uow.commit()
         data = runtime.engine.instance_data(uow.session, instance)
-    assert (data["total"], data["longest"], data["due"], data["root"]) == (25, "乙", "2026-10-08", 5)
+    assert (data["total"], data["longest"], data["due"], data["root"]) == (25, "乙", date(2026, 10, 8), 5)
     assert "persons" not in data
 
 
