@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, change of password, choice of language."""
+"""Sign-in, sign-out, change of password, where one is signed in, choice of language."""
 from __future__ import annotations
 
 from functools import partial
@@ -7,7 +7,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidData, Unauthenticated
-from services.identity import User, authenticate, change_password
+from services.identity import User, authenticate, change_password, end_sessions
+from services.sessions import end_own_session, list_sessions
 from web.context import uow
 from web.pages import pages
 from web.pages.i18n import choose_language
@@ -71,6 +72,32 @@ def password():
     work.commit()
     flash(_("密码已修改"), "success")
     return redirect(url_for("pages.home"))
+
+
+@pages.get("/sessions")
+@login_required
+def sessions_page():
+    return render_template("sessions.html", rows=list_sessions(uow().session, g.user.id), current=g.session_id)
+
+
+@pages.post("/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    work = uow()
+    end_own_session(work.session, g.user.id, session_id)
+    work.commit()
+    flash(_("已退出该会话"), "success")
+    return redirect(url_for("pages.sessions_page"))
+
+
+@pages.post("/sessions/end-others")
+@login_required
+def end_other_sessions():
+    work = uow()
+    end_sessions(work.session, g.user.id, keep=g.session_id)
+    work.commit()
+    flash(_("已退出其他所有会话"), "success")
+    return redirect(url_for("pages.sessions_page"))
 
 
 @pages.get("/lang/<lang>")
