@@ -97,3 +97,9 @@ def test_processes_sharing_redis_count_together(runtime):
     assert api_attempt(second, name).status_code == 401
     assert_limited_api(api_attempt(first, name))
     assert api_attempt(second, f"other_{name}").status_code == 401
+
+
+def test_an_unreachable_limit_store_is_logged_and_lets_sign_ins_through(runtime, caplog):
+    app = limited_app(runtime, signin_limit_per_ip="1/minute", ratelimit_storage_url="redis://127.0.0.1:1/0")
+    assert [api_attempt(app, "store_down").status_code for _ in range(2)] == [401, 401]  # no 500, no lock-out
+    assert "rate-limit storage unreachable" in caplog.text
