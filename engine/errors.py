@@ -16,6 +16,12 @@ class NotFound(EngineError):
     code = "not_found"
 
 
+class Unauthenticated(EngineError):
+    """Who is asking is not known: no valid session or token, or a refused sign-in."""
+
+    code = "unauthenticated"
+
+
 class Forbidden(EngineError):
     code = "forbidden"
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from limits import parse_many
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +28,7 @@ from services import (  # noqa: F401 (some imported for their models only)
     identity,
     notifications,
     reminders,
+    sessions,
     spot_checks,
 )
 from services.jobs import JobService, dispatcher_for
@@ -58,10 +61,24 @@ class Settings:
     smtp_sender: str = "banjian@localhost"
     smtp_starttls: bool = False
     sms_gateway: str = ""
+    # sign-in (README: "Security model"): session lifetimes, and rate limits in the syntax of the
+    # `limits` package ("10/minute;100/hour") kept in memory, or in Redis when a storage URL is set
+    session_lifetime_minutes: int = 8 * 60
+    session_idle_minutes: int = 2 * 60
+    token_lifetime_minutes: int = 12 * 60
+    signin_limit_per_ip: str = "30/minute;300/hour"
+    signin_limit_per_account: str = "10/minute;60/hour"
+    ratelimit_storage_url: str = ""
+    trusted_proxies: int = 0
+
+    def __post_init__(self) -> None:
+        parse_many(self.signin_limit_per_ip)  # a malformed limit fails at start-up, not at the first sign-in
+        parse_many(self.signin_limit_per_account)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         env = os.environ
+        broker = env.get("BANJIAN_BROKER_URL", "")
         values = {
             "database_url": env.get("BANJIAN_DATABASE_URL", DEFAULT_DATABASE_URL),
             "processes_dir": Path(env.get("BANJIAN_PROCESSES_DIR", ROOT / "processes")),
@@ -70,7 +87,7 @@ class Settings:
             "environment": env.get("BANJIAN_ENV", "development"),
             "script_time_limit": float(env.get("BANJIAN_SCRIPT_TIME_LIMIT", 2.0)),
             "script_memory_mb": int(env.get("BANJIAN_SCRIPT_MEMORY_MB", 256)),
-            "broker_url": env.get("BANJIAN_BROKER_URL") or None,
+            "broker_url": broker or None,
             "job_lease_seconds": int(env.get("BANJIAN_JOB_LEASE_SECONDS", 60)),
             "inline_validation_limit": int(env.get("BANJIAN_INLINE_VALIDATION_LIMIT", 500)),
             "inline_registration_limit": int(env.get("BANJIAN_INLINE_REGISTRATION_LIMIT", 5_000)),
@@ -84,6 +101,15 @@ class Settings:
             "smtp_sender": env.get("BANJIAN_SMTP_SENDER", "banjian@localhost"),
             "smtp_starttls": env.get("BANJIAN_SMTP_STARTTLS", "") in ("1", "true", "yes"),
             "sms_gateway": env.get("BANJIAN_SMS_GATEWAY", ""),
+            "session_lifetime_minutes": int(env.get("BANJIAN_SESSION_LIFETIME_MINUTES", 8 * 60)),
+            "session_idle_minutes": int(env.get("BANJIAN_SESSION_IDLE_MINUTES", 2 * 60)),
+            "token_lifetime_minutes": int(env.get("BANJIAN_TOKEN_LIFETIME_MINUTES", 12 * 60)),
+            "signin_limit_per_ip": env.get("BANJIAN_SIGNIN_LIMIT_PER_IP", cls.signin_limit_per_ip),
+            "signin_limit_per_account": env.get("BANJIAN_SIGNIN_LIMIT_PER_ACCOUNT", cls.signin_limit_per_account),
+            # processes behind one address must count together: a Redis broker serves when no storage is named
+            "ratelimit_storage_url": env.get("BANJIAN_RATELIMIT_STORAGE_URL")
+            or (broker if broker.startswith(("redis://", "rediss://")) else ""),
+            "trusted_proxies": int(env.get("BANJIAN_TRUSTED_PROXIES", 0)),
         }
         values.update(overrides)
         settings = cls(**values)
@@ -106,7 +132,7 @@ class Runtime:
     session_factory: sessionmaker[Session]
     engine: WorkflowEngine
     deployer: Deployer
-    tokens: identity.TokenService
+    sessions: sessions.SessionStore
     jobs: JobService
     notifier: notifications.Notifier
 
@@ -133,5 +159,13 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     declaration_import.register(jobs, engine)
     deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
     return Runtime(settings=settings, db=db, session_factory=session_factory,
-                   engine=engine, deployer=deployer, tokens=identity.TokenService(settings.secret_key),
+                   engine=engine, deployer=deployer, sessions=session_store(settings),
                    jobs=jobs, notifier=notifier)
+
+
+def session_store(settings: Settings) -> sessions.SessionStore:
+    return sessions.SessionStore({
+        sessions.PAGE: sessions.Lifetime(timedelta(minutes=settings.session_lifetime_minutes),
+                                         timedelta(minutes=settings.session_idle_minutes)),
+        sessions.API: sessions.Lifetime(timedelta(minutes=settings.token_lifetime_minutes)),
+    })

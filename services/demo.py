@@ -54,7 +54,7 @@ def load_demo(uow: UnitOfWork, engine: WorkflowEngine) -> bool:
                                postal_code=region[:6], contact_person="联系人", contact_phone="010-12345678"))
     session.flush()
     for username, roles, region, enterprise, display in USERS:
-        create_user(session, username, DEMO_PASSWORD, region, roles, display, enterprise)
+        create_user(session, username, DEMO_PASSWORD, region, roles, display, enterprise, enforce_policy=False)
     submitter = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
     good = [declarations.PersonInput(demo_id_number("110101", date(1975, 3, n + 1), 10 + n * 2 + 1), f"张{n}", "male",
                                      date(1975, 3, n + 1),
@@ -83,7 +83,7 @@ def load_review_system_demo(uow: UnitOfWork, engine: WorkflowEngine) -> bool:
     if session.scalar(select(User.id).where(User.username == "clerk")) is not None:
         return False
     for username, roles, region, display in REVIEW_SYSTEM_USERS:
-        create_user(session, username, DEMO_PASSWORD, region, roles, display)
+        create_user(session, username, DEMO_PASSWORD, region, roles, display, enforce_policy=False)
     for enterprise in session.scalars(select(Enterprise).where(Enterprise.address == "")):
         enterprise.address = f"{enterprise.name}厂区 1 号"
     clerk = Actor("clerk", frozenset({("clerk", "110000")}))

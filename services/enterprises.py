@@ -17,7 +17,7 @@ from engine.db import Base
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.regions import REGION_CODE
 from services import audit
-from services.identity import User, create_user, hash_password
+from services.identity import User, create_user, end_sessions, hash_password
 
 MANAGERS = ("clerk", "reviewer", "admin")
 POSTAL_CODE = re.compile(r"^\d{6}$")
@@ -173,7 +173,7 @@ def reset_portal_password(session: Session, actor: Actor, code: str) -> dict[str
         user.password_hash = hash_password(password)
         user.failed_logins = 0
         user.locked_until = None
-        user.token_generation += 1
+        end_sessions(session, user.id)
     audit.record(session, actor, "enterprise.reset_password", "enterprise", code, enterprise.region_code,
                  usernames=[u.username for u in users])
     return {"username": users[0].username, "password": password}
@@ -187,7 +187,7 @@ def set_portal_access(session: Session, actor: Actor, code: str, enabled: bool) 
     for user in _portal_users(session, code):
         user.active = enabled
         if not enabled:
-            user.token_generation += 1
+            end_sessions(session, user.id)
     audit.record(session, actor, "enterprise.portal_open" if enabled else "enterprise.portal_close",
                  "enterprise", code, enterprise.region_code)
     return enterprise

@@ -1,18 +1,20 @@
-"""Users, roles held per region (属地), password hashing and API tokens."""
+"""Users, roles held per region (属地), password hashing, sign-in and the sessions a user holds."""
 from __future__ import annotations
 
+import functools
+import secrets
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine.actors import Actor, region_condition
 from engine.db import Base, utcnow
-from engine.errors import Forbidden, InvalidData, NotFound
+from engine.errors import Forbidden, InvalidData, NotFound, Unauthenticated
 from engine.regions import REGION_CODE, parent_codes
+from services.passwords import check_password
 
 ROLES: dict[str, str] = {
     "enterprise": "单位经办人",
@@ -32,7 +34,8 @@ ROLES: dict[str, str] = {
 APPLICANT_ROLES = frozenset({"enterprise", "petitioner"})
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
-TOKEN_MAX_AGE = 12 * 3600
+# One answer for every refused sign-in, whatever the reason: it must not tell whether the account exists.
+SIGN_IN_REFUSED = f"用户名或密码错误（连续输错 {MAX_FAILED_LOGINS} 次，账号将锁定 {LOCK_MINUTES} 分钟）"
 _hasher = PasswordHasher()
 
 
@@ -56,7 +59,6 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
-    token_generation: Mapped[int] = mapped_column(Integer, default=0)
 
     grants: Mapped[list[RoleGrant]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
@@ -71,8 +73,52 @@ class RoleGrant(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
 
 
+class AuthSession(Base):
+    """One sign-in: a page session (its id in the cookie) or an API bearer token. Only the SHA-256
+    of the random secret is stored; deleting the row ends the session at once."""
+
+    __tablename__ = "auth_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # services.sessions.PAGE / API
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the earlier of the absolute and the idle limit
+    client_ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+def end_sessions(session: Session, user_id: int, keep: int | None = None) -> None:
+    """Sign the user out everywhere — every page session and API token — except session ``keep``."""
+    condition = AuthSession.user_id == user_id
+    if keep is not None:
+        condition &= AuthSession.id != keep
+    session.execute(delete(AuthSession).where(condition))
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, made with the current parameters: an unknown username is
+    verified against it so that it costs as long as a real account's wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def warm_up() -> None:
+    """Make the dummy hash at start-up, so that the first unknown username is not slower than the next."""
+    _dummy_hash()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def actor_for(user: User) -> Actor:
@@ -80,7 +126,11 @@ def actor_for(user: User) -> Actor:
 
 
 def create_user(session: Session, username: str, password: str, region_code: str, roles: list[str],
-                display_name: str = "", enterprise_code: str | None = None) -> User:
+                display_name: str = "", enterprise_code: str | None = None, enforce_policy: bool = True) -> User:
+    """A new account. Its password must meet the policy (services.passwords) unless ``enforce_policy``
+    is off — only for the demo data, whose users share the published password ``demo``."""
+    if enforce_policy:
+        check_password(password, username, "password")
     if not REGION_CODE.match(region_code):
         raise InvalidData("区划代码应为 6 位数字", fields={"region_code": ["区划代码应为 6 位数字"]})
     unknown = [r for r in roles if r not in ROLES]
@@ -97,22 +147,21 @@ def create_user(session: Session, username: str, password: str, region_code: str
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
-    """Check a password; lock the account for a while after repeated failures."""
+    """Check a password; lock the account for a while after repeated failures.
+
+    Every refusal — unknown user, disabled or locked account, wrong password — raises the same
+    message after one argon2 verification, so neither the answer nor its time tells which it was."""
     user = session.scalars(select(User).where(User.username == username)).first()
-    message = "用户名或密码错误"
-    if user is None or not user.active:
-        raise Forbidden(message)
+    valid = _verify(user.password_hash if user is not None else _dummy_hash(), password)
     now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise Forbidden(f"登录失败次数过多，账号已锁定，请于 {LOCK_MINUTES} 分钟后再试")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if user is None or not user.active or (user.locked_until is not None and user.locked_until > now):
+        raise Unauthenticated(SIGN_IN_REFUSED)
+    if not valid:
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
-        raise Forbidden(message) from None
+        raise Unauthenticated(SIGN_IN_REFUSED)
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -127,53 +176,16 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-class TokenService:
-    """Signed bearer tokens: user id + token generation (bumped to revoke all of a user's tokens)."""
-
-    def __init__(self, secret: str):
-        self._serializer = URLSafeTimedSerializer(secret, salt="banjian-api-token")
-
-    def issue(self, user: User) -> str:
-        return self._serializer.dumps({"u": user.id, "g": user.token_generation})
-
-    def resolve(self, session: Session, token: str) -> User | None:
-        try:
-            payload = self._serializer.loads(token, max_age=TOKEN_MAX_AGE)
-        except (BadSignature, SignatureExpired):
-            return None
-        user = session.get(User, payload.get("u"))
-        if user is None or not user.active or user.token_generation != payload.get("g"):
-            return None
-        return user
-
-
-# ---------------------------------------------------------------------- sessions and user administration
-MIN_PASSWORD_LENGTH = 8
-
-
-def session_user(session: Session, user_id: int, generation: int) -> User | None:
-    """The user behind a sign-in session, or None once the account is disabled or its password changed."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.token_generation != generation:
-        return None
-    return user
-
-
-def _check_new_password(password: str, field: str = "new_password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        message = f"新密码至少 {MIN_PASSWORD_LENGTH} 位"
-        raise InvalidData(message, fields={field: [message]})
-
-
-def change_password(session: Session, user: User, old_password: str, new_password: str) -> None:
-    """Change one's own password; bumping the token generation signs out every other session and token."""
-    try:
-        _hasher.verify(user.password_hash, old_password)
-    except (VerificationError, InvalidHashError):
-        raise InvalidData("原密码不正确", fields={"old_password": ["原密码不正确"]}) from None
-    _check_new_password(new_password)
+# ---------------------------------------------------------------------- own password and user administration
+def change_password(session: Session, user: User, old_password: str, new_password: str,
+                    keep_session: int | None = None) -> None:
+    """Change one's own password; every other session and token of the user ends (``keep_session``,
+    the one asking, goes on — or none does and the caller starts a fresh one)."""
+    if not _verify(user.password_hash, old_password):
+        raise InvalidData("原密码不正确", fields={"old_password": ["原密码不正确"]})
+    check_password(new_password, user.username)
     user.password_hash = hash_password(new_password)
-    user.token_generation += 1
+    end_sessions(session, user.id, keep=keep_session)
 
 
 def list_regions(session: Session) -> list[Region]:
@@ -210,7 +222,6 @@ def admin_create_user(session: Session, admin: Actor, username: str, password: s
     if session.get(Region, region_code) is None:
         raise InvalidData("区划不存在", fields={"region_code": ["区划不存在"]})
     _require_admin_for(admin, region_code)
-    _check_new_password(password, "password")
     return create_user(session, username, password, region_code, roles, display_name, enterprise_code or None)
 
 
@@ -237,7 +248,7 @@ def revoke_role(session: Session, admin: Actor, user_id: int, grant_id: int) -> 
         raise NotFound("授权不存在")
     _require_admin_for(admin, grant.region_code)
     user.grants.remove(grant)
-    user.token_generation += 1  # a removed role must not live on in an open session
+    end_sessions(session, user.id)  # a removed role must not live on in an open session or token
 
 
 def set_active(session: Session, admin: Actor, user_id: int, active: bool) -> User:
@@ -245,16 +256,17 @@ def set_active(session: Session, admin: Actor, user_id: int, active: bool) -> Us
     if not active and user.username == admin.username:
         raise InvalidData("不能停用自己的账号")
     user.active = active
-    user.token_generation += 1
+    if not active:
+        end_sessions(session, user.id)
     return user
 
 
 def reset_password(session: Session, admin: Actor, user_id: int, new_password: str) -> User:
     user = get_managed_user(session, admin, user_id)
-    _check_new_password(new_password)
+    check_password(new_password, user.username)
     user.password_hash = hash_password(new_password)
     user.failed_logins, user.locked_until = 0, None
-    user.token_generation += 1
+    end_sessions(session, user.id)
     return user
 
 

@@ -23,8 +23,12 @@ from services.identity import Region, create_user
 PG_URL = os.environ.get("BANJIAN_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # Tables that hold reference data loaded once per database; everything else is emptied per test.
+# auth_session stays too: tests/web/conftest.py reuses sessions and tokens across tests, since each
+# sign-in verifies an argon2 hash.
 REFERENCE_TABLES = {"region", "app_user", "role_grant", "work_type", "work_nature", "enterprise", "process_definition",
-                    "alembic_version"}
+                    "auth_session", "alembic_version"}
+# The suite signs in far more often than people do; tests/web/test_rate_limits.py sets low limits of its own.
+TEST_SIGNIN_LIMITS = {"signin_limit_per_ip": "100000/minute", "signin_limit_per_account": "100000/minute"}
 PASSWORD = "secret-pass"
 USERS = {
     "enterprise": (["enterprise"], "110101", "110101000001"),
@@ -63,7 +67,7 @@ def runtime(request, tmp_path_factory) -> Iterator[Runtime]:
         url = PG_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'banjian.db'}"
-    rt = bootstrap(Settings(database_url=url, script_time_limit=0.5))
+    rt = bootstrap(Settings(database_url=url, script_time_limit=0.5, **TEST_SIGNIN_LIMITS))
     schema.upgrade(rt.db)
     with rt.unit_of_work() as uow:
         session = uow.session
@@ -143,3 +147,23 @@ def login(client):
         return cache[username]
 
     return headers
+
+
+def account(runtime: Runtime, username: str, *, active: bool = True, locked: bool = False) -> None:
+    """An extra reviewer account of region 110105 (password PASSWORD) in the given state, created on
+    first use: users are reference data, kept between tests, so each test sets the state it needs."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from engine.db import utcnow
+    from services.identity import LOCK_MINUTES, User
+
+    with runtime.unit_of_work() as uow:
+        user = uow.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = create_user(uow.session, username, PASSWORD, "110105", ["reviewer"])
+        user.active = active
+        user.failed_logins = 0
+        user.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES) if locked else None
+        uow.commit()

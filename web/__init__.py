@@ -1,25 +1,36 @@
 """Flask app factory: pages and the JSON API over one composition root."""
 from __future__ import annotations
 
-from flask import Flask, g
+from datetime import timedelta
 
+from flask import Flask, g
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from services import identity
 from services.bootstrap import Runtime, bootstrap
+from web.ratelimit import SignInLimiter
 
 
 def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Flask:
     runtime = runtime or bootstrap()
+    settings = runtime.settings
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=runtime.settings.secret_key,
+        SECRET_KEY=settings.secret_key,  # signs the session cookie (which holds the session id) and CSRF tokens
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=runtime.settings.environment == "production",
+        SESSION_COOKIE_SECURE=settings.environment == "production",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_lifetime_minutes),
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False
     app.extensions["banjian"] = runtime
+    app.extensions["banjian.signin_limiter"] = SignInLimiter(settings)
+    if settings.trusted_proxies:  # the client's address (rate limits, session list) from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
+    identity.warm_up()
 
     from web import errors
     from web.api import api

@@ -5,6 +5,7 @@ from flask import current_app, g, request
 
 from engine.db import UnitOfWork
 from services.bootstrap import Runtime
+from services.sessions import SignedIn
 
 
 def runtime() -> Runtime:
@@ -17,3 +18,16 @@ def uow() -> UnitOfWork:
     if "uow" not in g:
         g.uow = runtime().unit_of_work(read_only=request.method in ("GET", "HEAD")).__enter__()
     return g.uow
+
+
+def resolve_session(secret: str, kind: str) -> SignedIn | None:
+    """The user signed in with ``secret``, read without taking a write lock; at most once a minute per
+    session a second, short unit of work records the use (the idle deadline)."""
+    rt = runtime()
+    with rt.unit_of_work(read_only=True) as work:
+        signed_in = rt.sessions.resolve(work.session, secret, kind)
+    if signed_in is not None and signed_in.stale:
+        with rt.unit_of_work() as work:
+            rt.sessions.touch(work.session, signed_in.session_id, kind)
+            work.commit()
+    return signed_in

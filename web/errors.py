@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, make_response
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from engine.definitions import DefinitionInvalid
-from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound, Unauthenticated
+from web.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 400}
-UNAUTHENTICATED = 401
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 400, Unauthenticated: 401}
 HTTP_MESSAGES = {400: "请求格式不正确", 401: "请先登录", 403: "无权访问", 404: "请求的资源不存在",
                  405: "不支持的请求方法", 409: "操作冲突", 413: "上传的文件太大", 415: "不支持的内容类型"}
 
@@ -32,10 +32,14 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 def register(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(error: EngineError):
-        status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), None)
-        if status is None:
-            status = UNAUTHENTICATED if error.code == "unauthenticated" else 400
+        status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
         return error_response(status, error.code, error.message, error.fields)
+
+    @app.errorhandler(RateLimited)
+    def rate_limited(error: RateLimited):
+        response = make_response(error_response(429, "rate_limited", error.message))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(ValidationError)
     def validation_error(error: ValidationError):

@@ -12,8 +12,13 @@ class StrictSchema(Schema):
 
 
 class TokenRequest(StrictSchema):
-    username = fields.String(required=True, error_messages=REQUIRED)
-    password = fields.String(required=True, error_messages=REQUIRED)
+    username = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(max=100))
+    password = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(max=200))
+
+
+class PasswordChangeRequest(StrictSchema):
+    old_password = fields.String(required=True, error_messages=REQUIRED)
+    new_password = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(max=200))
 
 
 class TokenResponse(Schema):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import Conflict, Forbidden, InvalidData
+from engine.errors import Conflict, Forbidden, InvalidData, Unauthenticated
 from services import audit, enterprises
 from services.identity import authenticate
 from tests.services.review_helpers import actor
@@ -79,13 +79,13 @@ def test_portal_password_reset_and_access(runtime):
         again = enterprises.reset_portal_password(uow.session, actor("clerk"), "110101900004")
         uow.commit()
     with runtime.unit_of_work() as uow:
-        with pytest.raises(Forbidden):
+        with pytest.raises(Unauthenticated):
             authenticate(uow.session, credentials["username"], credentials["password"])  # the old one is gone
         authenticate(uow.session, again["username"], again["password"])
         enterprises.set_portal_access(uow.session, actor("clerk"), "110101900004", False)
         uow.commit()
     with runtime.unit_of_work() as uow:
-        with pytest.raises(Forbidden):
+        with pytest.raises(Unauthenticated):
             authenticate(uow.session, again["username"], again["password"])
         actions = [e.action for e in audit.entries_for(uow.session, "enterprise", "110101900004")]
     assert actions == ["enterprise.create", "enterprise.reset_password", "enterprise.portal_open",

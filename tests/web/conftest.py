@@ -43,7 +43,8 @@ class Browser:
 
 
 # (database URL, username) → session cookie. Signing in verifies an argon2 hash (~0.2 s), so the
-# tests reuse a user's session cookie while it is still accepted (a password change ends it).
+# tests reuse a user's session cookie while its auth_session row lives (a reference table, kept
+# between tests); signing out, a password change or an admin action ends it, and the next test signs in anew.
 _SESSIONS: dict[tuple[str, str], str] = {}
 
 

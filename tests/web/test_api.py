@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 
+from services.identity import SIGN_IN_REFUSED
 from tests.bpmn_factory import linear_process
 from tests.conftest import person
 
@@ -102,7 +103,7 @@ def test_authentication_errors(client, login):
     assert client.get("/api/tasks").status_code == 401
     assert client.get("/api/tasks", headers={"Authorization": "Bearer forged"}).status_code == 401
     wrong = client.post("/api/auth/token", json={"username": "reviewer", "password": "nope"})
-    assert wrong.status_code == 403 and wrong.json["message"] == "用户名或密码错误"
+    assert wrong.status_code == 401 and wrong.json == {"error": "unauthenticated", "message": SIGN_IN_REFUSED}
 
 
 def test_region_scoping(client, login):

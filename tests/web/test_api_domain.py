@@ -48,7 +48,7 @@ def test_enterprise_administration(client, login):
     token = client.post("/api/auth/token", json=credentials)
     assert token.status_code == 200
     client.put("/api/enterprises/110101800001/portal-access", json={"enabled": False}, headers=login("reviewer"))
-    assert client.post("/api/auth/token", json=credentials).status_code == 403
+    assert client.post("/api/auth/token", json=credentials).status_code == 401
     assert client.get("/api/enterprises", headers={"Authorization": f"Bearer {token.json['token']}"}).status_code == 401
     detail = client.get("/api/enterprises/110101800001", headers=login("reviewer")).json
     assert [a["action"] for a in detail["audit"]] == ["enterprise.create", "enterprise.update",

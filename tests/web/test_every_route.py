@@ -26,7 +26,8 @@ UNKNOWN = {"int": ["999999", "0"], "text": ["nope", "%E4%B8%AD", "..%2F..", "999
 NONSENSE = {"nonsense": "1", "decision": "maybe", "conclusion": "长" * 5000, "page": "abc", "per_page": "-5",
             "region_code": "zz", "rejected_persons": "abc", "due_at": "not-a-date", "reason": "", "username": "",
             "assignee": "nobody", "status": "?", "sort": "'; drop table", "q": "%"}
-SKIPPED = {"static", "pages.signout"}  # signing out would end the crawl's session halfway
+# signing out, or ending one's other sessions or one's token, would end the crawl's own session or token halfway
+SKIPPED = {"static", "pages.signout", "pages.end_other_sessions", "api.revoke_token"}
 
 
 def urls(rule: Rule, values: dict[str, list[str]]) -> list[str]:
@@ -115,6 +116,7 @@ def existing_values(runtime) -> dict[str, list[str]]:
         "notification_id": first("SELECT id FROM notification ORDER BY id LIMIT 1"),
         "query_name": list(QUERIES),
         "registration_id": first("SELECT id FROM early_retirement ORDER BY id LIMIT 1"),
+        "session_id": [],  # a real one of the user's would be the crawl's own session or token
         "task_id": first("SELECT id FROM human_task WHERE status = 'open' ORDER BY created_at LIMIT 2"),
         "user_id": first("SELECT id FROM app_user WHERE username = 'clerk'"),
     }

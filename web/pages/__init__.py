@@ -6,8 +6,6 @@ into the app.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, Flask
 
 pages = Blueprint("pages", __name__)
@@ -16,8 +14,6 @@ pages = Blueprint("pages", __name__)
 def setup(app: Flask) -> None:
     from web.pages import formatting, i18n, security
 
-    if app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(days=31):  # Flask's default: a working day instead
-        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
     security.setup(app)
     i18n.setup(app)
     formatting.setup(app)

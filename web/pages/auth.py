@@ -1,16 +1,20 @@
-"""Sign-in, sign-out, change of password, choice of language."""
+"""Sign-in, sign-out, change of password, where one is signed in, choice of language."""
 from __future__ import annotations
+
+from functools import partial
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import Forbidden, InvalidData
-from services.identity import authenticate, change_password
+from engine.errors import InvalidData, Unauthenticated
+from services.identity import User, authenticate, change_password, end_sessions
+from services.sessions import end_own_session, list_sessions
 from web.context import uow
 from web.pages import pages
 from web.pages.i18n import choose_language
 from web.pages.params import PasswordForm, SignInForm, load
 from web.pages.session import load_user, login_required, safe_next, sign_in, sign_out
+from web.ratelimit import RateLimited, count_signin_attempt
 
 
 @pages.route("/signin", methods=["GET", "POST"])
@@ -23,21 +27,27 @@ def signin():
     if errors:
         return render_template("signin.html", next=data.get("next") or "", errors=errors,
                                username=data.get("username", "")), 400
+    refused = partial(render_template, "signin.html", next=data.get("next") or "", username=data["username"])
+    try:
+        count_signin_attempt(data["username"])
+    except RateLimited as limited:
+        return refused(errors={"_form": [limited.message]}), 429, {"Retry-After": str(limited.retry_after)}
     work = uow()
     try:
         user = authenticate(work.session, data["username"], data["password"])
-    except Forbidden as error:
+    except Unauthenticated as error:
         work.commit()  # keep the failed-attempt count that locks the account
-        return render_template("signin.html", next=data.get("next") or "", errors={"_form": [error.message]},
-                               username=data["username"]), 401
+        return refused(errors={"_form": [error.message]}), 401
+    sign_in(work.session, user)
     work.commit()
-    sign_in(user)
     return redirect(safe_next(data.get("next")))
 
 
 @pages.post("/signout")
 def signout():
-    sign_out()
+    work = uow()
+    sign_out(work.session)
+    work.commit()
     flash(_("您已安全退出"), "info")
     return redirect(url_for("pages.signin"))
 
@@ -53,15 +63,41 @@ def password():
     if errors:
         return render_template("password.html", errors=errors), 400
     work = uow()
-    user = work.session.merge(g.user, load=True)
+    user = work.session.get(User, g.user.id)
     try:
         change_password(work.session, user, data["old_password"], data["new_password"])
     except InvalidData as error:
         return render_template("password.html", errors=error.fields or {"_form": [error.message]}), 400
+    sign_in(work.session, user)  # every session of the user ended; this browser goes on with a new one
     work.commit()
-    sign_in(user)  # the new token generation keeps this session and ends all others
     flash(_("密码已修改"), "success")
     return redirect(url_for("pages.home"))
+
+
+@pages.get("/sessions")
+@login_required
+def sessions_page():
+    return render_template("sessions.html", rows=list_sessions(uow().session, g.user.id), current=g.session_id)
+
+
+@pages.post("/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    work = uow()
+    end_own_session(work.session, g.user.id, session_id)
+    work.commit()
+    flash(_("已退出该会话"), "success")
+    return redirect(url_for("pages.sessions_page"))
+
+
+@pages.post("/sessions/end-others")
+@login_required
+def end_other_sessions():
+    work = uow()
+    end_sessions(work.session, g.user.id, keep=g.session_id)
+    work.commit()
+    flash(_("已退出其他所有会话"), "success")
+    return redirect(url_for("pages.sessions_page"))
 
 
 @pages.get("/lang/<lang>")

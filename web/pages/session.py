@@ -1,8 +1,8 @@
-"""Cookie sessions for the pages: who is signed in, and the decorator that requires it.
+"""Sessions for the pages: who is signed in, and the decorator that requires it.
 
-The session stores the user id and the user's token generation; changing or resetting the
-password, disabling the account or removing a role bumps the generation and so ends every
-open session of that user.
+The signed cookie holds only the secret of a server-side session (``auth_session``, see
+services/sessions.py); the row decides whether it is still valid. Signing out deletes the row, and
+so do a password change, disabling the account, a password reset and a revoked role.
 """
 from __future__ import annotations
 
@@ -10,32 +10,44 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import g, redirect, request, session, url_for
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from services.identity import User, actor_for, session_user
-from web.context import runtime
+from services.identity import User, actor_for
+from services.sessions import PAGE
+from web.context import resolve_session, runtime
+
+SESSION_KEY = "sid"
 
 
-def sign_in(user: User) -> None:
-    session.clear()  # a fresh session (and CSRF token) on every sign-in: no session fixation
+def sign_in(db: Session, user: User) -> None:
+    """Start a server-side session in the caller's unit of work (the caller commits) and put its
+    secret into a fresh cookie: a new session id and CSRF token on every sign-in, no session fixation."""
+    secret = runtime().sessions.start(db, user, PAGE, request.remote_addr or "", request.user_agent.string)
+    session.clear()
     session.permanent = True
-    session["uid"], session["gen"] = user.id, user.token_generation
+    session[SESSION_KEY] = secret
 
 
-def sign_out() -> None:
+def sign_out(db: Session) -> None:
+    """End this browser's session (the caller commits) and forget the cookie."""
+    secret = session.get(SESSION_KEY)
+    if secret:
+        runtime().sessions.end(db, secret)
     session.clear()
 
 
 def load_user() -> User | None:
-    """Read the signed-in user in a short session of its own, so that a request's actions start
-    from a fresh unit of work (and SQLite's write lock is not held while a page renders)."""
+    """Read the signed-in user in a short read of its own (``resolve_session``), so that a request's
+    actions start from a fresh unit of work."""
     if "user" not in g:
         g.user = None
-        if "uid" in session:
-            with runtime().unit_of_work(read_only=True) as work:
-                g.user = session_user(work.session, session["uid"], session.get("gen", -1))
-        if g.user is not None:
-            g.actor = actor_for(g.user)
+        secret = session.get(SESSION_KEY)
+        if secret:
+            signed_in = resolve_session(secret, PAGE)
+            if signed_in is not None:
+                g.user, g.session_id = signed_in.user, signed_in.session_id
+                g.actor = actor_for(signed_in.user)
     return g.user
 
 
