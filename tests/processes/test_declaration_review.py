@@ -160,13 +160,13 @@ def test_person_already_in_register_with_overlapping_period_is_flagged(runtime, 
 
 
 def test_reviewer_of_another_region_may_not_act(runtime, actors):
-    from engine.errors import Forbidden
+    from engine.errors import Forbidden, NotFound
 
     _, instance_id = submit(runtime, actors, [person(10)])
     review = open_task(runtime, instance_id)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another province's case: as if it did not exist
         complete(runtime, review.id, actors["tj_reviewer"], {"decision": "approve"})
-    with pytest.raises(Forbidden):  # county 110105 does not cover 110101
+    with pytest.raises(NotFound):  # county 110105 does not cover 110101
         complete(runtime, review.id, actors["county_reviewer"], {"decision": "approve"})
     with pytest.raises(Forbidden):  # right region, wrong role
         complete(runtime, review.id, actors["rechecker"], {"decision": "approve"})

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from engine.errors import Conflict, Forbidden, InvalidData
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import InstanceStatus
 from services import catalogue, early_retirement, queries, register
 from tests.services.review_helpers import actor, complete, in_register, open_task
@@ -139,8 +139,10 @@ def test_spot_check_of_registrations(runtime):
     assert [(r["id"], r["status_label"], r["suspicious_label"]) for r in to_check] == [
         (registration_id, "登记通过", "否")]
     with runtime.unit_of_work() as uow:
-        with pytest.raises(Forbidden):  # a county is not the province
+        with pytest.raises(NotFound):  # another county's registration: as if it did not exist
             early_retirement.spot_check(uow.session, actor("county_spot_checker"), registration_id, "pass")
+        with pytest.raises(Forbidden):  # the province's reviewer sees it but does not spot-check
+            early_retirement.spot_check(uow.session, actor("reviewer"), registration_id, "pass")
         with pytest.raises(InvalidData, match="原因"):
             early_retirement.spot_check(uow.session, actor("spot_checker"), registration_id, "fail")
         early_retirement.spot_check(uow.session, actor("spot_checker"), registration_id, "fail", "年龄材料不实")
