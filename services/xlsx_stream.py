@@ -82,6 +82,11 @@ class Formula(str):
     """The text of a formula found in a cell (never evaluated)."""
 
 
+class _SharedRef(int):
+    """A cell's index into the shared strings, resolved when its row is handed out: a caller that
+    stops after the header never reads the table further than the header needs."""
+
+
 def _amount(n: int) -> str:
     """2000000 → '200 万' (how the caps are stated to users)."""
     return f"{n // 10_000} 万" if n >= 10_000 and n % 10_000 == 0 else str(n)
@@ -273,7 +278,8 @@ class _Sheet:
         self.shared = shared
         self.meter = meter
         self.width = columns
-        self.rows: list[tuple[int, tuple[Any, ...]]] = []
+        self.rows: list[tuple[int, tuple[Any, ...], bool]] = []  # number, values, refers to shared strings
+        self.refers = False
         self.columns: dict[str, int] = {}
         self.number = 0
         self.depth = 0
@@ -299,7 +305,7 @@ class _Sheet:
         elif tag == "row":
             self.meter.row()
             self.number = int(attrs.get("r") or self.number + 1)
-            self.values = []
+            self.values, self.refers = [], False
 
     def characters(self, data: str) -> None:
         if self.text is not None:
@@ -326,7 +332,7 @@ class _Sheet:
                     self.values.extend([None] * (column - len(self.values) + 1))
                 self.values[column] = self.value()
         elif tag == "row":
-            self.rows.append((self.number, tuple(self.values)))
+            self.rows.append((self.number, tuple(self.values), self.refers))
 
     def value(self) -> Any:
         if self.formula is not None:
@@ -337,7 +343,8 @@ class _Sheet:
         if not self.parts:
             return None
         if kind == "s":
-            return self.shared[int(raw)]
+            self.refers = True
+            return _SharedRef(raw)
         if kind == "b":
             return raw == "1"
         return _number(raw)
@@ -380,7 +387,8 @@ def iter_rows(archive: zipfile.ZipFile, preferred_sheet: str, meter: Meter | Non
             while True:
                 block = part.read(BLOCK)
                 sheet.parser.Parse(block, not block)
-                yield from sheet.rows
+                for number, values, refers in sheet.rows:
+                    yield number, tuple(shared[v] if type(v) is _SharedRef else v for v in values) if refers else values
                 sheet.rows.clear()
                 if not block:
                     break
