@@ -97,19 +97,23 @@ PATHOLOGICAL = "工作簿结构异常（{}），请使用下载的模板重新�
 
 
 class Meter:
-    """The work done on one workbook so far, against its :class:`Limits`."""
+    """The work done on one workbook so far, against its :class:`Limits`. The parsers count
+    elements, rows and cells in their handlers and hand the counts over after each block of XML (a
+    method call per element would cost a tenth of the parse); a block holds at most 64 KB, so a
+    count overshoots its cap by a block at most before the read stops."""
 
     def __init__(self, limits: Limits, heartbeat: Callable[[], None] | None = None):
         self.limits = limits
         self.heartbeat = heartbeat
         self.inflated = self.elements = self.rows = self.cells = self.shared_strings = self.shared_chars = 0
 
-    def element(self, depth: int) -> None:
-        self.elements += 1
+    def parsed(self, elements: int) -> None:
+        self.elements += elements
         if self.elements > self.limits.elements:
             raise LimitExceeded(f"工作簿 XML 元素超过 {_amount(self.limits.elements)} 个{SPLIT}")
-        if depth > self.limits.depth:
-            raise LimitExceeded(PATHOLOGICAL.format(f"元素嵌套超过 {self.limits.depth} 层"))
+
+    def too_deep(self) -> None:
+        raise LimitExceeded(PATHOLOGICAL.format(f"元素嵌套超过 {self.limits.depth} 层"))
 
     def inflate(self, size: int) -> None:
         self.inflated += size
@@ -118,14 +122,11 @@ class Meter:
         if self.heartbeat is not None:
             self.heartbeat()
 
-    def row(self) -> None:
-        self.rows += 1
-        if self.rows > self.limits.rows:
+    def sheet(self, rows: int, cells: int) -> None:
+        self.rows, self.cells = rows, cells
+        if rows > self.limits.rows:
             raise LimitExceeded(f"工作簿超过 {_amount(self.limits.rows)} 行{SPLIT}")
-
-    def cell(self) -> None:
-        self.cells += 1
-        if self.cells > self.limits.cells:
+        if cells > self.limits.cells:
             raise LimitExceeded(f"工作簿单元格超过 {_amount(self.limits.cells)} 个{SPLIT}")
 
     def shared(self, text: str) -> None:
@@ -213,7 +214,8 @@ class _SharedStrings:
     def __init__(self, archive: zipfile.ZipFile, meter: Meter):
         self.items: list[str] = []
         self.meter = meter
-        self.depth = 0
+        self.depth = self.elements = 0
+        self.max_depth = meter.limits.depth
         self.phonetic = 0
         self.parts: list[str] = []
         self.text: list[str] | None = None
@@ -230,13 +232,17 @@ class _SharedStrings:
         while index >= len(self.items) and self.part is not None:
             block = self.part.read(BLOCK)
             self.parser.Parse(block, not block)
+            self.meter.parsed(self.elements)
+            self.elements = 0
             if not block:
                 self.close()
         return self.items[index]
 
     def start(self, name: str, _attrs: dict[str, str]) -> None:
         self.depth += 1
-        self.meter.element(self.depth)
+        self.elements += 1
+        if self.depth > self.max_depth:
+            self.meter.too_deep()
         tag = SHARED_TAGS.get(name)
         if tag == "si":
             self.parts = []
@@ -282,7 +288,8 @@ class _Sheet:
         self.refers = False
         self.columns: dict[str, int] = {}
         self.number = 0
-        self.depth = 0
+        self.depth = self.elements = self.row_count = self.cells = 0
+        self.max_depth, self.max_text = meter.limits.depth, meter.limits.cell_chars
         self.values: list[Any] = []
         self.kind: str | None = None
         self.reference: str | None = None
@@ -294,16 +301,18 @@ class _Sheet:
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.depth += 1
-        self.meter.element(self.depth)
+        self.elements += 1
+        if self.depth > self.max_depth:
+            self.meter.too_deep()
         tag = TAGS.get(name)
         if tag == "c":
-            self.meter.cell()
+            self.cells += 1
             self.kind, self.reference = attrs.get("t"), attrs.get("r")
             self.parts, self.formula, self.length = [], None, 0
         elif tag in ("v", "t", "f"):
             self.text = []
         elif tag == "row":
-            self.meter.row()
+            self.row_count += 1
             self.number = int(attrs.get("r") or self.number + 1)
             self.values, self.refers = [], False
 
@@ -318,7 +327,8 @@ class _Sheet:
             text = "".join(self.text or ())
             self.text = None
             self.length += len(text)
-            self.meter.cell_text(self.length)
+            if self.length > self.max_text:
+                self.meter.cell_text(self.length)
             if tag == "f":
                 self.formula = text
             else:
@@ -387,6 +397,9 @@ def iter_rows(archive: zipfile.ZipFile, preferred_sheet: str, meter: Meter | Non
             while True:
                 block = part.read(BLOCK)
                 sheet.parser.Parse(block, not block)
+                meter.parsed(sheet.elements)
+                meter.sheet(sheet.row_count, sheet.cells)
+                sheet.elements = 0
                 for number, values, refers in sheet.rows:
                     yield number, tuple(shared[v] if type(v) is _SharedRef else v for v in values) if refers else values
                 sheet.rows.clear()
