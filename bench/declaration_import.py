@@ -7,7 +7,10 @@ overlap check reads their periods (chunk by chunk, never the whole register).
 
     python bench/declaration_import.py [--persons 100000] [--register 20000]
 
-Each database runs in its own process so that its peak memory (ru_maxrss) is its own. Besides
+Before the databases it prints what the workbook takes of the caps on reading one
+(services.xlsx_stream.Limits, the BANJIAN_XLSX_MAX_* settings): inflated bytes, XML elements, rows,
+cells, shared strings. Each database runs in its own process so that its peak memory (ru_maxrss)
+is its own. Besides
 wall-clock seconds it prints the process's CPU seconds and the load average: on a shared 2-core
 machine other work inflates wall time, never the CPU time. (The database server's own CPU is not in
 the CPU figure.)
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -35,8 +39,10 @@ from sqlalchemy import insert, select  # noqa: E402
 from bench.common import fresh_postgres, fresh_sqlite, postgres_available, seeded_runtime  # noqa: E402
 from engine.actors import Actor  # noqa: E402
 from services import declarations, workbooks  # noqa: E402
+from services.bootstrap import Settings  # noqa: E402
 from services.demo import demo_id_number  # noqa: E402
 from services.register import Person, WorkHistory  # noqa: E402
+from services.xlsx_stream import Meter, iter_rows  # noqa: E402
 
 ENTERPRISE = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
 TARGET_SECONDS, TARGET_MB = 30, 500
@@ -80,13 +86,34 @@ def seed_register(runtime, count: int) -> None:
         uow.commit()
 
 
+def workbook_figures(path: Path) -> str:
+    """What reading the workbook takes, each figure beside its cap (the defaults, or BANJIAN_XLSX_MAX_*)."""
+    limits = Settings.from_env().workbook_limits
+    meter = Meter(limits)
+    with zipfile.ZipFile(path) as archive:
+        for _row in iter_rows(archive, workbooks.SHEET, meter, len(workbooks.COLUMNS)):
+            pass
+    figures = [("inflated", f"{meter.inflated / 1024 / 1024:.1f} MB", f"{limits.inflated_mb} MB",
+                meter.inflated / limits.inflated_bytes),
+               ("elements", f"{meter.elements:,}", f"{limits.elements:,}", meter.elements / limits.elements),
+               ("rows", f"{meter.rows:,}", f"{limits.rows:,}", meter.rows / limits.rows),
+               ("cells", f"{meter.cells:,}", f"{limits.cells:,}", meter.cells / limits.cells),
+               ("shared strings", f"{meter.shared_strings:,}", f"{limits.shared_strings:,}",
+                meter.shared_strings / limits.shared_strings),
+               ("their length", f"{meter.shared_chars:,}", f"{limits.shared_chars:,}",
+                meter.shared_chars / limits.shared_chars)]
+    return "workbook against the caps: " + "; ".join(f"{name} {used} of {cap} ({share:.0%})"
+                                                     for name, used, cap, share in figures)
+
+
 def run_one(url: str, workbook: Path, register_size: int, persons: int) -> dict:
     runtime = seeded_runtime(url)
     seed_register(runtime, min(register_size, persons))
     content = workbook.read_bytes()
     started, cpu_started = time.perf_counter(), time.process_time()
     with runtime.unit_of_work() as uow:
-        result = workbooks.import_declaration(uow, runtime.engine, ENTERPRISE, "110101000001", "first", content)
+        result = workbooks.import_declaration(uow, runtime.engine, ENTERPRISE, "110101000001", "first", content,
+                                              limits=runtime.settings.workbook_limits)
         uow.commit()
         batch_id = result.batch.id if result.batch else None
     uploaded = time.perf_counter()
@@ -134,6 +161,7 @@ def main() -> None:
     generate(workbook, args.persons)
     print(f"generated {args.persons} persons in {time.perf_counter() - started:.1f} s "
           f"({workbook.stat().st_size / 1024 / 1024:.1f} MB)")
+    print(workbook_figures(workbook))
     urls = [fresh_sqlite("import")] + ([fresh_postgres("banjian_bench_import")] if postgres_available() else [])
     results = []
     for url in urls:

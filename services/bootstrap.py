@@ -3,7 +3,8 @@ and the test fixtures."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from services import (  # noqa: F401 (some imported for their models only)
     spot_checks,
 )
 from services.jobs import JobService, dispatcher_for
+from services.xlsx_stream import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'banjian.db'}"
@@ -49,6 +51,10 @@ class Settings:
     # background work (README: "Background work"): Celery on this broker, or the embedded runner
     broker_url: str | None = None
     job_lease_seconds: int = 60
+    job_time_limit: float = 1800.0  # seconds per attempt, for kinds without a limit of their own
+    job_time_limits: dict[str, float] = field(default_factory=dict)  # per kind, over the kind's own
+    job_max_running: dict[str, int] = field(default_factory=dict)  # per kind, over the kind's own cap
+    workbook_limits: Limits = field(default_factory=Limits)  # caps on reading an uploaded workbook
     inline_validation_limit: int = 500
     inline_registration_limit: int = 5_000
     timer_scan_seconds: float = 5.0
@@ -89,6 +95,10 @@ class Settings:
             "script_memory_mb": int(env.get("BANJIAN_SCRIPT_MEMORY_MB", 256)),
             "broker_url": broker or None,
             "job_lease_seconds": int(env.get("BANJIAN_JOB_LEASE_SECONDS", 60)),
+            "job_time_limit": float(env.get("BANJIAN_JOB_TIME_LIMIT", 1800)),
+            "job_time_limits": _per_kind(env.get("BANJIAN_JOB_TIME_LIMITS", ""), float),
+            "job_max_running": _per_kind(env.get("BANJIAN_JOB_MAX_RUNNING", ""), int),
+            "workbook_limits": _workbook_limits(env),
             "inline_validation_limit": int(env.get("BANJIAN_INLINE_VALIDATION_LIMIT", 500)),
             "inline_registration_limit": int(env.get("BANJIAN_INLINE_REGISTRATION_LIMIT", 5_000)),
             "timer_scan_seconds": float(env.get("BANJIAN_TIMER_SCAN_SECONDS", 5)),
@@ -116,6 +126,24 @@ class Settings:
         if settings.environment == "production" and settings.secret_key == "dev-only-secret-change-me":
             raise RuntimeError("BANJIAN_SECRET_KEY must be set when BANJIAN_ENV=production")
         return settings
+
+
+def _per_kind(text: str, convert: type) -> dict:
+    """'declaration.import=300, declaration.validate=900' → {'declaration.import': 300.0, …}."""
+    values = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kind, _, value = item.partition("=")
+        values[kind.strip()] = convert(value)
+    return values
+
+
+WORKBOOK_LIMITS = {"inflated_mb": "BANJIAN_XLSX_MAX_INFLATED_MB", "rows": "BANJIAN_XLSX_MAX_ROWS",
+                   "cells": "BANJIAN_XLSX_MAX_CELLS", "shared_strings": "BANJIAN_XLSX_MAX_SHARED_STRINGS",
+                   "shared_chars": "BANJIAN_XLSX_MAX_SHARED_CHARS"}
+
+
+def _workbook_limits(env: Mapping[str, str]) -> Limits:
+    return Limits(**{name: int(env[variable]) for name, variable in WORKBOOK_LIMITS.items() if env.get(variable)})
 
 
 def build_operators() -> OperatorRegistry:
@@ -152,11 +180,13 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                             script_time_limit=settings.script_time_limit, script_functions=calendar.SCRIPT_FUNCTIONS,
                             script_memory_mb=settings.script_memory_mb)
     session_factory = sessionmaker(db, expire_on_commit=False)
-    jobs = JobService(session_factory, dispatcher_for(settings.broker_url), lease_seconds=settings.job_lease_seconds)
+    jobs = JobService(session_factory, dispatcher_for(settings.broker_url), lease_seconds=settings.job_lease_seconds,
+                      time_limit=settings.job_time_limit, time_limits=settings.job_time_limits,
+                      max_running=settings.job_max_running)
     notifier = notifications.notifier_from_settings(jobs, settings)
     batch_validation.register(operators, jobs, engine, settings.inline_validation_limit)
     batch_registration.register(operators, jobs, engine, settings.inline_registration_limit)
-    declaration_import.register(jobs, engine)
+    declaration_import.register(jobs, engine, settings.workbook_limits)
     deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
     return Runtime(settings=settings, db=db, session_factory=session_factory,
                    engine=engine, deployer=deployer, sessions=session_store(settings),

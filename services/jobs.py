@@ -12,6 +12,26 @@ cancel flag and the lease, and marks the job ``done``. A worker killed halfway l
 but its lease; the redelivered job claims it again (at once when the holder's process is gone,
 otherwise once the lease has expired) and starts over. No transaction stays open for long, which
 matters on SQLite, where every transaction takes the one write lock.
+
+**Bounded, and never hogging the runners.** Every attempt has a time limit (per kind: the kind's own,
+overridden by settings, else the service's default). A job notices it at its next heartbeat or
+progress report and fails with a message in words; Celery's soft and hard time limits
+(``workers.dispatch``) stop a job stuck where it reports nothing; and whoever next looks at a job
+overdue by more than its grace — a redelivery, the recovery scan, the embedded runner — marks it
+failed, so a killed or stuck job is never left ``running``, and its late final transaction is
+refused (its lease is gone).
+
+A kind may also cap how many of its jobs run at once, across all workers (``max_running``;
+``declaration.import`` runs one at a time by default). We chose a cap in the job table over a
+separate Celery queue: it holds in both modes and on every deployment, whatever queues a worker
+was started with, where a queue protects only as long as some workers are started without it.
+The claim counts the kind's running jobs under a lock (PostgreSQL: an advisory lock per kind;
+SQLite: its one write lock); a job over the cap stays queued and its message is dropped, and a job
+of a capped kind that ends hands the oldest queued job of its kind to the dispatcher (the recovery
+scan re-sends any that got lost). With at least one more worker slot than the sum of the caps
+(Celery's ``-c``), other kinds — timers, reminders, notifications, 校验 — always find a free slot.
+The embedded runner gives each capped kind its own thread (one job of the kind at a time) beside
+the thread that runs everything else (``services.background``).
 """
 from __future__ import annotations
 
@@ -19,13 +39,15 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+import time
+import zlib
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, create_engine, or_, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, create_engine, func, or_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -82,6 +104,28 @@ class LeaseLost(Exception):
     """Raised inside a running job whose lease another runner has taken over."""
 
 
+class JobTimedOut(Exception):
+    """Raised inside a running job that has used up its time limit."""
+
+
+TIMED_OUT = "后台任务超过时限"
+
+
+def time_limit_message(seconds: float) -> str:
+    return f"{TIMED_OUT}（{seconds:g} 秒）仍未完成，已停止，没有保存任何结果"
+
+
+def timed_out(job: Job) -> bool:
+    """Whether a failed job was stopped by its time limit (rather than by an error)."""
+    return job.status == JobStatus.FAILED and (job.error or "").startswith(TIMED_OUT)
+
+
+def grace_seconds(limit: float) -> float:
+    """How long past its limit a job that reports nothing may go on before it is stopped from outside
+    (Celery's soft limit; its hard limit and the overdue scan come one more grace later)."""
+    return min(30.0, max(1.0, limit / 10))
+
+
 # Errors worth retrying later (database or broker briefly unreachable); everything else fails the job.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, ConnectionError, TimeoutError)
 
@@ -91,19 +135,26 @@ def is_transient(error: BaseException) -> bool:
 
 
 class Dispatcher(Protocol):
-    """Hands a committed job id to whatever executes jobs."""
+    """Hands a committed job id to whatever executes jobs, with the attempt's time limit in seconds."""
 
-    def enqueue(self, job_id: int) -> None: ...
+    def enqueue(self, job_id: int, time_limit: float) -> None: ...
 
 
 class PollingDispatcher:
-    """The embedded default: the runner polls the job table, enqueueing only wakes it up."""
+    """The embedded default: the runner's threads poll the job table, enqueueing only wakes them up."""
 
     def __init__(self) -> None:
-        self.wakeup = threading.Event()
+        self.wakeups: list[threading.Event] = []
 
-    def enqueue(self, job_id: int) -> None:
-        self.wakeup.set()
+    def subscribe(self) -> threading.Event:
+        """An event set at every enqueue (one per runner thread, each clearing its own)."""
+        event = threading.Event()
+        self.wakeups.append(event)
+        return event
+
+    def enqueue(self, job_id: int, time_limit: float) -> None:
+        for event in list(self.wakeups):
+            event.set()
 
 
 def dispatcher_for(broker_url: str | None) -> Dispatcher:
@@ -126,10 +177,15 @@ class JobKind:
     # False for work that carries out a decision already taken (入库 after 复核): it may fail and be
     # retried, but nobody can call it off
     cancellable: bool = True
+    time_limit: float | None = None  # seconds per attempt; None: the service's default
+    max_running: int | None = None  # jobs of this kind running at once, across all workers; None: no cap
 
 
 class JobContext:
     """What a job kind's ``run`` gets: its parameters, progress reporting and the final transaction."""
+
+    HEARTBEAT_UNITS = 2000  # a heartbeat reports progress after this many more units done …
+    HEARTBEAT_SECONDS = 1.0  # … or this long after the last report, whichever comes first
 
     def __init__(self, service: JobService, job: Job, owner: str):
         self.service = service
@@ -138,9 +194,27 @@ class JobContext:
         self.instance_id = job.instance_id
         self.owner = owner
         self.finished_with: dict[str, Any] | None = None
+        self.time_limit = service.time_limit_for(job.kind)
+        self.deadline = time.monotonic() + self.time_limit
+        self._reported_done, self._reported_at = 0, time.monotonic()
+
+    def heartbeat(self, done: int, total: int) -> None:
+        """Cheap enough to call after every row: checks the time limit, and reports progress (which
+        renews the lease and reads the cancel flag) every ``HEARTBEAT_UNITS`` units or
+        ``HEARTBEAT_SECONDS``, so that a cancel is honoured within a second or two however slowly
+        the units come."""
+        now = time.monotonic()
+        if now > self.deadline:
+            raise JobTimedOut()
+        if done - self._reported_done >= self.HEARTBEAT_UNITS or now - self._reported_at >= self.HEARTBEAT_SECONDS:
+            self.progress(done, max(total, done))
 
     def progress(self, done: int, total: int) -> None:
-        """Record progress and renew the lease; raises JobCancelled once a cancel was requested."""
+        """Record progress and renew the lease; raises JobCancelled once a cancel was requested, and
+        JobTimedOut once the attempt's time limit has passed."""
+        if time.monotonic() > self.deadline:
+            raise JobTimedOut()
+        self._reported_done, self._reported_at = done, time.monotonic()
         now = utcnow()
         with self.service.unit_of_work() as uow:
             row = uow.session.execute(
@@ -203,12 +277,17 @@ def _process_gone(owner: str | None) -> bool:
 class JobService:
     """Submits, executes, cancels and reports jobs. Built once by the composition root."""
 
-    def __init__(self, session_factory: sessionmaker[Session], dispatcher: Dispatcher, *, lease_seconds: int = 60):
+    def __init__(self, session_factory: sessionmaker[Session], dispatcher: Dispatcher, *, lease_seconds: int = 60,
+                 time_limit: float = 1800.0, time_limits: Mapping[str, float] | None = None,
+                 max_running: Mapping[str, int] | None = None):
         self.session_factory = session_factory
         self.readers = sessionmaker(reader_engine(session_factory.kw["bind"]), expire_on_commit=False)
         self.dispatcher = dispatcher
         self.lease = timedelta(seconds=lease_seconds)
         self.kinds: dict[str, JobKind] = {}
+        self.default_time_limit = time_limit
+        self.time_limits = dict(time_limits or {})  # per kind, over the kinds' own
+        self.max_running_overrides = dict(max_running or {})
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -218,10 +297,21 @@ class JobService:
         return UnitOfWork(self.readers)
 
     def register(self, kind: str, run: Callable[[JobContext], dict[str, Any] | None],
-                 on_stop: Callable[[UnitOfWork, Job], None] | None = None, *, cancellable: bool = True) -> None:
+                 on_stop: Callable[[UnitOfWork, Job], None] | None = None, *, cancellable: bool = True,
+                 time_limit: float | None = None, max_running: int | None = None) -> None:
         if kind in self.kinds:
             raise ValueError(f"job kind {kind!r} is registered twice")
-        self.kinds[kind] = JobKind(run, on_stop, cancellable)
+        self.kinds[kind] = JobKind(run, on_stop, cancellable, time_limit, max_running)
+
+    def time_limit_for(self, kind: str) -> float:
+        """Seconds an attempt of ``kind`` may run: the setting for the kind, the kind's own, or the default."""
+        return self.time_limits.get(kind) or self.kinds[kind].time_limit or self.default_time_limit
+
+    def max_running_for(self, kind: str) -> int | None:
+        return self.max_running_overrides.get(kind, self.kinds[kind].max_running)
+
+    def capped_kinds(self) -> list[str]:
+        return [kind for kind in self.kinds if self.max_running_for(kind) is not None]
 
     # ------------------------------------------------------------------ submitting
     def submit(self, session: Session, after_commit: Callable[[Callable[[], None]], None], kind: str,
@@ -235,26 +325,46 @@ class JobService:
         session.add(job)
         session.flush()
         job_id = job.id
-        after_commit(lambda: self._dispatch(job_id))
+        after_commit(lambda: self._dispatch(job_id, kind))
         return job
 
-    def _dispatch(self, job_id: int) -> None:
+    def _dispatch(self, job_id: int, kind: str) -> None:
         try:
-            self.dispatcher.enqueue(job_id)
+            self.dispatcher.enqueue(job_id, self.time_limit_for(kind))
         except Exception:  # the job is committed; the recovery scan hands it out again
             log.exception("could not enqueue job %s; it stays queued for the recovery scan", job_id)
 
+    def redispatch(self, job_ids: Collection[int]) -> None:
+        """Hand jobs to the dispatcher again (the recovery scan)."""
+        if not job_ids:
+            return
+        with self.unit_of_work() as uow:
+            kinds = dict(uow.session.execute(select(Job.id, Job.kind).where(Job.id.in_(job_ids))).tuples())
+        for job_id, kind in kinds.items():
+            if kind in self.kinds:
+                self._dispatch(job_id, kind)
+
     # ------------------------------------------------------------------ executing
-    def execute(self, job_id: int) -> str:
-        """Run one job if it is there to run. Returns the outcome: done, cancelled, failed, or skipped
-        (finished already, or running under a live lease elsewhere). Transient errors propagate so that
+    def execute(self, job_id: int, timeout_errors: tuple[type[BaseException], ...] = ()) -> str:
+        """Run one job if it is there to run. Returns the outcome: done, cancelled, failed, deferred (its
+        kind runs as many jobs as it may; it stays queued) or skipped (finished already, or running
+        under a live lease elsewhere). ``timeout_errors``: what the executor raises at its own time
+        limit (Celery's soft limit), reported like the job's own. Transient errors propagate so that
         the caller retries later; the job is then back in the queue."""
         owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-        job = self._claim(job_id, owner)
-        if job is None:
-            return "skipped"
+        claimed = self._claim(job_id, owner)
+        if isinstance(claimed, str):
+            return claimed
+        job = claimed
         if job.status == JobStatus.CANCELLED:
             return "cancelled"
+        try:
+            return self._run(job, owner, timeout_errors)
+        finally:
+            self._start_next(job.kind)
+
+    def _run(self, job: Job, owner: str, timeout_errors: tuple[type[BaseException], ...]) -> str:
+        job_id = job.id
         context = JobContext(self, job, owner)
         try:
             result = self.kinds[job.kind].run(context)
@@ -266,6 +376,10 @@ class JobService:
             return "cancelled"
         except LeaseLost:
             return "skipped"
+        except (JobTimedOut, *timeout_errors):
+            log.warning("job %s (%s) stopped at its time limit of %s s", job_id, job.kind, context.time_limit)
+            self._stop(job_id, JobStatus.FAILED, time_limit_message(context.time_limit))
+            return "failed"
         except Exception as error:
             if is_transient(error):
                 self._requeue(job_id, owner)
@@ -274,25 +388,81 @@ class JobService:
             self._stop(job_id, JobStatus.FAILED, f"{error.__class__.__name__}: {error}"[:2000])
             return "failed"
 
-    def _claim(self, job_id: int, owner: str) -> Job | None:
+    def _claim(self, job_id: int, owner: str) -> Job | str:
         with self.unit_of_work() as uow:
             job = uow.session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
             if job is None or job.status in JobStatus.FINAL:
-                return None
+                return "skipped"
             now = utcnow()
-            if job.status == JobStatus.RUNNING and job.lease_until and job.lease_until > now \
-                    and not _process_gone(job.lease_owner):
-                return None
+            if job.status == JobStatus.RUNNING:
+                if self._overdue(job, now):
+                    self._mark_stopped(uow, job, JobStatus.FAILED, time_limit_message(self.time_limit_for(job.kind)))
+                    uow.commit()
+                    self._start_next(job.kind)
+                    return "failed"
+                if job.lease_until and job.lease_until > now and not _process_gone(job.lease_owner):
+                    return "skipped"
             if job.cancel_requested:
                 self._mark_stopped(uow, job, JobStatus.CANCELLED, None)
                 uow.commit()
                 return job
+            cap = self.max_running_for(job.kind)
+            if cap is not None and self._running_count(uow.session, job, now) >= cap:
+                return "deferred"
             job.status, job.attempts = JobStatus.RUNNING, job.attempts + 1
             job.lease_owner, job.lease_until = owner, now + self.lease
-            job.started_at = job.started_at or now
+            job.started_at = now  # of this attempt: its time limit counts from here
             job.updated_at, job.progress_done = now, 0
             uow.commit()
             return job
+
+    def _running_count(self, session: Session, job: Job, now: datetime) -> int:
+        """Other jobs of the job's kind running under a live lease, counted under a lock that makes
+        concurrent claims of the kind take turns (SQLite's write lock does so already)."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(job.kind.encode())})
+        return session.scalar(select(func.count()).select_from(Job).where(
+            Job.kind == job.kind, Job.status == JobStatus.RUNNING, Job.id != job.id, Job.lease_until > now))
+
+    def _start_next(self, kind: str) -> None:
+        """A job of a capped kind has ended: hand the oldest queued job of its kind to the dispatcher."""
+        if self.max_running_for(kind) is None:
+            return
+        try:
+            with self.unit_of_work() as uow:
+                next_id = uow.session.scalar(select(Job.id).where(Job.kind == kind, Job.status == JobStatus.QUEUED)
+                                             .order_by(Job.id).limit(1))
+        except Exception:  # the recovery scan re-sends queued jobs anyway
+            log.warning("could not look for the next queued %s job", kind)
+            return
+        if next_id is not None:
+            self._dispatch(next_id, kind)
+
+    def _overdue(self, job: Job, now: datetime) -> bool:
+        """Running past its time limit and two graces: whoever finds it marks it failed."""
+        if job.kind not in self.kinds or job.started_at is None:
+            return False
+        limit = self.time_limit_for(job.kind)
+        return now > job.started_at + timedelta(seconds=limit + 2 * grace_seconds(limit))
+
+    def fail_overdue(self, now: datetime | None = None) -> list[int]:
+        """Mark failed every running job overdue by more than its grace (stuck where it reports nothing,
+        or its worker killed at the hard limit); their late final transactions are then refused."""
+        now = now or utcnow()
+        with self.unit_of_work() as uow:
+            running = uow.session.scalars(select(Job).where(Job.status == JobStatus.RUNNING)).all()
+            overdue = [job.id for job in running if self._overdue(job, now)]
+        for job_id in overdue:
+            with self.unit_of_work() as uow:
+                job = uow.session.scalars(select(Job).where(Job.id == job_id).with_for_update()).one()
+                if job.status != JobStatus.RUNNING or not self._overdue(job, now):
+                    continue
+                log.warning("job %s (%s) overdue: marked failed", job.id, job.kind)
+                self._mark_stopped(uow, job, JobStatus.FAILED, time_limit_message(self.time_limit_for(job.kind)))
+                uow.commit()
+                kind = job.kind
+            self._start_next(kind)
+        return overdue
 
     def _requeue(self, job_id: int, owner: str) -> None:
         try:
@@ -325,20 +495,28 @@ class JobService:
 
     # ------------------------------------------------------------------ polling (embedded runner, recovery)
     def runnable_ids(self, session: Session, now: datetime, *, queued_before: datetime | None = None,
-                     limit: int = 100) -> list[int]:
+                     limit: int = 100, kinds: Collection[str] | None = None,
+                     other_than: Collection[str] = ()) -> list[int]:
         """Queued jobs (optionally only those waiting since before ``queued_before``) and running jobs
-        whose lease has expired, oldest first."""
+        whose lease has expired, oldest first; of ``kinds`` only, or of kinds other than ``other_than``."""
         queued = Job.status == JobStatus.QUEUED
         if queued_before is not None:
             queued = queued & (Job.updated_at < queued_before)
         expired = (Job.status == JobStatus.RUNNING) & (Job.lease_until < now)
-        return list(session.scalars(select(Job.id).where(or_(queued, expired)).order_by(Job.id).limit(limit)))
+        query = select(Job.id).where(or_(queued, expired))
+        if kinds is not None:
+            query = query.where(Job.kind.in_(kinds))
+        if other_than:
+            query = query.where(Job.kind.not_in(other_than))
+        return list(session.scalars(query.order_by(Job.id).limit(limit)))
 
-    def run_pending(self, limit: int = 100) -> int:
-        """Execute every runnable job in this thread (the embedded runner's step). Returns how many ran."""
+    def run_pending(self, limit: int = 100, *, kinds: Collection[str] | None = None,
+                    other_than: Collection[str] = ()) -> int:
+        """Execute every runnable job (of ``kinds`` only, or of kinds other than ``other_than``) in this
+        thread (an embedded runner thread's step). Returns how many ran."""
         with self.unit_of_work() as uow:
-            ids = self.runnable_ids(uow.session, utcnow(), limit=limit)
-        return sum(1 for job_id in ids if self.execute(job_id) != "skipped")
+            ids = self.runnable_ids(uow.session, utcnow(), limit=limit, kinds=kinds, other_than=other_than)
+        return sum(1 for job_id in ids if self.execute(job_id) not in ("skipped", "deferred"))
 
     # ------------------------------------------------------------------ users
     def get_visible(self, session: Session, job_id: int, actor: Actor, applicant_roles: frozenset[str]) -> Job:
@@ -375,7 +553,7 @@ class JobService:
         if job.status != JobStatus.FAILED:
             raise Conflict("只有失败的后台任务可以重试")
         job.status, job.error, job.finished_at, job.updated_at = JobStatus.QUEUED, None, None, utcnow()
-        uow.after_commit(lambda: self._dispatch(job_id))
+        uow.after_commit(lambda: self._dispatch(job_id, job.kind))
         return job
 
 

@@ -1,20 +1,23 @@
 """Excel files (导入 / 导出 / 模板) with openpyxl.
 
-Workbooks are untrusted input: the upload is size-capped, its zip directory is checked before
-anything is unpacked (a zip bomb is refused), its sheet is streamed row by row
-(services.xlsx_stream, safe XML parsing) and a formula is never evaluated — a cell holding one is
-reported as an error. Templates and exports are written with openpyxl (write-only for exports);
-on export every text cell that starts with = + - @ is escaped so that Excel shows it as text.
+Workbooks are untrusted input: the upload is size-capped, its zip directory's own size is checked
+before the directory is read, its sheet is streamed row by row (services.xlsx_stream, safe XML
+parsing) with the work metered as it is done — inflated bytes, rows, cells, shared strings, the
+XML's shape — against :class:`~services.xlsx_stream.Limits` (a zip bomb is refused, whatever its
+directory declares), and a formula is never evaluated — a cell holding one is reported as an
+error. Templates and exports are written with openpyxl (write-only for exports); on export every
+text cell that starts with = + - @ is escaped so that Excel shows it as text.
 """
 from __future__ import annotations
 
 import gc
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,12 +35,13 @@ from engine.errors import InvalidData
 from engine.runtime import WorkflowEngine
 from services import declarations
 from services.catalogue import WorkType, list_work_types
-from services.xlsx_stream import WorkbookError, _sheet_path, iter_rows
+from services.xlsx_stream import LimitExceeded, Limits, Meter, WorkbookError, _sheet_path, iter_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
-MAX_ROWS = 200_000
+MAX_DIRECTORY_BYTES = 1024 * 1024  # the zip directory of a real workbook takes a few KB
+HEADER_MB = 4  # the upload request reads no further than this to find the sheet's header
+MAX_ROWS = 200_000  # the template's rows (its dropdowns reach this far); Limits.rows caps the import
 MAX_LISTED_PROBLEMS = 1000
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 EXAMPLE_MARK = "（示例）"
@@ -50,7 +54,6 @@ LABELS = {key: label for key, label, _ in COLUMNS}
 FIELD_COLUMNS = {"work_type_code": "work_type", "start_date": "start_date", "end_date": "end_date"}
 GENDER_VALUES = {"男": "male", "女": "female"}
 BAD_WORKBOOK = "文件不是有效的 Excel 工作簿（.xlsx），请使用下载的模板填写后上传"
-PROGRESS_EVERY = 2000  # rows between two progress reports of an import job
 DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 
 
@@ -166,17 +169,30 @@ class UploadResult:
         return self.problems[:MAX_LISTED_PROBLEMS]
 
 
+def _refuse(message: str) -> InvalidData:
+    return InvalidData(message, fields={"file": [message]})
+
+
 def _open_archive(content: bytes) -> zipfile.ZipFile:
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidData(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB 上限", fields={"file": ["文件太大"]})
+    _check_directory_size(content)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
+        return zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, OSError):
-        raise InvalidData(BAD_WORKBOOK, fields={"file": [BAD_WORKBOOK]}) from None
-    if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-        archive.close()
-        raise InvalidData("工作簿解压后过大，已拒绝", fields={"file": ["工作簿解压后过大"]})
-    return archive
+        raise _refuse(BAD_WORKBOOK) from None
+
+
+def _check_directory_size(content: bytes) -> None:
+    """zipfile builds an object per directory entry before anything can be checked (a 40 MB file
+    can list half a million entries: seconds and hundreds of MB), so the directory's size is read
+    from the end-of-directory record first. A file without the record is left to zipfile to refuse."""
+    end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF))
+    if end < 0 or len(content) - end < 22:
+        return
+    entries, size = struct.unpack("<HL", content[end + 10:end + 16])  # total entries, directory bytes
+    if size > MAX_DIRECTORY_BYTES or entries == 0xFFFF:  # 0xFFFF: more entries, in a ZIP64 record
+        raise _refuse(f"工作簿包含的部件过多（目录超过 {MAX_DIRECTORY_BYTES // 1024} KB），请使用下载的模板重新填写")
 
 
 def _text(value: Any) -> str:
@@ -254,19 +270,29 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check_workbook(content: bytes) -> int:
+def check_workbook(content: bytes, limits: Limits | None = None) -> int:
     """The quick checks an upload gets before its import is queued — size, zip directory, sheet
-    header — so that a malformed file is refused at once. Returns the sheet's row count as its
-    ``<dimension>`` declares it (0 when absent): the import job's progress total."""
+    header — so that a malformed file is refused at once. They read the package only as far as the
+    header row (and never past ``HEADER_MB`` inflated), under the same caps as the import. Returns
+    the sheet's row count as its ``<dimension>`` declares it (0 when absent): the import job's
+    progress total."""
+    limits = limits or Limits()
     archive = _open_archive(content)
+    meter = Meter(replace(limits, inflated_mb=min(limits.inflated_mb, HEADER_MB)))
+    rows = iter_rows(archive, SHEET, meter, len(COLUMNS))
     try:
-        _check_header(next(iter_rows(archive, SHEET), (0, None))[1])
-        with archive.open(_sheet_path(archive, SHEET)) as stream:
+        _check_header(next(rows, (0, None))[1])
+        with archive.open(_sheet_path(archive, SHEET, meter)) as stream:
             found = DIMENSION.search(stream.read(4096))
         return max(0, int(found.group(1)) - 1) if found else 0
+    except LimitExceeded as exceeded:
+        if meter.inflated > meter.limits.inflated_bytes and limits.inflated_mb > HEADER_MB:
+            raise _refuse(f"工作簿前 {HEADER_MB} MB 中没有表头，请使用下载的模板") from None
+        raise _refuse(exceeded.message) from None
     except (WorkbookError, KeyError):
-        raise InvalidData(BAD_WORKBOOK, fields={"file": [BAD_WORKBOOK]}) from None
+        raise _refuse(BAD_WORKBOOK) from None
     finally:
+        rows.close()
         archive.close()
 
 
@@ -277,20 +303,28 @@ def _check_header(header: tuple | None) -> None:
 
 
 def parse_declaration(content: bytes, work_types: dict[str, declarations.CatalogueEntry],
-                      industry: str, on_rows: Callable[[int], None] | None = None) -> UploadResult:
+                      industry: str, on_rows: Callable[[int], None] | None = None,
+                      limits: Limits | None = None) -> UploadResult:
     """Check every row and every assembled person; return the persons and the problems found.
-    ``on_rows(rows read)`` is called every ``PROGRESS_EVERY`` rows (an import job's progress; it
-    may raise to stop the import)."""
+    ``on_rows(rows read)`` is called after every row, every block of XML inflated and every person
+    checked — often, so it must be cheap (an import job's heartbeat: progress, cancel, time limit);
+    it may raise to stop the import. A workbook above ``limits`` is refused with InvalidData naming
+    the cap."""
     with _collector_paused():
-        return _check_upload(content, work_types, industry, on_rows)
+        return _check_upload(content, work_types, industry, on_rows or _ignore, limits or Limits())
+
+
+def _ignore(_done: int) -> None:
+    return None
 
 
 def _check_upload(content: bytes, work_types: dict[str, declarations.CatalogueEntry], industry: str,
-                  on_rows: Callable[[int], None] | None = None) -> UploadResult:
+                  on_rows: Callable[[int], None], limits: Limits) -> UploadResult:
     result = UploadResult()
-    parsed, bad_numbers = _read_persons(content, work_types, industry, result, on_rows)
+    parsed, bad_numbers = _read_persons(content, work_types, industry, result, on_rows, limits)
     today = utcnow().date()
     for item in parsed.values():
+        on_rows(result.row_count)
         person = item.person
         for key, message in declarations.person_problems(person, work_types, industry, today):
             row, column = _locate(key, item)
@@ -305,20 +339,17 @@ def _check_upload(content: bytes, work_types: dict[str, declarations.CatalogueEn
 
 
 def _read_persons(content: bytes, work_types: dict[str, declarations.CatalogueEntry], industry: str,
-                  result: UploadResult, on_rows: Callable[[int], None] | None = None,
+                  result: UploadResult, on_rows: Callable[[int], None], limits: Limits,
                   ) -> tuple[dict[str, ParsedPerson], set[str]]:
     archive = _open_archive(content)
-    rows = iter_rows(archive, SHEET)
+    rows = iter_rows(archive, SHEET, Meter(limits, lambda: on_rows(result.row_count)), len(COLUMNS))
     codes = {c for c, w in work_types.items() if w.active and w.industry == industry}
     parsed: dict[str, ParsedPerson] = {}
     bad_numbers: set[str] = set()
     try:
         _check_header(next(rows, (0, None))[1])
         for row_number, values in rows:
-            if on_rows is not None and row_number % PROGRESS_EVERY == 0:
-                on_rows(row_number - 1)
-            if row_number > MAX_ROWS + 1:
-                raise InvalidData(f"超过 {MAX_ROWS} 行上限，请分批申报", fields={"file": [f"最多 {MAX_ROWS} 行"]})
+            on_rows(result.row_count)
             if values is None or all(_text(v) == "" for v in values):
                 continue
             if _text(values[1] if len(values) > 1 else "").startswith(EXAMPLE_MARK):
@@ -331,9 +362,12 @@ def _read_persons(content: bytes, work_types: dict[str, declarations.CatalogueEn
                     bad_numbers.add(number)
                 continue
             _add_row(parsed, row, row_number, result.problems, bad_numbers)
+    except LimitExceeded as exceeded:
+        raise _refuse(exceeded.message) from None
     except WorkbookError:
-        raise InvalidData(BAD_WORKBOOK, fields={"file": [BAD_WORKBOOK]}) from None
+        raise _refuse(BAD_WORKBOOK) from None
     finally:
+        rows.close()
         archive.close()
     return parsed, bad_numbers
 
@@ -366,14 +400,14 @@ def _locate(key: str, item: ParsedPerson) -> tuple[int, str]:
 
 
 def import_declaration(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, enterprise_code: str, kind: str,
-                       content: bytes, import_valid_rows: bool = False) -> UploadResult:
+                       content: bytes, import_valid_rows: bool = False, limits: Limits | None = None) -> UploadResult:
     """批量导入: a file with any error imports nothing, unless ``import_valid_rows`` asks to submit the
     persons whose rows are all correct. Returns the problems and, when imported, the new batch."""
     session = uow.session
     if kind not in declarations.KINDS:
         raise InvalidData("申报类型应为 first 或 annual", fields={"kind": ["申报类型应为 first 或 annual"]})
     enterprise = declarations.check_may_declare(session, actor, enterprise_code)
-    result = parse_declaration(content, declarations.catalogue_view(session), enterprise.industry)
+    result = parse_declaration(content, declarations.catalogue_view(session), enterprise.industry, limits=limits)
     if result.row_count == 0:
         raise InvalidData("文件中没有人员数据", fields={"file": ["文件中没有人员数据"]})
     if (result.problems and not import_valid_rows) or not result.persons:

@@ -3,6 +3,8 @@ composition root, and calls one services/ function that opens and commits its ow
 Transient database or network errors are retried with exponential backoff."""
 from __future__ import annotations
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from services import background
 from services.bootstrap import Runtime, bootstrap
 from services.jobs import TRANSIENT_ERRORS
@@ -23,8 +25,9 @@ def runtime() -> Runtime:
 
 @app.task(name="banjian.run_job", **RETRY)
 def run_job(job_id: int) -> str:
-    """Execute a job; a duplicate delivery finds it finished or leased and does nothing."""
-    return runtime().jobs.execute(job_id)
+    """Execute a job; a duplicate delivery finds it finished or leased and does nothing. Sent with
+    the job's time limits (``workers.dispatch``); at the soft one the job fails with a message."""
+    return runtime().jobs.execute(job_id, timeout_errors=(SoftTimeLimitExceeded,))
 
 
 @app.task(name="banjian.fire_timer", **RETRY)
@@ -48,8 +51,8 @@ def scan_reminders() -> dict[str, int]:
 
 @app.task(name="banjian.recover_jobs", **RETRY)
 def recover_jobs() -> int:
-    """Beat: re-send jobs whose message was lost or whose worker stopped renewing its lease."""
+    """Beat: fail overdue jobs; re-send jobs whose message was lost or whose worker stopped renewing
+    its lease."""
     ids = background.jobs_to_recover(runtime())
-    for job_id in ids:
-        run_job.delay(job_id)
+    runtime().jobs.redispatch(ids)
     return len(ids)

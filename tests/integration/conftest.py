@@ -52,10 +52,11 @@ class Cluster:
     env: dict[str, str]
     logs: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    app: str = "workers"  # the module given to ``celery -A``
 
     def start(self, name: str, *args: str) -> None:
         log = (self.logs / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen([CELERY, "-A", "workers", *args], cwd=ROOT, env=self.env,
+        self.processes[name] = subprocess.Popen([CELERY, "-A", self.app, *args], cwd=ROOT, env=self.env,
                                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def worker(self, name: str, concurrency: int = 1) -> None:

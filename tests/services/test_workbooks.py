@@ -11,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 from engine.errors import Forbidden, InvalidData
 from services import declarations, workbooks
 from services.demo import demo_id_number
+from services.xlsx_stream import Limits
 from tests.services.review_helpers import actor, person_ids, submit
 
 HEADER = ["公民身份号码*", "姓名*", "性别*", "出生日期*", "特殊工种*", "开始日期*", "结束日期*"]
@@ -40,10 +41,10 @@ def workbook(*rows, header=HEADER) -> bytes:
     return buffer.getvalue()
 
 
-def upload(runtime, content, import_valid_rows=False, who="enterprise"):
+def upload(runtime, content, import_valid_rows=False, who="enterprise", limits=None):
     with runtime.unit_of_work() as uow:
         result = workbooks.import_declaration(uow, runtime.engine, actor(who), "110101000001", "first", content,
-                                              import_valid_rows)
+                                              import_valid_rows, limits)
         uow.commit()
         return result
 
@@ -133,13 +134,28 @@ def test_malformed_files_are_refused_with_a_clear_error(runtime, content, messag
     assert refused.value.message == message
 
 
-def test_zip_bombs_are_refused_before_opening(runtime, monkeypatch):
-    monkeypatch.setattr(workbooks, "MAX_UNZIPPED_BYTES", 1000)
+def test_a_zip_directory_listing_too_many_parts_is_refused_before_it_is_read(runtime):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/worksheets/sheet1.xml", "0" * 100_000)
-    with pytest.raises(InvalidData, match="解压后过大"):
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(20_000):  # 1.1 MB of directory; zipfile would build an object per entry
+            archive.writestr(f"xl/media/image{n}.png", b"")
+    with pytest.raises(InvalidData, match="工作簿包含的部件过多（目录超过 1024 KB）"):
         upload(runtime, buffer.getvalue())
+
+
+def test_the_upload_check_reads_no_further_than_the_header(runtime):
+    content = workbook(row(16))
+    assert workbooks.check_workbook(content) == 1  # the data rows its <dimension> declares
+    padded = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":  # 5 MB of column definitions before the rows
+                data = data.replace(b"<sheetData>", b"<cols>" + b'<col min="1" max="1" width="9"/>' * 160_000
+                                    + b"</cols><sheetData>")
+            target.writestr(info, data)
+    with pytest.raises(InvalidData, match="工作簿前 4 MB 中没有表头"):
+        workbooks.check_workbook(padded.getvalue())
 
 
 def test_upload_for_another_enterprise_is_refused_before_reading(runtime):
@@ -162,9 +178,9 @@ def test_export_escapes_formula_like_text(runtime):
 
 def test_size_and_row_caps(runtime, monkeypatch):
     content = workbook(row(16), row(17), row(18))
-    monkeypatch.setattr(workbooks, "MAX_ROWS", 2)
-    with pytest.raises(InvalidData, match="超过 2 行上限"):
-        upload(runtime, content)
+    with pytest.raises(InvalidData, match="工作簿超过 3 行，请拆分后分批上传"):
+        upload(runtime, content, limits=Limits(rows=3))
+    assert upload(runtime, content, limits=Limits(rows=4)).batch is not None
     monkeypatch.setattr(workbooks, "MAX_UPLOAD_BYTES", len(content) - 1)
     with pytest.raises(InvalidData, match="MB 上限"):
         upload(runtime, content)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 
-from services.jobs import JobContext
+from services.jobs import Job, JobContext
 from tests.workers.conftest import persons_with_one_error, submit_batch
 
 STEPS = "test.steps"
@@ -107,3 +108,43 @@ def test_a_case_lists_its_validation_job(background, actors, api):
     assert [(j["kind"], j["status"], j["total"]) for j in body] == [("declaration.validate", "queued", 3)]
     background.jobs.run_pending()
     assert api("get", f"/api/jobs/{body[0]['id']}", "reviewer")[1]["result"]["error_count"] == 1
+
+
+HEARTBEATS = "test.heartbeats"
+
+
+def test_a_heartbeat_reports_every_second_however_slowly_units_come_and_keeps_the_time_limit(background,
+                                                                                             monkeypatch):
+    """A fake clock: what the job's heartbeat does is decided by the clock, never by sleeping."""
+    import services.jobs
+    from services.jobs import time_limit_message
+
+    clock = [1000.0]
+    monkeypatch.setattr(services.jobs, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    reports: list[int] = []
+    original = JobContext.progress
+    monkeypatch.setattr(JobContext, "progress", lambda ctx, done, total: (reports.append(done),
+                                                                          original(ctx, done, total)))
+
+    def beating(ctx: JobContext) -> dict:
+        for done in (1, 2, 3):  # one unit a second: each beat reports
+            clock[0] += 1.1
+            ctx.heartbeat(done, 10)
+        for done in (4, 5, 6):  # quick units: no report until 2,000 more or a second later
+            clock[0] += 0.1
+            ctx.heartbeat(done, 10)
+        ctx.heartbeat(2003, 3000)
+        clock[0] += 10  # past the kind's 5 s
+        ctx.heartbeat(2004, 3000)
+        return {}
+
+    if HEARTBEATS not in background.jobs.kinds:
+        background.jobs.register(HEARTBEATS, beating, time_limit=5)
+    with background.unit_of_work() as uow:
+        job_id = background.jobs.submit(uow.session, uow.after_commit, HEARTBEATS, {}, created_by="reviewer").id
+        uow.commit()
+    assert background.jobs.execute(job_id) == "failed"
+    assert reports == [1, 2, 3, 2003]
+    with background.unit_of_work() as uow:
+        job = uow.session.get(Job, job_id)
+        assert (job.status, job.error, job.progress_done) == ("failed", time_limit_message(5), 2003)

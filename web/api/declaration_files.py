@@ -45,7 +45,8 @@ def upload_declaration():
         work, runtime().jobs, current_actor(), request.form.get("enterprise_code", ""), request.form.get("kind", ""),
         request.files["file"].filename, content,
         import_valid_rows=request.form.get("import_valid_rows", "").lower() in ("1", "true", "on"),
-        letter_filename=letter.filename if letter else None, letter=letter.read() if letter else None)
+        letter_filename=letter.filename if letter else None, letter=letter.read() if letter else None,
+        limits=runtime().settings.workbook_limits)
     work.commit()
     return job_body(job), 202
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from engine.errors import InvalidData
 from services import applicant_portal, declaration_import, declarations, enterprises, workbooks
-from services.jobs import JobStatus
+from services.jobs import JobStatus, timed_out
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
@@ -67,7 +67,7 @@ def portal_upload():
             work, runtime().jobs, actor, code, values["kind"], upload.filename if upload else "",
             upload.read() if upload and upload.filename else b"", import_valid_rows=values["import_valid_rows"],
             letter_filename=letter.filename if letter and letter.filename else None,
-            letter=letter.read() if letter and letter.filename else None)
+            letter=letter.read() if letter and letter.filename else None, limits=runtime().settings.workbook_limits)
     except InvalidData as refused:
         work.session.rollback()
         errors = dict(refused.fields)
@@ -82,7 +82,8 @@ def portal_upload():
 def portal_import(job_id: int):
     job = declaration_import.get_import(uow().session, runtime().jobs, page_actor(), job_id,
                                         runtime().engine.applicant_roles)
-    return render_template("portal_import.html", job=job, progress=job_progress(job), result=job.result or {})
+    return render_template("portal_import.html", job=job, progress=job_progress(job), result=job.result or {},
+                           timed_out=timed_out(job))
 
 
 @pages.post("/portal/imports/<int:job_id>/cancel")
