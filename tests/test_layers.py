@@ -14,30 +14,51 @@ ALLOWED = {
     "web": {"services", "engine"},
     "workers": {"services", "engine"},
 }
-FRAMEWORKS = {"flask": {"web"}, "celery": {"workers"}}
+# frameworks by the prefix of their top-level module (flask, flask_babel, flask_wtf …) → who may use them
+FRAMEWORKS = {"flask": {"web"}, "werkzeug": {"web"}, "celery": {"workers"}, "kombu": {"workers"}}
 
 
-def imports_of(path: Path) -> set[str]:
+def framework_of(name: str) -> str | None:
+    return next((f for f in FRAMEWORKS if name == f or name.startswith(f + "_")), None)
+
+
+def imports_of(path: Path) -> tuple[set[str], list[int]]:
+    """Top-level names imported, and the lines of relative imports."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
+    names, relative = set(), []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                relative.append(node.lineno)
+            elif node.module:
+                names.add(node.module.split(".")[0])
+    return names, relative
 
 
 @pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_package_imports_follow_the_layer_arrows(package):
     wrong = []
     for path in sorted((ROOT / package).rglob("*.py")):
-        for name in imports_of(path):
+        names, relative = imports_of(path)
+        for name in names:
             if name in PACKAGES and name != package and name not in ALLOWED[package]:
                 wrong.append(f"{path.relative_to(ROOT)} imports {name}")
-            if name in FRAMEWORKS and package not in FRAMEWORKS[name]:
+            framework = framework_of(name)
+            if framework and package not in FRAMEWORKS[framework]:
                 wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+        # a relative import hides which layer it reaches into: every import names its package
+        wrong += [f"{path.relative_to(ROOT)}:{line} imports relatively" for line in relative]
     assert wrong == []
+
+
+def test_the_layer_check_catches_what_it_claims(tmp_path):
+    """The checker itself: a framework by prefix, werkzeug, a relative import."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("import flask_babel\nfrom werkzeug import Response\nfrom ..engine import db\n")
+    names, relative = imports_of(probe)
+    assert {framework_of(n) for n in names} == {"flask", "werkzeug"} and relative == [3]
 
 
 def test_engine_names_no_process():
