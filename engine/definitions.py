@@ -6,8 +6,9 @@ problem (file, element id, message) instead of stopping at the first.
 
 A file may call processes of other files (call activities); at deploy time the called
 processes are pinned to their current deployed version, so a running instance never changes
-under its feet. A definition's content hash covers its own XML and its dependencies' hashes:
-redeploying identical content is a no-op, anything else becomes version N+1.
+under its feet. A definition's content hash covers its own XML, the forms its steps name (stored with it, so that
+running cases keep the forms they started with) and its dependencies' hashes: redeploying identical
+content is a no-op, anything else becomes version N+1.
 
 A DMN file is deployed the same way under its decision id; a business rule task's
 ``calledDecisionId`` is a dependency like a call activity, so officials can change a decision
@@ -87,6 +88,7 @@ class ParsedFile:
     called: set[str] = field(default_factory=set)  # processes called from this file
     names: dict[str, str] = field(default_factory=dict)
     startable_by: dict[str, list[str]] = field(default_factory=dict)
+    form_keys: set[str] = field(default_factory=set)  # forms named by its user tasks and start events
 
 
 def parse_due_rule(rule: str) -> tuple[int, str]:
@@ -158,6 +160,8 @@ class DefinitionValidator:
             for role in parsed.startable_by[process.get("id")]:
                 if role not in self.known_roles:
                     problems.append(Problem(filename, process.get("id"), f"startableBy 中的角色 {role} 不存在"))
+        parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)
+                            if (key := _properties(element).get("formKey"))}
         parsed.called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}
         parsed.called |= {(d.text or "").strip() for d in root.xpath(
             "//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)}
@@ -281,8 +285,11 @@ def build_parser(xml_documents: Iterable[tuple[bytes, str]]) -> SpiffBpmnParser:
     return parser
 
 
-def _content_hash(xml: bytes, dependency_hashes: list[str]) -> str:
+def _content_hash(xml: bytes, forms: dict[str, str], dependency_hashes: list[str]) -> str:
     digest = hashlib.sha256(xml)
+    for key, document in sorted(forms.items()):
+        digest.update(f"\0form:{key}\0".encode())
+        digest.update(document.encode())
     for dep in sorted(dependency_hashes):
         digest.update(dep.encode())
     return digest.hexdigest()
@@ -378,7 +385,8 @@ class Deployer:
                 dep_hashes.append(dep.content_hash)
                 for nested_key, nested_id in dep.dependencies.items():
                     dependencies.setdefault(nested_key, nested_id)
-            content_hash = _content_hash(pf.xml, dep_hashes)
+            forms = {key: self.validator.forms.document(key) for key in sorted(pf.form_keys)}
+            content_hash = _content_hash(pf.xml, forms, dep_hashes)
             latest = latest_definition(session, pid)
             if latest is not None and latest.content_hash == content_hash:
                 result = DeployResult(pid, latest.version, False, latest.id)
@@ -386,7 +394,7 @@ class Deployer:
                 definition = ProcessDefinition(
                     key=pid, name=pf.names.get(pid, pid), version=(latest.version + 1) if latest else 1,
                     content_hash=content_hash, filename=Path(pf.filename).name, xml=pf.xml.decode("utf-8"),
-                    dependencies=dependencies, startable_by=pf.startable_by.get(pid, []),
+                    dependencies=dependencies, startable_by=pf.startable_by.get(pid, []), forms=forms,
                     deployed_at=utcnow(), deployed_by=user,
                 )
                 session.add(definition)

@@ -174,6 +174,11 @@ class FormRegistry:
             raise FormError(f"非法的表单名称 {key!r}")
         return self.folder / f"{key}.json"
 
+    def document(self, key: str) -> str:
+        """The form's JSON as it is now, checked (what a deployment stores with its definition)."""
+        self.get(key)
+        return self._path(key).read_text(encoding="utf-8")
+
     def get(self, key: str) -> FormDefinition:
         path = self._path(key)
         try:

@@ -43,6 +43,9 @@ class ProcessDefinition(Base):
     dependencies: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     # roles allowed to start it through the generic API (process property startableBy)
     startable_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # {form key: the form's JSON} of every form this file's steps name, as deployed (forms are versioned
+    # with the process: a case validates and renders with its own version's forms)
+    forms: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by: Mapped[str] = mapped_column(String(100), default="system")
 

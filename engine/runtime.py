@@ -27,7 +27,7 @@ from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, utcnow
 from engine.definitions import latest_definition, parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from engine.forms import FormRegistry
+from engine.forms import FormDefinition, FormRegistry
 from engine.models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.sandbox import Limits, Sandbox
@@ -131,7 +131,7 @@ class WorkflowEngine:
         deployed = self.startable(uow.session, process_key, actor, region_code)
         if deployed.start_form:
             try:
-                data = self.forms.get(deployed.start_form).validate(form_data)
+                data = self._form(deployed, deployed.start_form).validate(form_data)
             except ValidationError as error:
                 raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
         elif form_data:
@@ -172,7 +172,7 @@ class WorkflowEngine:
         row, instance = self._lock_task(session, task_id)
         self._check_actor(row, instance, actor)
         try:
-            cleaned = self.forms.get(row.form_key).validate(data)
+            cleaned = self._form(self.specs.get(session, instance.definition_id), row.form_key).validate(data)
         except ValidationError as error:
             raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
         workflow = self._load(session, instance)
@@ -191,6 +191,18 @@ class WorkflowEngine:
                     details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
         self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes)
         return instance
+
+    def _form(self, deployed: DeployedProcess, key: str) -> FormDefinition:
+        """A form as the case's own version deployed it; versions deployed before forms were stored
+        with their definition use the file as it is now."""
+        return deployed.forms.get(key) or self.forms.get(key)
+
+    def task_form(self, session: Session, row: HumanTask) -> FormDefinition | None:
+        """The form of a task row, from its case's version (for rendering and batch validation)."""
+        if not row.form_key:
+            return None
+        instance = session.get(ProcessInstance, row.instance_id)
+        return self._form(self.specs.get(session, instance.definition_id), row.form_key)
 
     def _check_guard(self, task, cleaned: dict[str, Any]) -> None:
         """A user task's ``guard`` property: an expression over case data + form data that must hold."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from engine.definitions import build_parser, definition_closure
+from engine.forms import FormDefinition, parse_form
 from engine.models import ProcessDefinition
 
 
@@ -22,6 +23,7 @@ class DeployedProcess:
     spec: Any
     subprocess_specs: dict[str, Any]
     start_form: str | None = None  # formKey of its (none) start event: what the generic start accepts
+    forms: dict[str, FormDefinition] = field(default_factory=dict)  # by key, of it and what it calls
 
 
 class SpecCache:
@@ -40,8 +42,12 @@ class SpecCache:
                 documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
                 parser = build_parser(documents)
                 spec = parser.get_spec(definition.key)
+                forms: dict[str, FormDefinition] = {}
+                for version in definition_closure(session, definition):
+                    for key, document in (version.forms or {}).items():
+                        forms.setdefault(key, parse_form(key, document))
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
-                                         parser.get_subprocess_specs(definition.key), _start_form(spec))
+                                         parser.get_subprocess_specs(definition.key), _start_form(spec), forms)
                 self._specs[definition_id] = cached
         return cached
 

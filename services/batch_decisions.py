@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from engine.actors import Actor
 from engine.db import UnitOfWork
 from engine.errors import EngineError, InvalidData, NotFound
+from engine.forms import FormDefinition
 from engine.runtime import WorkflowEngine
 from services.case_view import get_visible_task
 
@@ -43,7 +44,8 @@ def decide_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
         raise InvalidData(f"一次最多批量办理 {MAX_BATCH} 件")
     data = {"decision": decision, "conclusion": conclusion or None}
     keys: dict[str, str] = {}
-    steps, form_keys = set(), set()
+    steps: set[tuple[str, str]] = set()
+    forms: dict[int, FormDefinition] = {}  # the distinct forms of the tasks' versions
     with unit_of_work() as uow:
         for task_id in task_ids:
             try:
@@ -52,12 +54,14 @@ def decide_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
                 continue  # reported below as that task's own failure
             keys[task_id] = row.business_key
             steps.add((row.process_key, row.name))
-            form_keys.add(row.form_key)
+            form = engine.task_form(uow.session, row)
+            if form is not None:
+                forms[id(form)] = form
     if len(steps) > 1:
         raise InvalidData("批量办理只能选择同一流程、同一环节的任务")
-    for form_key in form_keys - {""}:
+    for form in forms.values():
         try:
-            engine.forms.get(form_key).validate(data)
+            form.validate(data)
         except ValidationError as error:
             messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
             raise InvalidData("批量办理的结论或意见填写有误",

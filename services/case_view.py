@@ -154,7 +154,7 @@ def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_i
                   person_search: str = "") -> TaskView:
     row = get_visible_task(session, actor, task_id)
     case = get_case(session, engine, actor, row.instance_id, person_search)
-    form = engine.forms.get(row.form_key) if row.form_key else None
+    form = engine.task_form(session, row)
     may_act = row.status == TaskStatus.OPEN and (
         row.assignee == actor.username or (row.assignee is None and actor.holds(row.lane, row.region_code)))
     return TaskView(task=row, form=form, case=case, may_act=may_act, options=_dynamic_options(row, form, case))

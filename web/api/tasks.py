@@ -38,7 +38,8 @@ def get_tasks():
 def get_task(task_id: str):
     row = get_visible_task(uow().session, current_actor(), task_id)
     body = TaskSchema().dump(row)
-    body["form"] = runtime().engine.forms.get(row.form_key).schema_json if row.form_key else None
+    form = runtime().engine.task_form(uow().session, row)
+    body["form"] = form.schema_json if form is not None else None
     return body
 
 
