@@ -21,10 +21,11 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
     app.json.ensure_ascii = False
     app.extensions["banjian"] = runtime
 
-    from web import errors
+    from web import errors, guard
     from web.api import api
     from web.pages import setup as setup_pages
 
+    guard.setup(app)  # before the blueprints: it decides how their <int:…> rules parse
     errors.register(app)
     app.register_blueprint(api)
     setup_pages(app)
