@@ -10,7 +10,7 @@ from services import queries, workbooks
 from web.api import api, documented
 from web.api.downloads import file_response
 from web.api.paging import page_args, page_body
-from web.api.review_schemas import query_row_schema
+from web.api.review_schemas import query_filter_schema, query_row_schema
 from web.auth import api_login_required, current_actor
 from web.context import uow
 
@@ -34,8 +34,10 @@ def _add_routes(query: queries.Query) -> None:
         content = queries.export(uow().session, current_actor(), query.name, request.args)
         return file_response(content, f"{query.title}_{date.today():%Y%m%d}.xlsx", workbooks.XLSX)
 
-    documented(query.title + _filters_text(query), response=row_schema, many=True)(listing)
-    documented(query.title + "（导出 Excel，筛选同上）")(export)
+    documented(query.title + _filters_text(query), response=row_schema, many=True, envelope="page",
+               query=query_filter_schema(query, paged=True))(listing)
+    documented(query.title + "（导出 Excel，筛选同上）", content_type=workbooks.XLSX,
+               query=query_filter_schema(query, paged=False))(export)
     api.add_url_rule(f"/queries/{query.name}", f"query_{endpoint}", listing, methods=["GET"])
     api.add_url_rule(f"/queries/{query.name}/export", f"query_{endpoint}_export", export, methods=["GET"])
 
