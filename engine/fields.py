@@ -4,10 +4,10 @@ request can carry a number the database cannot store or a date outside 1900–21
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from engine.values import DATE_RANGE_MESSAGE, INTEGER_MAX, date_in_range
 
@@ -18,6 +18,17 @@ def _validators(extra: Any, *first: Any) -> list:
     if extra is None:
         return list(first)
     return [*first, *(extra if isinstance(extra, list | tuple) else [extra])]
+
+
+class Pattern(validate.Regexp):
+    """``validate.Regexp`` that must match the whole text. Python's ``$`` also matches before a final
+    newline, JSON Schema's (the OpenAPI ``pattern`` apispec copies from the validator) does not:
+    "110000\n" would pass the one and not the other."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class Integer(fields.Integer):
@@ -57,9 +68,15 @@ class Date(fields.Date):
 
 
 class DateTime(fields.DateTime):
-    """An ISO datetime whose date lies between 1900-01-01 and 2100-12-31."""
+    """An ISO datetime whose date lies between 1900-01-01 and 2100-12-31. Times are stored as naive
+    UTC (engine.db.utcnow): they are written with their offset, ``+00:00``, as RFC 3339 wants."""
 
     default_error_messages = {"out_of_range": DATE_RANGE_MESSAGE}
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         result = super()._deserialize(value, attr, data, **kwargs)
