@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from engine.fields import Date, DateTime, Integer
+from engine.fields import Date, DateTime, Integer, Pattern
 
 REQUIRED = {"required": "此项为必填项", "null": "此项不能为空"}
 
 
 class StrictSchema(Schema):
+    error_messages = {"unknown": "不支持的字段"}
+
     class Meta:
         unknown = RAISE
 
@@ -27,7 +29,7 @@ class TokenResponse(Schema):
 class StartInstanceRequest(StrictSchema):
     process_key = fields.String(required=True, error_messages=REQUIRED)
     business_key = fields.String(required=True, validate=validate.Length(min=1, max=100), error_messages=REQUIRED)
-    region_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="区划代码应为 6 位数字"))
+    region_code = fields.String(load_default=None, validate=Pattern(r"^[0-9]{6}$", error="区划代码应为 6 位数字"))
     data = fields.Dict(keys=fields.String(), load_default=dict)
 
 

@@ -9,6 +9,7 @@ from services import attachments, declaration_import, declarations, enterprises,
 from web.api import api, documented
 from web.api.downloads import file_response
 from web.api.jobs import JobSchema, job_body
+from web.api.paging import query_args
 from web.api.review_schemas import (
     AttachmentSchema,
     AttachmentUploadForm,
@@ -34,7 +35,8 @@ def _upload() -> bytes:
             content_type=workbooks.XLSX)
 def declaration_template():
     session = uow().session
-    enterprise = enterprises.get_visible_enterprise(session, current_actor(), request.args.get("enterprise_code", ""))
+    code = query_args(TemplateQuery)["enterprise_code"]
+    enterprise = enterprises.get_visible_enterprise(session, current_actor(), code)
     content = workbooks.declaration_template(session, enterprise.industry)
     return file_response(content, f"特殊工种申报模板_{enterprise.code}.xlsx", workbooks.XLSX)
 

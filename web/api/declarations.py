@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask import request
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import fields
 
 from engine.fields import Integer
 from services import declarations
 from web.api import api, documented
-from web.api.paging import MAX_PAGE, query_args
+from web.api.paging import MAX_PAGE, QueryString, query_args
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
 from web.schemas import DeclarationBatchSchema, DeclarationCreated, DeclarationRequest, DeclaredPersonSchema
@@ -14,10 +14,7 @@ from web.schemas import DeclarationBatchSchema, DeclarationCreated, DeclarationR
 PERSONS_PER_PAGE, PERSONS_PER_PAGE_MAX = 500, 1000
 
 
-class PersonsQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class PersonsQuery(QueryString):
     page = Integer(load_default=1, maximum=MAX_PAGE)
     per_page = Integer(load_default=PERSONS_PER_PAGE, maximum=PERSONS_PER_PAGE_MAX)
     findings = fields.String(load_default="", metadata={"description": "1：只列校验未通过的人员"})

@@ -1,12 +1,12 @@
 """/api/jobs: progress, result and cancelling of background jobs (e.g. a large batch's 校验)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import Schema, fields
 
 from engine.fields import DateTime, Integer
 from services.jobs import STATUS_LABELS, Job
 from web.api import api, documented
-from web.api.paging import query_args
+from web.api.paging import QueryString, query_args
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
 
@@ -28,10 +28,7 @@ class JobSchema(Schema):
     finished_at = DateTime(allow_none=True)
 
 
-class JobQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class JobQuery(QueryString):
     instance_id = Integer(required=True, error_messages={"required": "请指定办件（instance_id）"})
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from flask import request
-from marshmallow import EXCLUDE, Schema
+from marshmallow import RAISE, Schema
 
 from engine.fields import Integer
 
@@ -12,11 +12,18 @@ MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
 
 
-class PageArgs(Schema):
-    """The query string of a paged list; subclasses add the list's filters."""
+class QueryString(Schema):
+    """A query string. A parameter the operation does not take is refused by name (a misspelt
+    filter would otherwise silently list everything)."""
+
+    error_messages = {"unknown": "不支持的参数"}
 
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
+
+
+class PageArgs(QueryString):
+    """The query string of a paged list; subclasses add the list's filters."""
 
     page = Integer(load_default=1, maximum=MAX_PAGE, metadata={"description": "页码，从 1 开始"})
     per_page = Integer(load_default=20, maximum=MAX_PER_PAGE, metadata={"description": "每页条数"})

@@ -5,9 +5,9 @@ from functools import partial
 
 from marshmallow import Schema, fields, validate
 
-from engine.fields import Date, DateTime, IdList, Integer
+from engine.fields import Date, DateTime, IdList, Integer, Pattern
 from engine.values import INTEGER_MAX
-from web.api.paging import PageArgs
+from web.api.paging import PageArgs, QueryString
 from web.schemas import REQUIRED, EnterpriseSchema, StrictSchema
 
 
@@ -62,8 +62,8 @@ def _file(description: str, required: bool = True) -> fields.Raw:
     return fields.Raw(required=required, metadata={"type": "string", "format": "binary", "description": description})
 
 
-class TemplateQuery(Schema):
-    enterprise_code = fields.String(required=True, metadata={"description": "单位代码"})
+class TemplateQuery(QueryString):
+    enterprise_code = fields.String(required=True, error_messages=REQUIRED, metadata={"description": "单位代码"})
 
 
 class DeclarationUploadForm(Schema):
@@ -241,14 +241,16 @@ def query_row_schema(query) -> type[Schema]:
     return Schema.from_dict(declared, name=f"{_schema_name(query)}Row")
 
 
-QUERY_FILTER_TYPES = {"str": fields.String, "int": partial(Integer, minimum=-INTEGER_MAX), "bool": fields.Boolean,
-                      "date": Date, "region": partial(fields.String, validate=validate.Regexp(r"^\d{6}$"))}
+# The text each kind of filter of services.queries takes; an empty value is no filter (as the pages'
+# forms send it). The service parses the values itself (a date's calendar and range, a year's size).
+QUERY_FILTER_PATTERNS = {"int": r"^(-?[0-9]{1,18})?$", "bool": r"^(true|false|1|0)?$",
+                         "date": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", "region": r"^([0-9]{6})?$"}
 
 
 def query_filter_schema(query, paged: bool) -> type[Schema]:
-    """The query string of one query of services.queries (for the OpenAPI document: the service
-    parses the filters itself), with ``page``/``per_page`` when ``paged``."""
-    declared = {key: QUERY_FILTER_TYPES[kind](metadata={"description": label})
+    """The query string of one query of services.queries, with ``page``/``per_page`` when ``paged``."""
+    declared = {key: fields.String(validate=[Pattern(QUERY_FILTER_PATTERNS[kind], error=f"{label}的取值无效")]
+                                   if kind in QUERY_FILTER_PATTERNS else [], metadata={"description": label})
                 for key, (kind, label) in query.filters.items()}
-    return (PageArgs if paged else Schema).from_dict(
+    return (PageArgs if paged else QueryString).from_dict(
         declared, name=f"{_schema_name(query)}{'Page' if paged else 'Filters'}Query")
