@@ -8,9 +8,13 @@ import json
 from datetime import date
 
 import pytest
+from marshmallow import Schema, fields
 
-from engine.forms import parse_form
+from engine import fields as bounded
+from engine.forms import FormRegistry, parse_form
+from engine.forms import _compile as compile_form
 from services import declarations
+from services.bootstrap import ROOT
 from services.declarations import PersonInput
 from services.demo import demo_id_number
 from tests.bpmn_factory import linear_process
@@ -227,6 +231,52 @@ def test_an_id_number_encoding_the_year_9999_is_a_finding_not_a_crash():
                                                           "end_date": date(2010, 6, 30)}])
     catalogue = {"MT001": declarations.CatalogueEntry("MT001", "煤炭", "underground", True)}
     assert ("id_number", "公民身份号码中的出生日期无效") in declarations.person_problems(person_, catalogue, "煤炭")
+
+
+# every schema of web/ and every form bounds its integers and dates
+
+def _schemas(app) -> dict[str, Schema]:
+    """Every marshmallow schema of web/ (its classes, and the API's documented schemas built at run
+    time from the queries) and every form of forms/, compiled."""
+    found: dict[str, Schema] = {}
+    pending = list(Schema.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if cls.__module__.startswith("web."):
+            found[f"{cls.__module__}.{cls.__name__}"] = cls()
+    for endpoint, view in app.view_functions.items():
+        for key, schema in getattr(view, "openapi", {}).items():
+            if isinstance(schema, type) and issubclass(schema, Schema):
+                found.setdefault(f"{endpoint} {key}", schema())
+    forms = FormRegistry(ROOT / "forms")
+    for path in sorted((ROOT / "forms").glob("*.json")):
+        found[f"forms/{path.name}"] = compile_form(forms.get(path.stem))
+    return found
+
+
+def _fields(field: fields.Field | Schema, path: str):
+    if isinstance(field, Schema):
+        for name, inner in field.fields.items():
+            yield from _fields(inner, f"{path}.{name}")
+        return
+    yield path, field
+    if isinstance(field, fields.Nested):
+        yield from _fields(field.schema, path)
+    elif isinstance(field, fields.List):
+        yield from _fields(field.inner, f"{path}[]")
+    elif isinstance(field, fields.Dict) and field.value_field is not None:
+        yield from _fields(field.value_field, f"{path}{{}}")
+
+
+def test_every_schema_of_web_and_every_form_bounds_its_integers_and_dates(app):
+    schemas = _schemas(app)
+    assert len(schemas) > 80 and "forms/declaration_review.json" in schemas  # the walk did reach them
+    unbounded = [path for name, schema in schemas.items() for path, field in _fields(schema, name)
+                 if isinstance(field, fields.Integer) and not isinstance(field, bounded.Integer)
+                 or isinstance(field, fields.Date) and not isinstance(field, bounded.Date)
+                 or isinstance(field, fields.DateTime) and not isinstance(field, bounded.DateTime)]
+    assert unbounded == []
 
 
 # HTTP semantics
