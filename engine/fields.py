@@ -32,7 +32,7 @@ class Pattern(validate.Regexp):
 
 
 class Integer(fields.Integer):
-    """An integer in ``minimum``..``maximum``, by default an id: 1..2**63-1 (a 64-bit column).
+    """An integer in ``minimum``..``maximum``, by default an id: 1..2**31-1 (an INTEGER column).
 
     The range is a validator, so the OpenAPI document shows it as ``minimum``/``maximum``."""
 
@@ -40,7 +40,7 @@ class Integer(fields.Integer):
 
     def __init__(self, *, minimum: int = 1, maximum: int = INTEGER_MAX, **kwargs: Any) -> None:
         if not -INTEGER_MAX <= minimum <= maximum <= INTEGER_MAX:
-            raise ValueError("an Integer field's range must lie within 64 bits")
+            raise ValueError("an Integer field's range must lie within an INTEGER column's")
         kwargs["validate"] = _validators(kwargs.get("validate"), validate.Range(
             min=minimum, max=maximum, error=f"应为 {minimum} 到 {maximum} 之间的整数"))
         super().__init__(**kwargs)

@@ -1,8 +1,9 @@
 """What the application accepts from outside, in one place: the range of ids and integers the
 database can store, the range of dates, and the characters text may not contain.
 
-An id beyond 64 bits cannot be a row (and makes the database driver raise instead of answering
-"not found"); a date such as 9999-12-31 is a typing error whose arithmetic (a 60th birthday)
+An id beyond the integer columns' 32 bits cannot be a row (and makes the database raise instead
+of answering "not found": PostgreSQL's "integer out of range", SQLite's driver's OverflowError
+beyond 64 bits); a date such as 9999-12-31 is a typing error whose arithmetic (a 60th birthday)
 leaves Python's calendar; control and bidi-override characters make a stored name display as
 something else than it is (U+202E turns "exe.pdf" around) or are refused by PostgreSQL (NUL).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-INTEGER_MAX = 2**63 - 1  # the largest BIGINT of PostgreSQL, and of SQLite's INTEGER
+INTEGER_MAX = 2**31 - 1  # ids and counts are INTEGER columns: 32 bits on PostgreSQL (SQLite's hold 64)
 DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2100, 12, 31)
 DATE_RANGE_MESSAGE = "日期应在 1900-01-01 至 2100-12-31 之间"
 

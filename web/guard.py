@@ -1,7 +1,8 @@
 """Hostile input is refused before any route sees it, in one place for pages and API alike.
 
-- ``<int:…>`` in a route is :class:`IdConverter`: an id the database cannot hold (0, or beyond 64
-  bits) matches no route, so it is a plain 404 instead of an overflow deep in the driver.
+- ``<int:…>`` in a route is :class:`IdConverter`: an id the database cannot hold (0, or beyond an
+  INTEGER column's 32 bits) matches no route, so it is a plain 404 instead of an overflow deep in
+  the database.
 - :func:`check_request` (a ``before_request`` hook) reads every text the request brings — query
   string, form fields, uploaded file names, path values, and the JSON body, which it parses
   once (routes get the parsed body from Flask's cache) — and refuses with ``InvalidData`` (400):
@@ -45,7 +46,7 @@ def digits_up_to(limit: int) -> str:
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` limited to the ids a 64-bit column holds (1..2**63-1).
+    """``<int:…>`` limited to the ids an INTEGER column holds (1..2**31-1).
 
     The bound is in the regular expression, not only in ``to_python``: werkzeug matches the path
     before it converts, so a number refused by the conversion on a path that another method's

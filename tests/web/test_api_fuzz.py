@@ -117,7 +117,7 @@ def test_the_openapi_document_states_envelopes_files_errors_and_path_types(clien
     assert list(export["responses"]["200"]["content"]) == [
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
     assert export["parameters"] == [{"in": "path", "name": "batch_id", "required": True, "schema": {
-        "type": "integer", "minimum": 1, "maximum": 2**63 - 1}}]
+        "type": "integer", "minimum": 1, "maximum": 2**31 - 1}}]
     assert set(paths["/api/attachments/{attachment_id}"]["get"]["responses"]["200"]["content"]) == {
         "application/pdf", "image/png", "image/jpeg"}
     assert paths["/api/catalogue/work-types/{code}"]["delete"]["responses"]["204"] == {"description": "No Content"}

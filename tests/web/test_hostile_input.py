@@ -1,5 +1,5 @@
 """Hostile input gets a clear 4xx, never a 500 (security issue 12, item 5): ids and page numbers
-beyond 64 bits, lone surrogates, control and bidi characters in texts and file names, JSON nested
+beyond the database's integers, lone surrogates, control and bidi characters in texts and file names, JSON nested
 100,000 deep, dates outside 1900–2100, and a 405 that keeps its Allow header."""
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from tests.import_files import good_row, workbook
 from tests.web.conftest import submit
 
 DATE_RANGE_MESSAGE = "日期应在 1900-01-01 至 2100-12-31 之间"
-HUGE = str(10**25)  # the id of the attacker's report: beyond 64 bits
-TOO_BIG = str(2**63)  # the first number a BIGINT cannot hold
+HUGE = str(10**25)  # the id of the attacker's report: beyond 64 bits (SQLite's driver overflows)
+TOO_BIG = str(2**31)  # the first number an INTEGER column of PostgreSQL cannot hold
 
 
 def body_of(p: dict) -> dict:
@@ -43,14 +43,14 @@ def control_character(position: int) -> str:
 
 @pytest.mark.parametrize("path", ["/api/instances/{}", "/api/declarations/{}", "/api/jobs/{}", "/api/attachments/{}",
                                   "/api/early-retirements/{}", "/api/declarations/{}/export"])
-def test_an_id_beyond_64_bits_in_an_api_path_is_not_found(client, login, path):
+def test_an_id_too_big_for_the_database_in_an_api_path_is_not_found(client, login, path):
     for number in (HUGE, TOO_BIG, "0"):
         answer = client.get(path.format(number), headers=login("reviewer"))
         assert answer.status_code == 404, (path, number, answer.json)
         assert answer.json["error"] == "not_found"
 
 
-def test_an_id_beyond_64_bits_in_a_page_path_is_not_found(browser):
+def test_an_id_too_big_for_the_database_in_a_page_path_is_not_found(browser):
     reviewer = browser("reviewer")
     for path in (f"/cases/{HUGE}", f"/cases/{TOO_BIG}", f"/cases/1/diagrams/{HUGE}.bpmn", f"/attachments/{HUGE}"):
         assert reviewer.get(path).status_code == 404, path
@@ -66,18 +66,18 @@ def test_a_page_number_out_of_range_in_an_api_list_is_refused_by_name(client, lo
     assert client.get(f"{path}?page=100000&per_page=100", headers=login("reviewer")).status_code == 200
 
 
-def test_an_id_or_page_beyond_64_bits_in_the_query_string_of_the_api(client, login, runtime):
+def test_an_id_or_page_too_big_for_the_database_in_the_query_string_of_the_api(client, login, runtime):
     case = submit(runtime)
     reviewer = login("reviewer")
     assert client.get(f"/api/jobs?instance_id={HUGE}", headers=reviewer).json["fields"] == {
-        "instance_id": ["应为 1 到 9223372036854775807 之间的整数"]}
+        "instance_id": ["应为 1 到 2147483647 之间的整数"]}
     assert client.get(f"/api/jobs?instance_id={case.instance_id}", headers=reviewer).status_code == 200
     assert client.get(f"/api/declarations/{case.batch_id}?page={HUGE}", headers=reviewer).status_code == 400
     assert client.get(f"/api/queries/review-results?year={HUGE}", headers=reviewer).json["fields"] == {
         "year": ["年度的取值无效"]}
 
 
-def test_a_page_number_beyond_64_bits_shows_the_first_page(browser):
+def test_a_page_number_too_big_for_the_database_shows_the_first_page(browser):
     for path, user in (("/cases", "reviewer"), ("/inbox", "reviewer"), ("/cockpit", "supervisor"),
                        ("/notifications", "reviewer"), ("/queries/persons", "reviewer"), ("/enterprises", "reviewer"),
                        ("/portal", "enterprise")):
@@ -86,17 +86,17 @@ def test_a_page_number_beyond_64_bits_shows_the_first_page(browser):
             assert signed_in.get(f"{path}?page={number}").status_code == 200, (path, number)
 
 
-def test_a_page_number_beyond_64_bits_in_a_batch_shown_to_its_applicant(browser, runtime):
+def test_a_page_number_too_big_for_the_database_in_a_batch_shown_to_its_applicant(browser, runtime):
     case = submit(runtime)
     assert browser("enterprise").get(f"/portal/batches/{case.batch_id}?page={HUGE}").status_code == 200
 
 
-def test_ids_beyond_64_bits_in_a_json_body_are_refused_by_name(client, login, runtime):
+def test_ids_too_big_for_the_database_in_a_json_body_are_refused_by_name(client, login, runtime):
     case = submit(runtime)
     decided = client.post(f"/api/declarations/{case.batch_id}/decision", headers=login("reviewer"),
                           json={"decision": "reject", "rejected_persons": [int(HUGE)], "conclusion": "不通过"})
     assert decided.status_code == 400
-    assert decided.json["fields"] == {"rejected_persons": {"0": ["应为 1 到 9223372036854775807 之间的整数"]}}
+    assert decided.json["fields"] == {"rejected_persons": {"0": ["应为 1 到 2147483647 之间的整数"]}}
     checked = client.post("/api/spot-checks/work-histories", headers=login("spot_checker"),
                           json={"history_ids": [int(TOO_BIG)], "result": "fail", "note": ""})
     assert checked.status_code == 400 and list(checked.json["fields"]) == ["history_ids"]

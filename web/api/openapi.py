@@ -65,7 +65,7 @@ def _operation(rule: Rule, facts: dict) -> dict:
 
 
 def _path_parameter(name: str, converter) -> dict:
-    """Integers with the converter's bounds (web.guard.IdConverter: 1..2**63-1); text otherwise:
+    """Integers with the converter's bounds (web.guard.IdConverter: 1..2**31-1); text otherwise:
     one path segment, at least one character."""
     if isinstance(converter, IntegerConverter):
         schema = {"type": "integer", "minimum": converter.min, "maximum": converter.max}

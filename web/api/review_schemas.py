@@ -243,7 +243,7 @@ def query_row_schema(query) -> type[Schema]:
 
 # The text each kind of filter of services.queries takes; an empty value is no filter (as the pages'
 # forms send it). The service parses the values itself (a date's calendar and range, a year's size).
-QUERY_FILTER_PATTERNS = {"int": r"^(-?[0-9]{1,18})?$", "bool": r"^(true|false|1|0)?$",
+QUERY_FILTER_PATTERNS = {"int": r"^(-?[0-9]{1,9})?$", "bool": r"^(true|false|1|0)?$",
                          "date": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", "region": r"^([0-9]{6})?$"}
 
 
