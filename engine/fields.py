@@ -23,7 +23,7 @@ def _validators(extra: Any, *first: Any) -> list:
 class Pattern(validate.Regexp):
     """``validate.Regexp`` that must match the whole text. Python's ``$`` also matches before a final
     newline, JSON Schema's (the OpenAPI ``pattern`` apispec copies from the validator) does not:
-    "110000\n" would pass the one and not the other."""
+    "110000\\n" would pass the one and not the other."""
 
     def __call__(self, value: str) -> str:
         if self.regex.fullmatch(value) is None:

@@ -1,6 +1,6 @@
-"""Paged lists of the API: ``?page=&per_page=`` parsed by one schema (a number out of range is a
-400 naming the parameter, never an offset the database cannot take) and the envelope
-``{"items", "total", "page", "per_page"}`` they answer with."""
+"""Query strings of the API, each parsed by the schema its operation documents (a number out of
+range or an unknown parameter is a 400 naming it, never an offset the database cannot take), and
+the envelope ``{"items", "total", "page", "per_page"}`` that paged lists answer with."""
 from __future__ import annotations
 
 from flask import request
@@ -32,11 +32,6 @@ class PageArgs(QueryString):
 def query_args(schema: type[Schema]) -> dict:
     """The request's query string loaded by ``schema``; a bad value raises ValidationError (400)."""
     return schema().load(request.args)
-
-
-def page_args() -> tuple[int, int]:
-    args = query_args(PageArgs)
-    return args["page"], args["per_page"]
 
 
 def page_body(items: list, total: int, page: int, per_page: int) -> dict:
