@@ -5,8 +5,12 @@ status code, a body that conforms to the documented schema and the documented co
 The application runs in-process (WSGI) on its own database with the demo data (``make run``'s) —
 SQLite, and PostgreSQL (in a schema of its own) when BANJIAN_TEST_DATABASE_URL is set — because
 the fuzzer creates, changes and deletes what it finds. Generation is derandomized, so a failure
-repeats on the next run. ``BANJIAN_FUZZ_EXAMPLES`` sets the examples per operation and user
+repeats on the next run. ``BANJIAN_FUZZ_EXAMPLES`` sets the examples per operation and mode
 (default 3: a quick pass in ``make test``; .ci/run sets more).
+
+The test drives schemathesis's strategies with Hypothesis itself: schemathesis's pytest
+integration needs the schema at import time, and its fixture-based variant (``from_fixture``)
+relies on a private pytest attribute that pytest 9 no longer has.
 """
 from __future__ import annotations
 
