@@ -17,6 +17,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from engine.fields import Date
+from engine.values import DATE_RANGE_MESSAGE
+
 INPUT_TYPES = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select",
                "datetime", "taglist"}
 MAX_FORM_BYTES = 256 * 1024
@@ -130,7 +133,8 @@ def _field_for(form_field: FormField) -> fields.Field:
         inner_validators = kwargs.pop("validate")
         return fields.List(fields.String(validate=inner_validators), **kwargs)
     if kind == "datetime":
-        return fields.Date(**kwargs)
+        messages["out_of_range"] = f"“{label}”：{DATE_RANGE_MESSAGE}"
+        return Date(**kwargs)
     if form_field.required:
         validators.append(validate.Length(min=1, error=messages["required"]))
     return fields.String(**kwargs)

@@ -5,6 +5,8 @@ import re
 from datetime import date
 from operator import mul
 
+from engine.values import DATE_MAX
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _PATTERN = re.compile(r"^\d{17}[\dX]$")
@@ -29,10 +31,14 @@ def id_number_problem(value: str) -> str | None:
 
 
 def birth_date_of(value: str) -> date | None:
+    """The birth date the number encodes; None when it is no date or lies after 2100 (a birth in
+    9999 would make every age computed from it leave the calendar). Earlier ones are valid: the
+    standard's own example was born in 1880."""
     try:
-        return date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return None
+    return birth if birth <= DATE_MAX else None
 
 
 def gender_of(value: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor, region_condition
 from engine.errors import Forbidden, InvalidData, NotFound
+from engine.values import DATE_RANGE_MESSAGE, INTEGER_MAX, date_in_range
 from services import declarations, early_retirement, spot_checks
 from services.catalogue import WorkNature, WorkType
 from services.declarations import DeclarationBatch, DeclaredPerson
@@ -352,12 +353,16 @@ def parse_filters(query: Query, raw: dict[str, str]) -> dict[str, Any]:
         try:
             if kind == "int":
                 values[key] = int(text)
+                if abs(values[key]) > INTEGER_MAX:
+                    raise ValueError
             elif kind == "bool":
                 if text.lower() not in ("true", "false", "1", "0"):
                     raise ValueError
                 values[key] = text.lower() in ("true", "1")
             elif kind == "date":
                 values[key] = date.fromisoformat(text)
+                if not date_in_range(values[key]):
+                    problems[key] = [f"{label}：{DATE_RANGE_MESSAGE}"]
             elif kind == "region":
                 if not (len(text) == 6 and text.isdigit()):
                     raise ValueError

@@ -33,6 +33,7 @@ from engine.actors import Actor
 from engine.db import UnitOfWork, utcnow
 from engine.errors import InvalidData
 from engine.runtime import WorkflowEngine
+from engine.values import DATE_RANGE_MESSAGE, control_character_message, date_in_range, forbidden_character
 from services import declarations
 from services.catalogue import WorkType, list_work_types
 from services.xlsx_stream import LimitExceeded, Limits, Meter, WorkbookError, _sheet_path, iter_rows
@@ -231,6 +232,8 @@ def _parse_row(values: tuple, row: int, work_type_codes: set[str],
         elif key == "id_number" and isinstance(value, int | float):
             found.append(RowProblem(row, label, "公民身份号码请以文本格式填写（数字格式会丢失末位）"))
         elif text := _text(value):
+            if position := forbidden_character(text):
+                found.append(RowProblem(row, label, control_character_message(position)))
             present[key] = (value, text)
         elif required:
             found.append(RowProblem(row, label, f"{label}不能为空"))
@@ -248,6 +251,8 @@ def _parse_row(values: tuple, row: int, work_type_codes: set[str],
             result[key] = _date(present[key][0])
             if result[key] is None:
                 found.append(RowProblem(row, LABELS[key], f"{LABELS[key]}格式不正确，应为 YYYY-MM-DD"))
+            elif not date_in_range(result[key]):
+                found.append(RowProblem(row, LABELS[key], f"{LABELS[key]}：{DATE_RANGE_MESSAGE}"))
     if "work_type" in present:
         result["work_type_code"] = code = present["work_type"][1].split(" ")[0].upper()
         if code not in work_type_codes:

@@ -32,10 +32,11 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     identity.warm_up()
 
-    from web import errors
+    from web import errors, guard
     from web.api import api
     from web.pages import setup as setup_pages
 
+    guard.setup(app)  # before the blueprints: it decides how their <int:…> rules parse
     errors.register(app)
     app.register_blueprint(api)
     setup_pages(app)

@@ -55,8 +55,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
-        return error_response(status, error.name.lower().replace(" ", "_"),
-                              HTTP_MESSAGES.get(status, error.description or error.name))
+        response = make_response(error_response(status, error.name.lower().replace(" ", "_"),
+                                                HTTP_MESSAGES.get(status, error.description or error.name)))
+        # werkzeug's own headers: Allow on a 405, WWW-Authenticate on a 401, Content-Range on a 416…
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from engine.fields import Date, DateTime, Integer, Pattern
+
 REQUIRED = {"required": "此项为必填项", "null": "此项不能为空"}
 
 
 class StrictSchema(Schema):
+    error_messages = {"unknown": "不支持的字段"}
+
     class Meta:
         unknown = RAISE
 
@@ -30,7 +34,7 @@ class TokenResponse(Schema):
 class StartInstanceRequest(StrictSchema):
     process_key = fields.String(required=True, error_messages=REQUIRED)
     business_key = fields.String(required=True, validate=validate.Length(min=1, max=100), error_messages=REQUIRED)
-    region_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="区划代码应为 6 位数字"))
+    region_code = fields.String(load_default=None, validate=Pattern(r"^[0-9]{6}$", error="区划代码应为 6 位数字"))
     data = fields.Dict(keys=fields.String(), load_default=dict)
 
 
@@ -45,8 +49,8 @@ class DelegateRequest(StrictSchema):
 
 class WorkHistoryInput(StrictSchema):
     work_type_code = fields.String(required=True, error_messages=REQUIRED)
-    start_date = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD"})
-    end_date = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD"})
+    start_date = Date(required=True, error_messages=REQUIRED)
+    end_date = Date(required=True, error_messages=REQUIRED)
 
 
 class PersonInput(StrictSchema):
@@ -54,7 +58,7 @@ class PersonInput(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=50), error_messages=REQUIRED)
     gender = fields.String(required=True, validate=validate.OneOf(["male", "female"], error="性别应为 male 或 female"),
                            error_messages=REQUIRED)
-    birth_date = fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式应为 YYYY-MM-DD"})
+    birth_date = Date(required=True, error_messages=REQUIRED)
     work_histories = fields.List(fields.Nested(WorkHistoryInput), required=True, error_messages=REQUIRED)
 
 
@@ -69,9 +73,9 @@ class DeclarationRequest(StrictSchema):
 
 class TaskSchema(Schema):
     id = fields.String()
-    instance_id = fields.Integer()
+    instance_id = Integer()
     process_key = fields.String()
-    process_version = fields.Integer()
+    process_version = Integer()
     business_key = fields.String()
     name = fields.String()
     label = fields.String()
@@ -81,15 +85,24 @@ class TaskSchema(Schema):
     submitter = fields.String()
     assignee = fields.String(allow_none=True)
     status = fields.String()
-    created_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    due_at = DateTime(allow_none=True)
+    completed_at = DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
 
 
+class TaskDetailSchema(TaskSchema):
+    form = fields.Dict(allow_none=True, metadata={"description": "步骤的表单定义（form-js）"})
+
+
+class CompletedSchema(Schema):
+    instance_id = Integer()
+    status = fields.String()
+
+
 class HistorySchema(Schema):
-    at = fields.DateTime()
+    at = DateTime()
     kind = fields.String()
     task_name = fields.String(allow_none=True)
     task_label = fields.String(allow_none=True)
@@ -100,26 +113,26 @@ class HistorySchema(Schema):
 
 
 class IncidentSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     task_name = fields.String()
     message = fields.String()
-    created_at = fields.DateTime()
-    resolved_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    resolved_at = DateTime(allow_none=True)
     resolved_by = fields.String(allow_none=True)
 
 
 class InstanceSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     process_key = fields.String()
-    process_version = fields.Integer()
+    process_version = Integer()
     business_key = fields.String()
     region_code = fields.String()
     status = fields.String()
     started_by = fields.String()
     submitter = fields.String()
-    started_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    ended_at = fields.DateTime(allow_none=True)
+    started_at = DateTime()
+    updated_at = DateTime()
+    ended_at = DateTime(allow_none=True)
 
 
 class InstanceDetailSchema(InstanceSchema):
@@ -129,15 +142,22 @@ class InstanceDetailSchema(InstanceSchema):
 
 
 class DefinitionSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     key = fields.String()
     name = fields.String()
-    version = fields.Integer()
+    version = Integer()
     content_hash = fields.String()
     filename = fields.String()
     startable_by = fields.List(fields.String())
-    deployed_at = fields.DateTime()
+    deployed_at = DateTime()
     deployed_by = fields.String()
+
+
+class DeployedSchema(Schema):
+    id = Integer()
+    key = fields.String()
+    version = Integer()
+    created = fields.Boolean(metadata={"description": "false：内容未变化，仍为原版本"})
 
 
 class WorkTypeSchema(Schema):
@@ -162,17 +182,17 @@ class EnterpriseSchema(Schema):
 
 class DeclarationCreated(Schema):
     batch_no = fields.String()
-    batch_id = fields.Integer(attribute="id")
-    instance_id = fields.Integer()
+    batch_id = Integer(attribute="id")
+    instance_id = Integer()
     status = fields.String()
 
 
 class DeclaredPersonSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     id_number = fields.String()
     name = fields.String()
     gender = fields.String()
-    birth_date = fields.Date(allow_none=True)
+    birth_date = Date(allow_none=True)
     status = fields.String()
     work_histories = fields.List(fields.Dict())
     problems = fields.List(fields.String())
@@ -181,24 +201,27 @@ class DeclaredPersonSchema(Schema):
 
 
 class DeclarationBatchSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     batch_no = fields.String()
     kind = fields.String()
     enterprise_code = fields.String()
     region_code = fields.String()
     status = fields.String()
     submitted_by = fields.String()
-    submitted_at = fields.DateTime()
-    instance_id = fields.Integer(allow_none=True)
-    person_count = fields.Integer()
-    error_count = fields.Integer()
+    submitted_at = DateTime()
+    instance_id = Integer(allow_none=True)
+    person_count = Integer(minimum=0)
+    error_count = Integer(minimum=0)
     persons = fields.List(fields.Nested(DeclaredPersonSchema))  # one page of them (see the persons_ fields)
-    persons_total = fields.Integer(dump_only=True)  # persons matching the request's filter
-    persons_page = fields.Integer(dump_only=True)
-    persons_per_page = fields.Integer(dump_only=True)
+    persons_total = Integer(minimum=0, dump_only=True)  # persons matching the request's filter
+    persons_page = Integer(dump_only=True)
+    persons_per_page = Integer(dump_only=True)
 
 
-class PageSchema(Schema):
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+class ErrorSchema(Schema):
+    """The body of every 4xx answer of the API (web.errors)."""
+
+    error = fields.String(required=True, metadata={"description": "错误代码，如 invalid、not_found"})
+    message = fields.String(required=True, metadata={"description": "给用户看的说明（中文）"})
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "按字段列出的问题"})
+    problems = fields.List(fields.Dict(), metadata={"description": "流程文件校验未通过时：每个问题"})

@@ -223,4 +223,5 @@ def test_a_batchs_persons_come_a_page_at_a_time_and_can_be_filtered(client, logi
     assert names("?per_page=2&page=2") == (["测试95"], 3, 2)
     assert names("?findings=1") == (["测试95"], 1, 1)
     assert names(f"?q={person(94)['id_number']}") == (["测试94"], 1, 1)
-    assert names("?per_page=abc") == (["测试93", "测试94", "测试95"], 3, 1)  # a bad number: the default
+    refused = client.get(f"/api/declarations/{batch_id}?per_page=abc", headers=reviewer)  # a bad number: named
+    assert refused.status_code == 400 and set(refused.json["fields"]) == {"per_page"}

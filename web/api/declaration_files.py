@@ -9,7 +9,15 @@ from services import attachments, declaration_import, declarations, enterprises,
 from web.api import api, documented
 from web.api.downloads import file_response
 from web.api.jobs import JobSchema, job_body
-from web.api.review_schemas import AttachmentSchema, DecisionRequest, DecisionResult
+from web.api.paging import query_args
+from web.api.review_schemas import (
+    AttachmentSchema,
+    AttachmentUploadForm,
+    DecisionRequest,
+    DecisionResult,
+    DeclarationUploadForm,
+    TemplateQuery,
+)
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
 
@@ -23,10 +31,12 @@ def _upload() -> bytes:
 
 @api.get("/declarations/template")
 @api_login_required
-@documented("下载申报人员 Excel 模板（参数 enterprise_code：按单位行业生成工种下拉）")
+@documented("下载申报人员 Excel 模板（参数 enterprise_code：按单位行业生成工种下拉）", query=TemplateQuery,
+            content_type=workbooks.XLSX)
 def declaration_template():
     session = uow().session
-    enterprise = enterprises.get_visible_enterprise(session, current_actor(), request.args.get("enterprise_code", ""))
+    code = query_args(TemplateQuery)["enterprise_code"]
+    enterprise = enterprises.get_visible_enterprise(session, current_actor(), code)
     content = workbooks.declaration_template(session, enterprise.industry)
     return file_response(content, f"特殊工种申报模板_{enterprise.code}.xlsx", workbooks.XLSX)
 
@@ -35,8 +45,8 @@ def declaration_template():
 @api_login_required
 @documented("上传申报人员 Excel（multipart：file、enterprise_code、kind、import_valid_rows，可选 letter 承诺书）。"
             "文件保存后立即返回后台导入任务（202）；用 GET /api/jobs/<id> 查看进度和结果：有错误时不导入，"
-            "除非 import_valid_rows=true 只导入正确的人员；结果列出每个错误的行、列和原因", response=JobSchema,
-            status=202)
+            "除非 import_valid_rows=true 只导入正确的人员；结果列出每个错误的行、列和原因", form=DeclarationUploadForm,
+            response=JobSchema, status=202)
 def upload_declaration():
     content = _upload()
     letter = request.files.get("letter")
@@ -53,7 +63,7 @@ def upload_declaration():
 
 @api.get("/declarations/<int:batch_id>/export")
 @api_login_required
-@documented("导出批次的全部申报人员（Excel）")
+@documented("导出批次的全部申报人员（Excel）", content_type=workbooks.XLSX)
 def export_declaration(batch_id: int):
     session = uow().session
     batch = declarations.get_visible_batch(session, runtime().engine, current_actor(), batch_id)
@@ -77,7 +87,8 @@ def decide_declaration(batch_id: int):
 
 @api.post("/declarations/<int:batch_id>/attachments")
 @api_login_required
-@documented("上传承诺书（multipart：file；PDF、PNG 或 JPEG，不超过 10 MB）", response=AttachmentSchema, status=201)
+@documented("上传承诺书（multipart：file；PDF、PNG 或 JPEG，不超过 10 MB）", form=AttachmentUploadForm,
+            response=AttachmentSchema, status=201)
 def upload_attachment(batch_id: int):
     content = _upload()
     work = uow()
@@ -97,7 +108,7 @@ def list_attachments(batch_id: int):
 
 @api.get("/attachments/<int:attachment_id>")
 @api_login_required
-@documented("下载附件")
+@documented("下载附件", content_type=tuple(content_type for _magic, content_type, _ext in attachments.SIGNATURES))
 def download_attachment(attachment_id: int):
     attachment = attachments.get_attachment(uow().session, runtime().engine, current_actor(), attachment_id)
     return file_response(attachment.content, attachment.filename, attachment.content_type, inline=True)

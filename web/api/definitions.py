@@ -5,9 +5,10 @@ from flask import request
 from engine.definitions import list_definitions
 from engine.errors import Forbidden, InvalidData
 from web.api import api, documented
+from web.api.review_schemas import BpmnUploadForm
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
-from web.schemas import DefinitionSchema
+from web.schemas import DefinitionSchema, DeployedSchema
 
 
 @api.get("/process-definitions")
@@ -19,7 +20,8 @@ def get_definitions():
 
 @api.post("/process-definitions")
 @api_login_required
-@documented("上传并部署 BPMN 文件（仅流程设计人员）", response=DefinitionSchema, many=True, status=201)
+@documented("上传并部署 BPMN 文件（仅流程设计人员）", form=BpmnUploadForm, response=DeployedSchema, many=True,
+            status=201)
 def deploy_definition():
     actor = current_actor()
     if not actor.has_role("designer"):
@@ -30,5 +32,5 @@ def deploy_definition():
     work = uow()
     results = runtime().deployer.deploy(work.session, [(upload.read(), upload.filename)], actor.username)
     work.commit()
-    return {"items": [{"key": r.key, "version": r.version, "created": r.created, "id": r.definition_id}
-                      for r in results]}, 201
+    return {"items": DeployedSchema(many=True).dump(
+        {"key": r.key, "version": r.version, "created": r.created, "id": r.definition_id} for r in results)}, 201

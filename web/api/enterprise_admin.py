@@ -8,6 +8,7 @@ from web.api import api, documented
 from web.api.review_schemas import (
     AuditSchema,
     EnterpriseCreate,
+    EnterpriseDetailSchema,
     EnterpriseInput,
     PortalAccessRequest,
     PortalPasswordSchema,
@@ -34,7 +35,7 @@ def create_enterprise():
 
 @api.get("/enterprises/<code>")
 @api_login_required
-@documented("单位详情及操作记录", response=EnterpriseSchema)
+@documented("单位详情及操作记录", response=EnterpriseDetailSchema)
 def get_enterprise(code: str):
     session = uow().session
     body = EnterpriseSchema().dump(enterprises.get_visible_enterprise(session, current_actor(), code))

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from flask import g, request
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from engine.errors import Forbidden
 from engine.inbox import list_instances
-from engine.models import HistoryEvent, Incident
+from engine.models import HistoryEvent, Incident, InstanceStatus
 from web.api import api, documented
-from web.api.paging import page_args, page_body
+from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
 from web.schemas import (
@@ -30,16 +31,23 @@ def instance_detail(session, instance) -> dict:
     return body
 
 
+class InstanceQuery(PageArgs):
+    status = fields.String(validate=validate.OneOf(InstanceStatus.ALL, error="未知的办件状态"))
+    process_key = fields.String()
+    business_key = fields.String()
+
+
 @api.get("/instances")
 @api_login_required
-@documented("办件列表（本人发起或属地范围内）", response=InstanceSchema, many=True)
+@documented("办件列表（本人发起或属地范围内）", response=InstanceSchema, many=True, envelope="page",
+            query=InstanceQuery)
 def get_instances():
-    page, per_page = page_args()
+    args = query_args(InstanceQuery)
     rows, total = list_instances(
-        uow().session, current_actor(), runtime().engine.applicant_roles, status=request.args.get("status"),
-        process_key=request.args.get("process_key"), business_key=request.args.get("business_key"),
-        page=page, per_page=per_page)
-    return page_body(InstanceSchema(many=True).dump(rows), total, page, per_page)
+        uow().session, current_actor(), runtime().engine.applicant_roles, status=args.get("status"),
+        process_key=args.get("process_key"), business_key=args.get("business_key"), page=args["page"],
+        per_page=args["per_page"])
+    return page_body(InstanceSchema(many=True).dump(rows), total, args["page"], args["per_page"])
 
 
 @api.post("/instances")

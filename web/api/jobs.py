@@ -1,30 +1,35 @@
 """/api/jobs: progress, result and cancelling of background jobs (e.g. a large batch's 校验)."""
 from __future__ import annotations
 
-from flask import request
 from marshmallow import Schema, fields
 
+from engine.fields import DateTime, Integer
 from services.jobs import STATUS_LABELS, Job
 from web.api import api, documented
+from web.api.paging import QueryString, query_args
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
 
 
 class JobSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     kind = fields.String()
     status = fields.String()
     status_label = fields.String()
-    instance_id = fields.Integer(allow_none=True)
-    done = fields.Integer()
-    total = fields.Integer()
-    percent = fields.Integer()
+    instance_id = Integer(allow_none=True)
+    done = Integer(minimum=0)
+    total = Integer(minimum=0)
+    percent = Integer(minimum=0, maximum=100)
     result = fields.Dict(allow_none=True)
     error = fields.String(allow_none=True)
     cancel_requested = fields.Boolean()
-    attempts = fields.Integer()
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    attempts = Integer(minimum=0)
+    created_at = DateTime()
+    finished_at = DateTime(allow_none=True)
+
+
+class JobQuery(QueryString):
+    instance_id = Integer(required=True, error_messages={"required": "请指定办件（instance_id）"})
 
 
 def job_body(job: Job) -> dict:
@@ -43,10 +48,10 @@ def _applicants() -> frozenset[str]:
 
 @api.get("/jobs")
 @api_login_required
-@documented("办件的后台任务（?instance_id=）", response=JobSchema, many=True)
+@documented("办件的后台任务（?instance_id=）", response=JobSchema, many=True, envelope=None, query=JobQuery)
 def list_jobs():
     session = uow().session
-    instance = runtime().engine.get_instance(session, request.args.get("instance_id", 0, type=int), current_actor())
+    instance = runtime().engine.get_instance(session, query_args(JobQuery)["instance_id"], current_actor())
     return [job_body(job) for job in runtime().jobs.for_instance(session, instance.id)]
 
 

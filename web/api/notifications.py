@@ -1,40 +1,45 @@
 """/api/notifications: the in-app notification centre of the signed-in user."""
 from __future__ import annotations
 
-from flask import request
 from marshmallow import Schema, fields
 
+from engine.fields import DateTime, Integer
 from services import notifications
 from web.api import api, documented
-from web.api.paging import page_args, page_body
+from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor
 from web.context import uow
 
 
 class NotificationSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     kind = fields.String()
     subject = fields.String()
     body = fields.String()
-    instance_id = fields.Integer(allow_none=True)
+    instance_id = Integer(allow_none=True)
     task_id = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    read_at = DateTime(allow_none=True)
 
 
 class UnreadCountSchema(Schema):
-    unread = fields.Integer()
+    unread = Integer(minimum=0)
+
+
+class NotificationQuery(PageArgs):
+    unread = fields.Boolean(load_default=False, metadata={"description": "只看未读"})
 
 
 @api.get("/notifications")
 @api_login_required
-@documented("我的通知（?unread=1 只看未读）", response=NotificationSchema, many=True)
+@documented("我的通知（?unread=1 只看未读）", response=NotificationSchema, many=True, envelope="page",
+            query=NotificationQuery)
 def list_notifications():
-    page, per_page = page_args()
+    args = query_args(NotificationQuery)
     rows, total = notifications.list_notifications(uow().session, current_actor().username,
-                                                   unread_only=request.args.get("unread") in ("1", "true"),
-                                                   page=page, per_page=per_page)
-    return page_body(NotificationSchema(many=True).dump(rows), total, page, per_page)
+                                                   unread_only=args["unread"], page=args["page"],
+                                                   per_page=args["per_page"])
+    return page_body(NotificationSchema(many=True).dump(rows), total, args["page"], args["per_page"])
 
 
 @api.get("/notifications/unread-count")

@@ -9,8 +9,8 @@ from flask import request
 from services import queries, workbooks
 from web.api import api, documented
 from web.api.downloads import file_response
-from web.api.paging import page_args, page_body
-from web.api.review_schemas import query_row_schema
+from web.api.paging import page_body, query_args
+from web.api.review_schemas import query_filter_schema, query_row_schema
 from web.auth import api_login_required, current_actor
 from web.context import uow
 
@@ -22,20 +22,24 @@ def _filters_text(query: queries.Query) -> str:
 def _add_routes(query: queries.Query) -> None:
     endpoint = query.name.replace("-", "_")
     row_schema = query_row_schema(query)
+    paged, filters = query_filter_schema(query, paged=True), query_filter_schema(query, paged=False)
 
     @api_login_required
     def listing():
-        page, per_page = page_args()
-        rows, total = queries.run(uow().session, current_actor(), query.name, request.args, page, per_page)
-        return page_body(row_schema(many=True).dump(rows), total, page, per_page)
+        args = query_args(paged)
+        rows, total = queries.run(uow().session, current_actor(), query.name, request.args, args["page"],
+                                  args["per_page"])
+        return page_body(row_schema(many=True).dump(rows), total, args["page"], args["per_page"])
 
     @api_login_required
     def export():
+        query_args(filters)
         content = queries.export(uow().session, current_actor(), query.name, request.args)
         return file_response(content, f"{query.title}_{date.today():%Y%m%d}.xlsx", workbooks.XLSX)
 
-    documented(query.title + _filters_text(query), response=row_schema, many=True)(listing)
-    documented(query.title + "（导出 Excel，筛选同上）")(export)
+    documented(query.title + _filters_text(query), response=row_schema, many=True, envelope="page",
+               query=paged)(listing)
+    documented(query.title + "（导出 Excel，筛选同上）", content_type=workbooks.XLSX, query=filters)(export)
     api.add_url_rule(f"/queries/{query.name}", f"query_{endpoint}", listing, methods=["GET"])
     api.add_url_rule(f"/queries/{query.name}/export", f"query_{endpoint}_export", export, methods=["GET"])
 

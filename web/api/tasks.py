@@ -1,40 +1,47 @@
 from __future__ import annotations
 
 from flask import request
+from marshmallow import fields, validate
 
 from engine.db import utcnow
-from engine.errors import InvalidData
-from engine.inbox import TaskFilter, list_tasks
+from engine.inbox import SORTABLE, TaskFilter, list_tasks
 from services import task_actions
 from services.case_view import get_visible_task
 from web.api import api, documented
-from web.api.paging import page_args, page_body
+from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
-from web.schemas import CompleteTaskRequest, DelegateRequest, TaskSchema
+from web.schemas import CompletedSchema, CompleteTaskRequest, DelegateRequest, TaskDetailSchema, TaskSchema
 
 SCOPES = ("mine", "group", "all", "done")
 
 
+class TaskQuery(PageArgs):
+    scope = fields.String(load_default="all", validate=validate.OneOf(SCOPES, error=f"scope 应为 {' / '.join(SCOPES)}"))
+    process_key = fields.String()
+    business_key = fields.String()
+    name = fields.String(metadata={"description": "步骤（任务名称）"})
+    submitter = fields.String()
+    sort = fields.String(load_default="created_at", validate=validate.OneOf(list(SORTABLE)))
+    order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
+
+
 @api.get("/tasks")
 @api_login_required
-@documented("任务列表：scope=mine（我的）| group（可认领）| all（待办）| done（已办）", response=TaskSchema, many=True)
+@documented("任务列表：scope=mine（我的）| group（可认领）| all（待办）| done（已办）", response=TaskSchema, many=True,
+            envelope="page", query=TaskQuery)
 def get_tasks():
-    scope = request.args.get("scope", "all")
-    if scope not in SCOPES:
-        raise InvalidData(f"scope 应为 {' / '.join(SCOPES)}", fields={"scope": ["取值无效"]})
-    page, per_page = page_args()
-    flt = TaskFilter(scope=scope, process_key=request.args.get("process_key") or None,
-                     business_key=request.args.get("business_key") or None,
-                     name=request.args.get("name") or None, submitter=request.args.get("submitter") or None,
-                     sort=request.args.get("sort", "created_at"), descending=request.args.get("order") == "desc")
-    rows, total = list_tasks(uow().session, current_actor(), flt, utcnow(), page, per_page)
-    return page_body(TaskSchema(many=True).dump(rows), total, page, per_page)
+    args = query_args(TaskQuery)
+    flt = TaskFilter(scope=args["scope"], process_key=args.get("process_key") or None,
+                     business_key=args.get("business_key") or None, name=args.get("name") or None,
+                     submitter=args.get("submitter") or None, sort=args["sort"], descending=args["order"] == "desc")
+    rows, total = list_tasks(uow().session, current_actor(), flt, utcnow(), args["page"], args["per_page"])
+    return page_body(TaskSchema(many=True).dump(rows), total, args["page"], args["per_page"])
 
 
 @api.get("/tasks/<task_id>")
 @api_login_required
-@documented("任务详情及其表单定义", response=TaskSchema)
+@documented("任务详情及其表单定义", response=TaskDetailSchema)
 def get_task(task_id: str):
     row = get_visible_task(uow().session, current_actor(), task_id)
     body = TaskSchema().dump(row)
@@ -76,7 +83,7 @@ def delegate_task(task_id: str):
 
 @api.post("/tasks/<task_id>/complete")
 @api_login_required
-@documented("办理任务：提交表单数据", request=CompleteTaskRequest)
+@documented("办理任务：提交表单数据", request=CompleteTaskRequest, response=CompletedSchema)
 def complete_task(task_id: str):
     body = CompleteTaskRequest().load(request.get_json(silent=True) or {})
     work = uow()

@@ -10,6 +10,7 @@ from services.case_view import case_diagram_xml, get_case
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
+from web.pages.params import PageQuery, load
 from web.pages.session import login_required, page_actor
 
 
@@ -17,10 +18,7 @@ from web.pages.session import login_required, page_actor
 @login_required
 def cases():
     session = uow().session
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = load(PageQuery(), request.args)[0].get("page", 1)
     business_key = (request.args.get("business_key") or "").strip() or None
     rows, total = list_instances(session, page_actor(), runtime().engine.applicant_roles,
                                  business_key=business_key, status=request.args.get("status") or None,

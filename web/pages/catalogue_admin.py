@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from marshmallow import fields, validate
 
 from engine.errors import Conflict, InvalidData
+from engine.fields import Integer
 from services import catalogue
 from web.context import uow
 from web.pages import pages
@@ -24,9 +25,9 @@ class WorkTypeForm(PageForm):
 
 
 class NatureRuleForm(PageForm):
-    required_years = fields.Integer(required=True, error_messages={**REQUIRED, "invalid": "请填写整数"})
-    min_age_male = fields.Integer(required=True, error_messages={**REQUIRED, "invalid": "请填写整数"})
-    min_age_female = fields.Integer(required=True, error_messages={**REQUIRED, "invalid": "请填写整数"})
+    required_years = Integer(minimum=0, required=True, error_messages={**REQUIRED, "invalid": "请填写整数"})
+    min_age_male = Integer(minimum=0, required=True, error_messages={**REQUIRED, "invalid": "请填写整数"})
+    min_age_female = Integer(minimum=0, required=True, error_messages={**REQUIRED, "invalid": "请填写整数"})
 
 
 @pages.app_template_global()

@@ -16,7 +16,7 @@ from services import supervision
 from services.case_view import get_case
 from web.context import runtime, uow
 from web.pages import pages
-from web.pages.params import PageForm, load
+from web.pages.params import PageForm, load, page_number
 from web.pages.session import login_required, page_actor, safe_next
 
 REGION = validate.Regexp(r"^\d{6}$", error="区划代码应为 6 位数字")
@@ -27,12 +27,12 @@ class MonitorQuery(PageForm):
     status = fields.String(load_default=None, validate=validate.OneOf(InstanceStatus.ALL, error="未知的办件状态"))
     region_code = fields.String(load_default=None, validate=REGION)
     overdue = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = page_number()
 
 
 class ListQuery(PageForm):
     region_code = fields.String(load_default=None, validate=REGION)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = page_number()
 
 
 class NoteForm(PageForm):

@@ -13,7 +13,7 @@ from services import audit, catalogue, enterprises, queries
 from services.identity import list_regions
 from web.context import uow
 from web.pages import pages
-from web.pages.params import PageForm, load
+from web.pages.params import PageForm, PageQuery, load
 from web.pages.session import login_required, page_actor
 
 PER_PAGE = 50
@@ -70,10 +70,7 @@ def render_edit(code: str, values: dict | None = None, errors: dict | None = Non
 @login_required
 def enterprise_list():
     enterprises.require_any_manager(page_actor())
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = load(PageQuery(), request.args)[0].get("page", 1)
     filters = {k: request.args.get(k, "") for k in ("code", "name")}
     rows, total = queries.run(uow().session, page_actor(), "enterprises", filters, page, PER_PAGE)
     return render_template("enterprises.html", rows=rows, total=total, page=page, filters=filters,

@@ -7,13 +7,13 @@ from math import ceil
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from marshmallow import fields, validate
+from marshmallow import fields
 from sqlalchemy.exc import SQLAlchemyError
 
 from services import notifications
 from web.context import uow
 from web.pages import pages
-from web.pages.params import PageForm, load
+from web.pages.params import PageForm, load, page_number
 from web.pages.session import login_required, safe_next
 
 PER_PAGE = 20
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 class NotificationQuery(PageForm):
     unread = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = page_number()
 
 
 @pages.app_template_global()

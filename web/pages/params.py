@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from engine.fields import Date, Integer
+from web.api.paging import MAX_PAGE
+
 REQUIRED = {"required": "此项为必填项", "null": "此项为必填项"}
-DATE = {"invalid": "日期格式应为 YYYY-MM-DD"}
 SORTS = ("created_at", "due_at", "business_key", "label")
 SCOPES = ("all", "mine", "group", "done")
 
@@ -12,6 +14,16 @@ SCOPES = ("all", "mine", "group", "done")
 class PageForm(Schema):
     class Meta:
         unknown = EXCLUDE  # csrf_token and the submit button's name come along
+
+
+def page_number() -> Integer:
+    return Integer(load_default=1, maximum=MAX_PAGE)
+
+
+class PageQuery(PageForm):
+    """?page= of a list page: a bad or too large number shows the first page."""
+
+    page = page_number()
 
 
 def blank_to_none(data: dict) -> dict:
@@ -51,14 +63,14 @@ class InboxQuery(PageForm):
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     submitter = fields.String(load_default=None, validate=validate.Length(max=100))
     region_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="区划代码应为 6 位数字"))
-    received_from = fields.Date(load_default=None, error_messages=DATE)
-    received_to = fields.Date(load_default=None, error_messages=DATE)
-    due_before = fields.Date(load_default=None, error_messages=DATE)
+    received_from = Date(load_default=None)
+    received_to = Date(load_default=None)
+    due_before = Date(load_default=None)
     overdue = fields.Boolean(load_default=False)
     sort = fields.String(load_default="created_at", validate=validate.OneOf(SORTS))
     order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.OneOf((20, 50, 100)))
+    page = page_number()
+    per_page = Integer(load_default=20, validate=validate.OneOf((20, 50, 100)))
 
 
 class BatchForm(PageForm):

@@ -13,6 +13,7 @@ from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.jobs import job_progress
+from web.pages.params import PageQuery, load
 from web.pages.session import login_required, page_actor
 
 PER_PAGE = 20
@@ -22,10 +23,10 @@ PER_PAGE = 20
 @login_required
 def portal():
     session, actor = uow().session, page_actor()
-    page = request.args.get("page", 1, type=int) or 1
-    rows, total = applicant_portal.list_batches(session, actor, max(1, page), PER_PAGE)
+    page = load(PageQuery(), request.args)[0].get("page", 1)
+    rows, total = applicant_portal.list_batches(session, actor, page, PER_PAGE)
     imports = declaration_import.list_imports(session, actor)
-    return render_template("portal.html", rows=rows, total=total, page=max(1, page),
+    return render_template("portal.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), imports=imports,
                            progress={job.id: job_progress(job) for job in imports}, kinds=declarations.KINDS,
                            status_labels=declarations.STATUS_LABELS)
@@ -102,7 +103,7 @@ def portal_import_cancel(job_id: int):
 @pages.get("/portal/batches/<int:batch_id>")
 @login_required
 def portal_batch(batch_id: int):
-    shown = applicant_portal.PersonFilter(page=request.args.get("page", 1, type=int) or 1,
+    shown = applicant_portal.PersonFilter(page=load(PageQuery(), request.args)[0].get("page", 1),
                                           only_findings=request.args.get("findings") == "1",
                                           search=declarations.normalise_search(request.args.get("q", "")))
     detail = applicant_portal.batch_detail(uow().session, runtime().engine, runtime().jobs, page_actor(), batch_id,

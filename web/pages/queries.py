@@ -7,24 +7,25 @@ from datetime import date
 from math import ceil
 
 from flask import render_template, request
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from engine.errors import InvalidData
+from engine.fields import Integer
 from services import queries
 from services.identity import list_regions
 from services.workbooks import XLSX
 from web.api.downloads import file_response
 from web.context import uow
 from web.pages import pages
-from web.pages.params import PageForm, load
+from web.pages.params import PageForm, load, page_number
 from web.pages.session import login_required, page_actor
 
 PAGING = ("page", "per_page")
 
 
 class QueryPaging(PageForm):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.OneOf((20, 50, 100)))
+    page = page_number()
+    per_page = Integer(load_default=20, validate=validate.OneOf((20, 50, 100)))
 
 
 @pages.app_template_global()

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from marshmallow import fields, validate
 
 from engine.errors import Conflict, InvalidData, NotFound
+from engine.fields import Date
 from services import catalogue, early_retirement, register
 from services.person_view import person_view
 from web.context import runtime, uow
 from web.pages import pages
-from web.pages.params import DATE, REQUIRED, PageForm, load
+from web.pages.params import REQUIRED, PageForm, load
 from web.pages.session import login_required, page_actor
 
 TOO_LONG = "最多 {max} 个字符"
@@ -29,8 +30,8 @@ class HistoryForm(PageForm):
     id_number = _text(18, required=True)
     enterprise_code = _text(30, required=True)
     work_type_code = _text(20, required=True)
-    start_date = fields.Date(required=True, error_messages={**REQUIRED, **DATE})
-    end_date = fields.Date(required=True, error_messages={**REQUIRED, **DATE})
+    start_date = Date(required=True, error_messages=REQUIRED)
+    end_date = Date(required=True, error_messages=REQUIRED)
 
 
 class UnfiledForm(HistoryForm):
@@ -42,7 +43,7 @@ class UnfiledForm(HistoryForm):
 class RetirementForm(PageForm):
     id_number = _text(18, required=True)
     nature = _text(30, required=True)
-    retirement_date = fields.Date(required=True, error_messages={**REQUIRED, **DATE})
+    retirement_date = Date(required=True, error_messages=REQUIRED)
     note = _text(500)
 
 
