@@ -32,6 +32,7 @@ from services import schema as database_schema
 from services.bootstrap import ROOT, Settings, bootstrap
 from services.demo import load_demo
 from services.identity import get_user
+from services.sessions import API
 from tests.conftest import DATABASES, PG_URL
 
 EXAMPLES = int(os.environ.get("BANJIAN_FUZZ_EXAMPLES", "3"))  # per operation and mode (valid / invalid data)
@@ -71,8 +72,13 @@ def tokens(fuzzed_app) -> dict[str, dict[str, str]]:
     """A bearer token per user, issued as POST /api/auth/token does (without its argon2 check)."""
     runtime = fuzzed_app.extensions["banjian"]
     with runtime.unit_of_work() as uow:
-        return {user: {"Authorization": f"Bearer {runtime.tokens.issue(get_user(uow.session, user))}"}
-                for user in USERS}
+        secrets = {user: runtime.sessions.start(uow.session, get_user(uow.session, user), API) for user in USERS}
+        uow.commit()
+    return {user: {"Authorization": f"Bearer {secret}"} for user, secret in secrets.items()}
+
+
+# Operations that would end the fuzzer's own credentials halfway (covered by tests/web/test_sessions.py).
+ENDS_OWN_SESSION = {"DELETE /api/auth/token", "POST /api/auth/password"}
 
 
 # Every check of schemathesis but positive_data_acceptance: business rules (a citizen ID number's check
@@ -90,6 +96,8 @@ def test_the_api_keeps_its_openapi_document(fuzzed_app, tokens):
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.label in ENDS_OWN_SESSION:
+            continue
         for mode in GenerationMode:
 
             @FUZZING

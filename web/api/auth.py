@@ -15,7 +15,7 @@ from web.schemas import PasswordChangeRequest, TokenRequest, TokenResponse
 
 @api.post("/auth/token")
 @documented("用户名密码换取访问令牌（有效期 12 小时；失败时 401，尝试过于频繁时 429）", request=TokenRequest,
-            response=TokenResponse, public=True)
+            response=TokenResponse, public=True, answers=(401, 429))
 def issue_token():
     body = TokenRequest().load(request.get_json(silent=True) or {})
     count_signin_attempt(body["username"])

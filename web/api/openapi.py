@@ -18,7 +18,8 @@ from werkzeug.routing import IntegerConverter, Rule
 from web.api import api, documented
 from web.schemas import ErrorSchema
 
-ERRORS = {"400": "数据有误", "401": "未登录", "403": "无权", "404": "不存在", "409": "冲突", "413": "上传的文件太大"}
+ERRORS = {"400": "数据有误", "401": "未登录", "403": "无权", "404": "不存在", "409": "冲突", "413": "上传的文件太大",
+          "429": "请求过于频繁"}
 PAGE_FIELDS = {"total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
                "per_page": {"type": "integer", "minimum": 1}}
 
@@ -55,7 +56,8 @@ def _operation(rule: Rule, facts: dict) -> dict:
     elif facts["form"] is not None:
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": facts["form"]}}}
     for code, text in ERRORS.items():
-        if (code == "401" and facts["public"]) or (code == "413" and facts["form"] is None):
+        if code not in facts["answers"] and ((code == "401" and facts["public"]) or code == "429"
+                                             or (code == "413" and facts["form"] is None)):
             continue
         operation["responses"][code] = {"description": text,
                                         "content": {"application/json": {"schema": "Error"}}}
