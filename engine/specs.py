@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy.orm import Session
 
 from engine.definitions import build_parser, definition_closure
+from engine.expressions import ScriptRejected
 from engine.models import ProcessDefinition
+
+# Instances one multi-instance activity may create: its loopCardinality or input collection is case
+# data or designer code, and SpiffWorkflow creates a parallel activity's instances all at once.
+MAX_INSTANCES = 200
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,11 @@ class SpecCache:
                 documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
                 parser = build_parser(documents)
                 spec = parser.get_spec(definition.key)
+                subprocess_specs = parser.get_subprocess_specs(definition.key)
+                for process_spec in (spec, *subprocess_specs.values()):
+                    _bound_instances(process_spec)
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
-                                         parser.get_subprocess_specs(definition.key), _start_form(spec))
+                                         subprocess_specs, _start_form(spec))
                 self._specs[definition_id] = cached
         return cached
 
@@ -52,3 +62,20 @@ def _start_form(spec: Any) -> str | None:
                 and type(getattr(task_spec, "event_definition", None)).__name__ == "NoneEventDefinition":
             return (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("formKey") or None
     return None
+
+
+def _bound_instances(process_spec: Any) -> None:
+    """Make every multi-instance activity of ``process_spec`` refuse its instance beyond MAX_INSTANCES
+    (the failure becomes the case's incident) instead of creating a million tasks in one request."""
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, MultiInstanceTask):
+            task_spec.create_child = _limited(task_spec.create_child, task_spec.bpmn_name or task_spec.bpmn_id)
+
+
+def _limited(create_child: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def create_within_limit(my_task: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(my_task.children) >= MAX_INSTANCES:
+            raise ScriptRejected(f"多实例活动 {name} 的实例数超过 {MAX_INSTANCES} 个，已停止")
+        return create_child(my_task, *args, **kwargs)
+
+    return create_within_limit
