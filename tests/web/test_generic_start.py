@@ -174,3 +174,28 @@ def test_a_registration_is_not_reached_by_naming_its_business_key(runtime, clien
     assert answer.json["status"] == "error"
     with runtime.unit_of_work() as uow:
         assert uow.session.get(EarlyRetirement, registration_id).status == before
+
+
+def test_a_startable_process_cannot_call_one_its_starters_could_not_start(runtime):
+    """A call activity runs the called process inside the caller's case: a process that designers (or
+    enterprises) may start must not call the declaration review, which only its use case starts."""
+    from engine.definitions import DefinitionInvalid
+
+    xml = _designer_process("designer_calls_review", "", "", called="first_declaration_review")
+    with runtime.unit_of_work() as uow:
+        try:
+            runtime.deployer.deploy(uow.session, [(xml, "designer_calls_review.bpmn")], "test")
+        except DefinitionInvalid as invalid:
+            messages = [p.message for p in invalid.problems]
+        else:
+            messages = []
+    assert any("调用的流程 first_declaration_review 不能由其发起" in m for m in messages), messages
+    assert cases_of(runtime, "designer_calls_review") == 0
+
+
+def test_a_startable_process_may_call_one_its_starters_may_start(runtime, client, bearer):
+    deploy(runtime, "designer_sub", linear_process("designer_sub", starters="designer,reviewer"))
+    deploy(runtime, "designer_caller", _designer_process("designer_caller", "", "", called="designer_sub"))
+    answer = client.post("/api/instances", headers=bearer("designer"), json={
+        "process_key": "designer_caller", "business_key": "CALL-1"})
+    assert answer.status_code == 201, answer.json
