@@ -224,3 +224,16 @@ def test_a_batchs_persons_come_a_page_at_a_time_and_can_be_filtered(client, logi
     assert names("?findings=1") == (["测试95"], 1, 1)
     assert names(f"?q={person(94)['id_number']}") == (["测试94"], 1, 1)
     assert names("?per_page=abc") == (["测试93", "测试94", "测试95"], 3, 1)  # a bad number: the default
+
+
+def test_another_region_s_enterprise_answers_like_one_that_does_not_exist(client, login):
+    """Editing, resetting the portal password of or closing another region's enterprise answers 404
+    with the same message as an unknown unit code (it used to answer 403: the code exists)."""
+    headers = login("reviewer")  # Beijing
+    body = {"name": "天津和平建筑公司", "region_code": "120101", "industry": "建筑", "address": "和平区 1 号",
+            "postal_code": "300041", "contact_person": "联系人", "contact_phone": "022-12345678"}
+    for code in ("120101000003", "120101999999"):
+        answers = [client.put(f"/api/enterprises/{code}", json=body, headers=headers),
+                   client.post(f"/api/enterprises/{code}/portal-password", headers=headers),
+                   client.put(f"/api/enterprises/{code}/portal-access", json={"enabled": False}, headers=headers)]
+        assert [(a.status_code, a.json["message"]) for a in answers] == [(404, "单位不存在或不在您的管辖范围内")] * 3
