@@ -78,6 +78,14 @@ def get_visible_enterprise(session: Session, actor: Actor, code: str) -> Enterpr
     return enterprise
 
 
+def audit_of(session: Session, actor: Actor, enterprise: Enterprise) -> list[audit.AuditEntry]:
+    """The enterprise's 操作记录 for the office. The enterprise's own users do not read it: it names
+    the staff who edited the unit or reset its password."""
+    if actor.party is not None:
+        return []
+    return audit.entries_for(session, "enterprise", enterprise.code)
+
+
 def enterprise_problems(data: EnterpriseInput) -> dict[str, list[str]]:
     """The manual's common errors: postal code not 6 digits, malformed phone, required fields."""
     problems: dict[str, list[str]] = {}
