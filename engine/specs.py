@@ -1,9 +1,13 @@
 """Parsed specs, built once per deployed version and cached in memory by definition id
-(a definition's XML and pinned dependencies never change, so the cache never goes stale)."""
+(a definition's XML and pinned dependencies never change, so the cache never goes stale). The cache
+keeps the MAX_SPECS most recently used versions: a designer who deploys a thousand versions of a
+2 MB file and starts a case of each must not fill the server's memory with their parsed specs."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +21,7 @@ from engine.models import ProcessDefinition
 # Instances one multi-instance activity may create: its loopCardinality or input collection is case
 # data or designer code, and SpiffWorkflow creates a parallel activity's instances all at once.
 MAX_INSTANCES = 200
+MAX_SPECS = 256  # parsed deployed versions kept in memory
 
 
 @dataclass(frozen=True)
@@ -33,12 +38,14 @@ class DeployedProcess:
 
 class SpecCache:
     def __init__(self) -> None:
-        self._specs: dict[int, DeployedProcess] = {}
+        self._specs: OrderedDict[int, DeployedProcess] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, session: Session, definition_id: int) -> DeployedProcess:
         cached = self._specs.get(definition_id)
         if cached is not None:
+            with suppress(KeyError):  # evicted meanwhile by another thread: still a valid spec
+                self._specs.move_to_end(definition_id)  # one C call: atomic under the GIL
             return cached
         with self._lock:
             cached = self._specs.get(definition_id)
@@ -53,6 +60,8 @@ class SpecCache:
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
                                          subprocess_specs, _start_form(spec))
                 self._specs[definition_id] = cached
+                while len(self._specs) > MAX_SPECS:
+                    self._specs.popitem(last=False)
         return cached
 
 
