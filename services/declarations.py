@@ -600,6 +600,12 @@ def register_operators(registry: OperatorRegistry) -> None:
         return return_to_review(ctx.session, batch_of_case(ctx, batch_id).id)
 
 
+def reads_staff_names(actor: Actor) -> bool:
+    """Whether ``actor`` is told which member of staff decided on a person or uploaded a file: the
+    office is; an applicant (an enterprise's user) is told what was decided, not by whom."""
+    return actor.party is None
+
+
 def get_visible_batch(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int) -> DeclarationBatch:
     """A batch the actor may see: its enterprise's users, or staff of its region (via its case)."""
     batch = session.get(DeclarationBatch, batch_id)

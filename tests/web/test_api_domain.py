@@ -237,3 +237,27 @@ def test_another_region_s_enterprise_answers_like_one_that_does_not_exist(client
                    client.post(f"/api/enterprises/{code}/portal-password", headers=headers),
                    client.put(f"/api/enterprises/{code}/portal-access", json={"enabled": False}, headers=headers)]
         assert [(a.status_code, a.json["message"]) for a in answers] == [(404, "单位不存在或不在您的管辖范围内")] * 3
+
+
+def test_the_enterprise_is_told_what_was_decided_not_by_whom(client, login):
+    """Per-person decisions and a commitment letter uploaded by the reviewer: the enterprise reads the
+    outcome and the file, not the reviewer's username (the office does)."""
+    batch = submit(client, login, person(61), person(62))
+    rejected = [p["id"] for p in client.get(f"/api/declarations/{batch['batch_id']}", headers=login("reviewer")).json[
+        "persons"]][:1]
+    decided = client.post(f"/api/declarations/{batch['batch_id']}/decision", headers=login("reviewer"),
+                          json={"decision": "approve", "rejected_persons": rejected, "conclusion": "一人材料不全"})
+    assert decided.status_code == 200, decided.json
+    letter = client.post(f"/api/declarations/{batch['batch_id']}/attachments", headers=login("reviewer"),
+                         data={"file": (io.BytesIO(b"%PDF-1.4 letter"), "承诺书.pdf")})
+    assert letter.status_code == 201, letter.json
+
+    own = client.get(f"/api/declarations/{batch['batch_id']}", headers=login("enterprise")).json
+    assert {p["status"] for p in own["persons"]} >= {"rejected"} and all("decided_by" not in p for p in own["persons"])
+    files = client.get(f"/api/declarations/{batch['batch_id']}/attachments", headers=login("enterprise")).json["items"]
+    assert files and all("uploaded_by" not in f for f in files)
+
+    office = client.get(f"/api/declarations/{batch['batch_id']}", headers=login("rechecker")).json
+    assert "reviewer" in {p["decided_by"] for p in office["persons"]}
+    assert client.get(f"/api/declarations/{batch['batch_id']}/attachments",
+                      headers=login("rechecker")).json["items"][0]["uploaded_by"] == "reviewer"

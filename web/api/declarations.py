@@ -37,7 +37,8 @@ def get_declaration(batch_id: int):
                                      only_findings=request.args.get("findings") == "1",
                                      search=request.args.get("q", ""))
     body = DeclarationBatchSchema(exclude=("persons",)).dump(batch)
-    body["persons"] = DeclaredPersonSchema(many=True).dump(shown.persons)
+    hidden = () if declarations.reads_staff_names(current_actor()) else ("decided_by",)
+    body["persons"] = DeclaredPersonSchema(many=True, exclude=hidden).dump(shown.persons)
     for person in body["persons"]:
         person["problems"] = [c.message for c in shown.checks.get(person["id"], [])]
     return body | {"persons_total": shown.total, "persons_page": shown.page, "persons_per_page": per_page}
