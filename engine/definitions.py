@@ -86,6 +86,7 @@ class ParsedFile:
     root: etree._Element
     process_ids: list[str]  # executable processes defined here
     called: set[str] = field(default_factory=set)  # processes called from this file
+    calls: dict[str, set[str]] = field(default_factory=dict)  # process id → processes its call activities call
     names: dict[str, str] = field(default_factory=dict)
     startable_by: dict[str, list[str]] = field(default_factory=dict)
     form_keys: set[str] = field(default_factory=set)  # forms named by its user tasks and start events
@@ -163,6 +164,8 @@ class DefinitionValidator:
         parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)
                             if (key := _properties(element).get("formKey"))}
         parsed.called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}
+        parsed.calls = {p.get("id"): {c.get("calledElement") for c in p.xpath(".//bpmn:callActivity", namespaces=NS)}
+                        for p in processes}
         parsed.called |= {(d.text or "").strip() for d in root.xpath(
             "//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)}
         problems += self._conventions(root, filename)
@@ -263,6 +266,36 @@ def _dmn_code_problems(root, filename: str) -> list[Problem]:
     return problems
 
 
+def _call_problems(pf: ParsedFile, provided: dict[str, ParsedFile], session: Session | None) -> list[Problem]:
+    """A process that users start from the generic start may call only processes that the same roles
+    could start themselves. A call activity runs the called process inside the caller's case, with
+    the caller's data: otherwise anyone allowed to start a designer's process would start, through
+    it, a process that only its domain's use case may start (a declaration review) or that lists
+    other roles."""
+    problems: list[Problem] = []
+    for pid, called in pf.calls.items():
+        starters = set(pf.startable_by.get(pid, []))
+        if not starters:
+            continue
+        for callee in sorted(called):
+            owner = pf if callee in pf.process_ids else provided.get(callee)
+            if owner is not None:
+                if is_dmn(owner.root):
+                    continue
+                allowed = set(owner.startable_by.get(callee, []))
+            else:
+                definition = latest_definition(session, callee) if session is not None else None
+                if definition is None or definition.filename.endswith(".dmn"):
+                    continue  # reported as missing above
+                allowed = set(definition.startable_by or [])
+            refused = sorted(starters - allowed)
+            if refused:
+                problems.append(Problem(
+                    pf.filename, pid, f"流程 {pid} 可由 {', '.join(refused)} 发起，但它调用的流程 {callee} 不能由其发起"
+                                      "（startableBy 不含这些角色）：调用活动不能绕过被调用流程的发起权限"))
+    return problems
+
+
 def _owner_id(element) -> str:
     """The id of the nearest BPMN element that holds ``element`` (for the problem list)."""
     while element is not None and element.get("id") is None:
@@ -331,6 +364,7 @@ class Deployer:
                        and (session is None or latest_definition(session, c) is None)]
             for called in missing:
                 problems.append(Problem(pf.filename, called, f"调用的流程 {called} 未部署也不在本次文件中"))
+            problems += _call_problems(pf, provided, session)
         if not problems:
             problems += self._spiff_parse(parsed_files, provided, session)
         if problems:

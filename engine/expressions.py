@@ -13,6 +13,13 @@ turned once into a chain of small functions (cached per source text). Evaluating
 - call the functions of ``SAFE_FUNCTIONS``, the helpers, and the methods of ``METHODS`` on
   values of exactly those types (``s.lower()``, ``d.get('k')``, ``day.year``).
 
+What an operation costs is measured on what it works on, not only on its top-level length: a
+list may hold the same million-character string a million times (``[s] * 10**6`` is cheap to
+build), so comparing, sorting, hashing or turning it into text is charged by its *weight* — every
+element and character it reaches, shared parts counted each time — computed before the operation
+runs and stopping as soon as the budget is exceeded. Calls made on an expression's behalf from
+C (``map``, ``filter``) are charged like the expression's own, and a helper's call reads the clock.
+
 There is no attribute access beyond ``METHODS``, so nothing reaches a frame, a class, a module or
 a ``__dunder__``; ``str.format`` and ``%``-formatting are not offered. Every step is counted and
 the clock is read every ``CLOCK_EVERY`` steps, so an expression stops at its time limit whatever it
@@ -24,10 +31,12 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 MAX_SOURCE = 10_000  # characters of one expression
@@ -37,6 +46,7 @@ MAX_INT_BITS = 4_096  # ~1,233 decimal digits
 MAX_STEPS = 10_000_000  # steps plus elements allocated: a cap on time and memory whatever the clock says
 CLOCK_EVERY = 2_048
 CACHE_SIZE = 2_048
+MAX_SECONDS = 2.0  # a measurement made outside any evaluation
 FORMAT_SPEC = re.compile(r"^[<>^=]?[+\- ]?#?0?\d{0,2}[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?$")
 
 
@@ -47,9 +57,10 @@ class ScriptRejected(Exception):
 class _Budget:
     """Steps taken and the deadline of one evaluation."""
 
-    __slots__ = ("steps", "next_clock", "deadline", "seconds")
+    __slots__ = ("steps", "next_clock", "deadline", "seconds", "measured")
 
     def __init__(self, seconds: float):
+        self.measured: dict[int, tuple[Any, int, int]] = {}  # id → (container, weight, text size): see _measure
         self.steps = 0
         self.next_clock = CLOCK_EVERY
         self.seconds = seconds
@@ -59,8 +70,25 @@ class _Budget:
         self.steps += units
         if self.steps >= self.next_clock:
             self.next_clock = self.steps + CLOCK_EVERY
-            if self.steps > MAX_STEPS or time.monotonic() > self.deadline:
-                raise ScriptRejected(f"表达式运行超过 {self.seconds:g} 秒，已被终止 (expression timed out)")
+            self.check_clock()
+            if self.steps > MAX_STEPS:
+                raise ScriptRejected(f"表达式的计算量超过上限（{MAX_STEPS:,} 步）(expression too costly)")
+
+    def check_clock(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ScriptRejected(f"表达式运行超过 {self.seconds:g} 秒，已被终止 (expression timed out)")
+
+    @property
+    def left(self) -> int:
+        """Steps still allowed: how far a weight needs to be measured before it is too much anyway."""
+        return max(0, MAX_STEPS - self.steps)
+
+
+_ACTIVE = threading.local()  # the budget of the evaluation running on this thread
+
+
+def _active_budget() -> _Budget | None:
+    return getattr(_ACTIVE, "budget", None)
 
 
 class _Frame:
@@ -84,8 +112,71 @@ Node = Callable[[_Frame], Any]
 
 
 # ---------------------------------------------------------------------------- size checks
+_CONTAINERS = (list, tuple, set, frozenset, dict, type({}.keys()), type({}.values()), type({}.items()))
+_FIXED_TEXT = {float: 32, bool: 5, type(None): 4, date: 32, datetime: 64, timedelta: 64}  # longest repr
+_NOT_TEXT = 1 << 62  # the text size of something that has no text as case data (a generator, a function)
+
+
 def _size(value: Any) -> int:
     return len(value) if isinstance(value, str | list | tuple | dict | set | frozenset) else 1
+
+
+def _measure(value: Any, budget: _Budget) -> tuple[int, int]:
+    """(weight, text): every element and character ``value`` reaches, a shared part counted each time
+    it is reached (what comparing, hashing or sorting it may have to look at); and an upper bound of
+    the length of its ``repr``. Each container is measured once per evaluation (remembered by
+    identity; the budget keeps it alive meanwhile), so a list holding the same big list a thousand
+    times costs one measurement of that list; the walk stops once the weight passes what any
+    evaluation may spend."""
+    kind = type(value)
+    if kind is str:
+        return len(value) + 1, 10 * len(value) + 2  # repr escapes a character in at most 10 (\U0001f600)
+    if kind is int:
+        return 1, value.bit_length() // 3 + 2
+    if kind in _FIXED_TEXT:
+        return 1, _FIXED_TEXT[kind]
+    if not isinstance(value, _CONTAINERS):
+        return 1, _NOT_TEXT
+    found = budget.measured.get(id(value))
+    if found is not None:
+        return found[1], found[2]
+    weight, text = 1, 16
+    if isinstance(value, dict):
+        elements: Iterable[Any] = chain(value.keys(), value.values())
+        text += 2 * len(value)
+    else:
+        elements = value
+    for count, item in enumerate(elements, 1):
+        item_weight, item_text = _measure(item, budget)
+        weight += item_weight
+        text += item_text + 2
+        if weight > MAX_STEPS:
+            break
+        if not count & 0xFFFF:
+            budget.check_clock()
+    budget.measured[id(value)] = (value, weight, text)
+    return weight, text
+
+
+def _weight(value: Any) -> int:
+    """The weight of ``value`` (see ``_measure``): its length for a string, 1 for a number."""
+    if isinstance(value, str):
+        return len(value) + 1
+    if not isinstance(value, _CONTAINERS):
+        return 1
+    return _measure(value, _active_budget() or _Budget(MAX_SECONDS))[0]
+
+
+def _charge_weight(*values: Any) -> None:
+    """Charge the active evaluation for work proportional to the weight of ``values``."""
+    budget = _active_budget()
+    if budget is not None:
+        budget.charge(sum(_weight(value) for value in values))
+
+
+def _hash_cost(key: Any) -> int:
+    """What hashing ``key`` costs: a tuple's hash is not cached, it is computed from every element."""
+    return _weight(key) if isinstance(key, tuple | frozenset) else 1
 
 
 def _check_items(count: int) -> None:
@@ -101,6 +192,25 @@ def _check_int(value: Any) -> Any:
 
 def _is_sequence(value: Any) -> bool:
     return isinstance(value, str | list | tuple)
+
+
+def _text(value: Any, conversion: Callable[[Any], str] | None = None, spec: str = "") -> str:
+    """``value`` as text (``str()``, an f-string's ``!r``/``!a`` and format spec), its length bounded
+    *before* it is built: a list holding one long string a million times is refused, not rendered."""
+    if not (isinstance(value, str) and conversion in (None, str)):
+        budget = _active_budget() or _Budget(MAX_SECONDS)
+        weight, bound = _measure(value, budget)
+        if bound >= _NOT_TEXT:
+            what = type(value).__name__ if not isinstance(value, _CONTAINERS) else "含有函数或生成器的数据"
+            raise ScriptRejected(f"表达式不能把 {what} 转换为文本")
+        if bound > 10 * MAX_ITEMS or weight > MAX_STEPS:
+            raise ScriptRejected(f"表达式生成的数据超过 {MAX_ITEMS:,} 个元素 (result too large)")
+        budget.charge(weight)
+    if conversion is not None:
+        value = conversion(value)
+    text = format(value, spec)
+    _check_items(len(text))
+    return text
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -145,17 +255,44 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 
 
 # ---------------------------------------------------------------------------- functions and methods
+FLAT, SHALLOW, DEEP = "flat", "shallow", "deep"  # what a call is charged for before it runs
+
+
 class _Safe:
-    """A callable an expression may call: a builtin with its cost model, or a bound method."""
+    """A callable an expression may call: a builtin with its cost model, or a bound method.
 
-    __slots__ = ("function", "name")
+    Every call is charged to the evaluation running on this thread — also a call that ``map`` or
+    ``filter`` makes from C — *before* it runs, by what its arguments (and a method's receiver)
+    cost to look at: ``FLAT`` one step (numbers, ``len``), ``SHALLOW`` their lengths (copying or
+    iterating the top level), ``DEEP`` their weight (comparing, hashing, turning into text). A
+    deployment's helper (``clock``) may take milliseconds: the clock is read after each call."""
 
-    def __init__(self, function: Callable[..., Any], name: str):
+    __slots__ = ("function", "name", "cost", "receiver", "clock")
+
+    def __init__(self, function: Callable[..., Any], name: str, cost: str = DEEP, receiver: Any = None,
+                 clock: bool = False):
         self.function = function
         self.name = name
+        self.cost = cost
+        self.receiver = receiver
+        self.clock = clock
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.function(*args, **kwargs)
+        budget = _active_budget()
+        if budget is not None:
+            budget.charge()
+            if self.cost != FLAT:
+                inputs = (*args, *kwargs.values(), *(() if self.receiver is None else (self.receiver,)))
+                if self.cost == SHALLOW:
+                    budget.charge(sum(_size(value) for value in inputs))
+                else:
+                    _charge_weight(*inputs)
+        result = self.function(*args, **kwargs)
+        if budget is not None:
+            budget.charge(_size(result))
+            if self.clock:
+                budget.check_clock()
+        return result
 
     def __repr__(self) -> str:
         return f"<function {self.name}>"
@@ -198,9 +335,7 @@ def _sum(values: Iterable[Any], start: int | float = 0) -> Any:
 
 
 def _str(value: Any = "") -> str:
-    text = str(value)
-    _check_items(len(text))
-    return text
+    return _text(value)
 
 
 def _int(value: Any = 0, *base: int) -> int:
@@ -210,7 +345,11 @@ def _int(value: Any = 0, *base: int) -> int:
 
 
 def _sorted(values: Iterable[Any], *, reverse: bool = False) -> list[Any]:
-    return sorted(_materialise(values), reverse=bool(reverse))
+    items = _materialise(values)
+    budget = _active_budget()
+    if budget is not None:  # each element takes part in about log2(n) comparisons
+        budget.charge(len(items) * len(items).bit_length())
+    return sorted(items, reverse=bool(reverse))
 
 
 def _map(function: Any, *values: Iterable[Any]) -> list[Any]:
@@ -242,7 +381,11 @@ def _minmax(pick: Callable[..., Any]) -> Callable[..., Any]:
     return choose
 
 
-SAFE_FUNCTIONS: dict[str, _Safe] = {name: _Safe(function, name) for name, function in {
+_COSTS = {name: FLAT for name in ("abs", "bool", "divmod", "int", "len", "round", "range", "date", "datetime",
+                                   "timedelta")}
+_COSTS.update({name: SHALLOW for name in ("all", "any", "float", "sum", "list", "tuple", "enumerate", "zip",
+                                          "reversed", "map", "filter")})
+SAFE_FUNCTIONS: dict[str, _Safe] = {name: _Safe(function, name, _COSTS.get(name, DEEP)) for name, function in {
     "abs": abs, "all": lambda values: all(_materialise(values)), "any": lambda values: any(_materialise(values)),
     "bool": bool, "divmod": divmod, "float": float, "int": _int, "len": len, "round": _round, "str": _str,
     "sum": _sum, "sorted": _sorted, "max": _minmax(max), "min": _minmax(min), "range": _range,
@@ -289,18 +432,48 @@ CLASS_METHODS: dict[Any, dict[str, Callable[..., Any]]] = {
 _MEMBER_NAMES = frozenset(name for members in (*METHODS.values(), *CLASS_METHODS.values()) for name in members)
 
 
+# methods that look at their receiver (scan a list, read a string); the others are charged by their arguments
+_SCANNED_RECEIVERS = (str, list, tuple)
+
+
 def _attribute(value: Any, name: str) -> Any:
     if isinstance(value, _Safe) and value.function in CLASS_METHODS:
         members = CLASS_METHODS[value.function]
         if name in members:
-            return _Safe(members[name], f"{value.name}.{name}")
+            return _Safe(members[name], f"{value.name}.{name}", SHALLOW)
     members = METHODS.get(type(value), {})
     if name not in members:
         raise ScriptRejected(f"表达式不能访问 {type(value).__name__} 的属性 {name} (attribute not allowed)")
     member = members[name]
     if not callable(member):  # a data descriptor: date.year, timedelta.days …
         return member.__get__(value)
-    return _Safe(lambda *args, **kwargs: member(value, *args, **kwargs), name)
+    kind = type(value)
+    if kind in (date, datetime, timedelta):
+        return _Safe(lambda *args, **kwargs: member(value, *args, **kwargs), name, FLAT)
+    return _Safe(lambda *args, **kwargs: member(value, *args, **kwargs), name, DEEP,
+                 receiver=value if kind in _SCANNED_RECEIVERS else None)
+
+
+def _compare_cost(kind: type, a: Any, b: Any) -> int:
+    """Steps a comparison may take, measured before it runs. Two containers compare element by
+    element until one runs out: at most the lighter one's weight; ``x in list`` compares ``x`` with
+    each element; ``x in set`` hashes ``x``; ``is`` looks at nothing."""
+    if kind in (ast.Is, ast.IsNot):
+        return 1
+    if not isinstance(a, _CONTAINERS) and not isinstance(b, _CONTAINERS):
+        return max(_size(a), _size(b))
+    if kind in (ast.In, ast.NotIn):
+        if isinstance(b, dict | set | frozenset):
+            return _hash_cost(a) + 1
+        return min(_weight(a) * max(1, _size(b)), _weight(b))
+    return min(_weight(a), _weight(b))
+
+
+def _hashed(frame: _Frame, items: list[Any], kind: type) -> Any:
+    """A set of ``items`` or a dict of (key, value) pairs, charged for hashing each key first."""
+    for item in items:
+        frame.budget.charge(_hash_cost(item[0] if kind is dict else item))
+    return kind(items)
 
 
 # ---------------------------------------------------------------------------- compilation
@@ -387,14 +560,14 @@ class _Compiler:
 
     def _Compare(self, node: ast.Compare, depth: int) -> Node:
         left = self.compile(node.left, depth)
-        steps = [(_COMPARE[type(op)], self.compile(c, depth)) for op, c in zip(node.ops, node.comparators,
-                                                                                 strict=True)]
+        steps = [(type(op), _COMPARE[type(op)], self.compile(c, depth))
+                 for op, c in zip(node.ops, node.comparators, strict=True)]
 
         def compare(frame: _Frame) -> bool:
             a = left(frame)
-            for operator, right in steps:
+            for kind, operator, right in steps:
                 b = right(frame)
-                frame.budget.charge(1 if isinstance(b, dict | set | frozenset) else max(_size(a), _size(b)))
+                frame.budget.charge(_compare_cost(kind, a, b))
                 if not operator(a, b):
                     return False
                 a = b
@@ -411,6 +584,7 @@ class _Compiler:
 
         def item(frame: _Frame) -> Any:
             container, key = value(frame), index(frame)
+            frame.budget.charge(_hash_cost(key))
             result = container[key]
             frame.budget.charge(_size(result) if isinstance(key, slice) else 1)
             return result
@@ -438,10 +612,7 @@ class _Compiler:
             target = function(frame)
             if not isinstance(target, _Safe):
                 raise ScriptRejected(f"表达式不能调用 {type(target).__name__} (not callable here)")
-            frame.budget.charge()
-            result = target(*(a(frame) for a in args), **{name: v(frame) for name, v in keywords})
-            frame.budget.charge(_size(result))
-            return result
+            return target(*(a(frame) for a in args), **{name: v(frame) for name, v in keywords})  # charged by _Safe
 
         return call
 
@@ -460,14 +631,14 @@ class _Compiler:
 
     def _Set(self, node: ast.Set, depth: int) -> Node:
         items = self._elements(node.elts, depth)
-        return lambda frame: {item(frame) for item in items}
+        return lambda frame: _hashed(frame, [item(frame) for item in items], set)
 
     def _Dict(self, node: ast.Dict, depth: int) -> Node:
         if any(k is None for k in node.keys):
             raise self.refuse(node, "**展开")
         pairs = [(self.compile(k, depth), self.compile(v, depth)) for k, v in zip(node.keys, node.values,  # type: ignore[arg-type]
                                                                                    strict=True)]
-        return lambda frame: {k(frame): v(frame) for k, v in pairs}
+        return lambda frame: _hashed(frame, [(k(frame), v(frame)) for k, v in pairs], dict)
 
     def _JoinedStr(self, node: ast.JoinedStr, depth: int) -> Node:
         parts = [self.compile(v, depth) for v in node.values]
@@ -492,13 +663,10 @@ class _Compiler:
 
         def formatted(frame: _Frame) -> str:
             result = value(frame)
-            if conversion is not None:
-                result = conversion(result)
             if spec and not (isinstance(result, date) and len(spec) <= 64 and "%" in spec
                              or FORMAT_SPEC.match(spec)):
                 raise ScriptRejected(f"不支持的格式说明 {spec!r}")
-            text = format(result, spec)
-            _check_items(len(text))
+            text = _text(result, conversion, spec)
             frame.budget.charge(len(text))
             return text
 
@@ -560,12 +728,12 @@ class _Compiler:
 
     def _SetComp(self, node: ast.SetComp, depth: int) -> Node:
         loops, element = self._loops(node.generators, depth), self.compile(node.elt, depth)
-        return lambda frame: set(_materialise(element(inner) for inner in loops(frame)))
+        return lambda frame: _hashed(frame, _materialise(element(inner) for inner in loops(frame)), set)
 
     def _DictComp(self, node: ast.DictComp, depth: int) -> Node:
         loops = self._loops(node.generators, depth)
         key, value = self.compile(node.key, depth), self.compile(node.value, depth)
-        return lambda frame: dict(_materialise((key(inner), value(inner)) for inner in loops(frame)))
+        return lambda frame: _hashed(frame, _materialise((key(inner), value(inner)) for inner in loops(frame)), dict)
 
 
 class Expression:
@@ -583,6 +751,8 @@ class Expression:
         and before ``functions``. Raises ScriptRejected, or the error of the operation
         that failed (NameError, KeyError, TypeError, ZeroDivisionError…)."""
         frame = _Frame([functions, *variables], _Budget(seconds))
+        outer = _active_budget()
+        _ACTIVE.budget = frame.budget
         try:
             return _storable(self._root(frame))
         except RecursionError:
@@ -591,6 +761,8 @@ class Expression:
             raise ScriptRejected("表达式超出内存上限") from None
         except OverflowError as error:
             raise ScriptRejected(f"数值超出范围：{error}") from None
+        finally:
+            _ACTIVE.budget = outer
 
 
 _LAZY = (type(x for x in ()), range, type({}.keys()), type({}.values()), type({}.items()))
@@ -599,11 +771,12 @@ _DATA = (str, int, float, bool, type(None), date, datetime, timedelta)
 
 def _storable(value: Any) -> Any:
     """The value an expression hands back: case data only (it may be stored with the case). A lazy
-    sequence becomes a list; a function or any other object is refused."""
+    sequence becomes a list; a function or any other object is refused; and what it would take to
+    store is bounded — a list holding one long string a million times is not case data."""
     if isinstance(value, _LAZY):
         value = _materialise(value)
     pending = [value]
-    seen = 0
+    seen = weight = 0
     while pending:
         item = pending.pop()
         seen += 1
@@ -616,6 +789,10 @@ def _storable(value: Any) -> Any:
             pending.extend(item.values())
         elif not isinstance(item, _DATA):
             raise ScriptRejected(f"表达式的结果含有不能保存的 {type(item).__name__}")
+        elif isinstance(item, str):
+            weight += len(item)
+            if weight > MAX_STEPS:
+                raise ScriptRejected(f"表达式的结果超过 {MAX_STEPS:,} 个字符 (result too large)")
     return value
 
 
@@ -644,4 +821,4 @@ def compile_expression(source: str) -> Expression:
 
 def helpers(functions: Mapping[str, Callable[..., Any]]) -> dict[str, _Safe]:
     """The safe functions plus the deployment's own helpers (e.g. working-day arithmetic)."""
-    return {**SAFE_FUNCTIONS, **{name: _Safe(function, name) for name, function in functions.items()}}
+    return {**SAFE_FUNCTIONS, **{name: _Safe(function, name, DEEP, clock=True) for name, function in functions.items()}}

@@ -38,6 +38,9 @@ from engine.timers import sync_timers, timer_due_at
 from engine.writes import ActionWrites, insert_history, lock_task, start_instance
 
 log = logging.getLogger(__name__)
+# Automatic steps (gateways, scripts, service tasks, events…) one engine run may take: a loop in a
+# process is an incident, not a request that never ends (see also engine.specs.MAX_INSTANCES).
+MAX_ENGINE_STEPS = 500
 DueCalculator = Callable[[datetime, int, str], datetime]
 _HISTORY = "banjian.history"  # session.info key: history events of the action under way
 # Queries of the hot path, built once (their construction and cache key cost more than running them)
@@ -72,16 +75,19 @@ class WorkflowEngine:
     def __init__(self, forms: FormRegistry, operators: OperatorRegistry, *,
                  due_calculator: DueCalculator = calendar_due, applicant_roles: frozenset[str] = frozenset(),
                  script_time_limit: float = 2.0, script_functions: Mapping[str, str] | None = None,
-                 script_memory_mb: int = 256):
+                 script_memory_mb: int = 256, action_time_limit: float | None = None):
         """``script_functions``: helpers designers may call in expressions and scripts, as
-        ``{"add_working_days": "services.calendar:add_working_days"}`` (see ``engine.scripting``)."""
+        ``{"add_working_days": "services.calendar:add_working_days"}`` (see ``engine.scripting``).
+        ``action_time_limit``: what all designer code of one action may take together (default five
+        times ``script_time_limit``)."""
         self.forms = forms
         self.operators = operators
         self.due_calculator = due_calculator
         self.applicant_roles = applicant_roles
         self.environment = RestrictedEnvironment(
             script_time_limit, script_functions,
-            Sandbox(script_functions, Limits(seconds=script_time_limit, memory_mb=script_memory_mb)))
+            Sandbox(script_functions, Limits(seconds=script_time_limit, memory_mb=script_memory_mb)),
+            action_time_limit)
         self.specs = SpecCache()
         self.workflows = WorkflowCache()
 
@@ -311,10 +317,11 @@ class WorkflowEngine:
         if not catching:
             raise Conflict(f"办件未在等待消息 {message_name}")
         workflow.script_engine = self._script_engine(uow, instance, actor)
-        workflow.catch(BpmnEvent(catching[0].task_spec.event_definition, payload))
-        self._event(session, instance, "message_received", actor=actor.username,
-                    task_name=catching[0].task_spec.bpmn_id, details={"message": message_name})
-        self._advance(uow, instance, workflow, actor)
+        with self.environment.action():
+            workflow.catch(BpmnEvent(catching[0].task_spec.event_definition, payload))
+            self._event(session, instance, "message_received", actor=actor.username,
+                        task_name=catching[0].task_spec.bpmn_id, details={"message": message_name})
+            self._advance(uow, instance, workflow, actor)
         return instance
 
     def fire_timer(self, uow: UnitOfWork, timer_id: int) -> bool:
@@ -335,12 +342,13 @@ class WorkflowEngine:
             return False
         armed = timer_due_at(task)
         workflow.script_engine = self._script_engine(uow, instance, SYSTEM)
-        workflow.refresh_timers()
-        if task.state == TaskState.WAITING and timer_due_at(task) == armed:
-            raise Conflict("定时器尚未到期（各服务器时钟不一致？）")
-        self._event(session, instance, "timer_fired", actor="system", task_name=timer.name,
-                    task_label=task.task_spec.bpmn_name, details={"due_at": timer.due_at.isoformat()})
-        self._advance(uow, instance, workflow, SYSTEM)
+        with self.environment.action():
+            workflow.refresh_timers()
+            if task.state == TaskState.WAITING and timer_due_at(task) == armed:
+                raise Conflict("定时器尚未到期（各服务器时钟不一致？）")
+            self._event(session, instance, "timer_fired", actor="system", task_name=timer.name,
+                        task_label=task.task_spec.bpmn_name, details={"due_at": timer.due_at.isoformat()})
+            self._advance(uow, instance, workflow, SYSTEM)
         return True
 
     # ------------------------------------------------------------------ internals
@@ -387,8 +395,18 @@ class WorkflowEngine:
         session = uow.session
         workflow.script_engine = self._script_engine(uow, instance, actor)
         error: Exception | None = None
+        steps = 0
+
+        def count_step(_task) -> None:
+            nonlocal steps
+            steps += 1
+            if steps > MAX_ENGINE_STEPS:
+                raise ScriptRejected(f"一次办理中自动执行的流程步骤超过 {MAX_ENGINE_STEPS:,} 个，已停止"
+                                     "（流程可能存在死循环）")
+
         try:
-            workflow.do_engine_steps()
+            with self.environment.action():
+                workflow.do_engine_steps(will_complete_task=count_step)
         except Exception as exc:  # any failure of a step becomes an incident, never a crash
             inner = getattr(exc, "error", None) or getattr(exc, "exception", None) or exc
             if refuse_invalid and isinstance(inner, InvalidData):

@@ -19,10 +19,14 @@ on what the operating system lets the process do:
   values it assigned, and exit. A child is never reused, so no script sees another case's data.
 - **The server only waits on a socket.** It holds no lock on the interpreter while a script runs,
   so other users' requests go on; a child that overruns its time dies by its alarm or CPU limit,
-  and the server reads end-of-file and turns that into an incident in words.
+  and the server reads end-of-file and turns that into an incident in words. A child can block
+  its alarm (``rt_sigprocmask`` is allowed: Python needs it) and then sleep on a futex without
+  using CPU, so the zygote also keeps every child's deadline and kills it ``GRACE`` seconds after
+  it: no child outlives its script's time limit by more than that, whatever it did to itself.
 
 What crosses the socket is JSON with a few tagged types (datetime, timedelta), checked and
-size-capped on the way back: a child's answer is untrusted data, never code.
+capped on the way back — size, number of values, nesting, no NaN or Infinity: a child's answer is
+untrusted data (a script that escaped into its own process can write any bytes), never code.
 
 Linux only (seccomp). Where the filter cannot be installed, the zygote says so at start and every
 script task becomes an incident ("脚本沙箱不可用"); expressions (``engine.expressions``) still run.
@@ -30,9 +34,11 @@ script task becomes an incident ("脚本沙箱不可用"); expressions (``engine
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import math
 import os
+import select
 import signal
 import socket
 import sys
@@ -47,6 +53,9 @@ from typing import Any
 from engine.expressions import ScriptRejected
 
 MAX_SCRIPT = 100_000  # characters
+MAX_ANSWER_VALUES = 1_000_000  # values in a script's answer (each costs the server ~60 bytes once decoded)
+MAX_ANSWER_DEPTH = 64  # nesting of the values a script hands back
+GRACE = 1.0  # seconds after its time limit at which the zygote kills a child that is still there
 READY = b"ready"
 TAG = "$banjian"
 # What a script may do once running: read and write its own socket, manage memory, exit.
@@ -77,8 +86,10 @@ class SandboxUnavailable(ScriptRejected):
 
 
 # ---------------------------------------------------------------------------- the wire format
-def encode(value: Any, where: str = "") -> Any:
+def encode(value: Any, where: str = "", depth: int = 0) -> Any:
     """``value`` as JSON-ready data; only what a workflow can store is accepted."""
+    if depth > MAX_ANSWER_DEPTH:
+        raise ValueError(f"变量 {where} 的值嵌套超过 {MAX_ANSWER_DEPTH} 层，无法保存")
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"变量 {where} 的值 {value} 无法保存")
@@ -90,22 +101,24 @@ def encode(value: Any, where: str = "") -> Any:
     if isinstance(value, timedelta):
         return {TAG: "timedelta", "d": value.days, "s": value.seconds, "us": value.microseconds}
     if isinstance(value, list | tuple):
-        return [encode(item, where) for item in value]
+        return [encode(item, where, depth + 1) for item in value]
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):
             raise ValueError(f"变量 {where} 的字典键必须是字符串")
-        body = {key: encode(item, f"{where}.{key}") for key, item in value.items()}
+        body = {key: encode(item, f"{where}.{key}", depth + 1) for key, item in value.items()}
         return {TAG: "dict", "v": body} if TAG in value else body
     raise ValueError(f"变量 {where} 的值类型 {type(value).__name__} 无法保存")
 
 
-def decode(value: Any) -> Any:
+def decode(value: Any, depth: int = 0) -> Any:
+    if depth > MAX_ANSWER_DEPTH:
+        raise ScriptRejected(f"脚本结果嵌套超过 {MAX_ANSWER_DEPTH} 层 (answer nested too deeply)")
     if isinstance(value, list):
-        return [decode(item) for item in value]
+        return [decode(item, depth + 1) for item in value]
     if isinstance(value, dict):
         kind = value.get(TAG)
         if kind is None:
-            return {key: decode(item) for key, item in value.items()}
+            return {key: decode(item, depth + 1) for key, item in value.items()}
         if kind == "datetime":
             return datetime.fromisoformat(value["v"])
         if kind == "date":
@@ -113,9 +126,32 @@ def decode(value: Any) -> Any:
         if kind == "timedelta":
             return timedelta(days=value["d"], seconds=value["s"], microseconds=value["us"])
         if kind == "dict":
-            return {key: decode(item) for key, item in value["v"].items()}
+            return {key: decode(item, depth + 1) for key, item in value["v"].items()}
         raise ValueError(f"unknown tag {kind!r}")
     return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not case data")
+
+
+def parse_answer(answer: bytes) -> tuple[dict[str, Any], list[str]]:
+    """A child's answer as (values, deleted names). Untrusted: a script that escaped into its own
+    process writes whatever bytes it likes, so the number of values is bounded before decoding
+    (a comma, bracket or brace per value at most) and every failure is a ScriptRejected."""
+    if answer.count(b",") + answer.count(b"[") + answer.count(b"{") > MAX_ANSWER_VALUES:
+        raise ScriptRejected(f"脚本结果含有超过 {MAX_ANSWER_VALUES:,} 个值 (answer too large)")
+    try:
+        reply = json.loads(answer, parse_constant=_no_constant)
+        if reply.get("ok"):
+            values = {str(k): decode(v) for k, v in dict(reply["values"]).items()}
+            return values, [str(name) for name in reply["deleted"]]
+        message = str(reply["error"])[:2000]
+    except ScriptRejected:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
+        raise ScriptRejected("脚本返回的结果无法识别 (malformed answer)") from None
+    raise ScriptRejected(message)
 
 
 def script_names(script: str) -> set[str]:
@@ -160,21 +196,13 @@ class Sandbox:
             if elapsed >= seconds * 0.9:
                 raise ScriptRejected(f"脚本运行超过 {seconds:g} 秒，已被终止 (script timed out)")
             raise ScriptRejected("脚本进程异常终止（可能超出内存或栈的上限）(script process died)")
-        try:
-            reply = json.loads(answer)
-            if reply.get("ok"):
-                values = {str(k): decode(v) for k, v in dict(reply["values"]).items()}
-                return values, [str(name) for name in reply["deleted"]]
-            message = str(reply["error"])[:2000]
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            raise ScriptRejected("脚本返回的结果无法识别 (malformed answer)") from None
-        raise ScriptRejected(message)
+        return parse_answer(answer)
 
     def _exchange(self, request: bytes, seconds: float) -> bytes:
         ours, theirs = socket.socketpair()
         with ours:
             with theirs:
-                self._hand_over(theirs)
+                self._hand_over(theirs, seconds)
             ours.settimeout(seconds + 5)
             try:
                 ours.sendall(request)
@@ -190,13 +218,14 @@ class Sandbox:
                 return b""
             return b"".join(chunks)
 
-    def _hand_over(self, theirs: socket.socket) -> None:
-        """Give the zygote one end of a fresh socket pair; it forks a child that owns it."""
+    def _hand_over(self, theirs: socket.socket, seconds: float) -> None:
+        """Give the zygote one end of a fresh socket pair and the script's time limit; it forks a
+        child that owns the socket, and kills it if it is still there GRACE seconds after the limit."""
         with self._lock:
             for attempt in range(2):
                 zygote = self._running_zygote()
                 try:
-                    socket.send_fds(zygote.control, [b"run"], [theirs.fileno()])
+                    socket.send_fds(zygote.control, [f"run {seconds:.3f}".encode()], [theirs.fileno()])
                     return
                 except OSError:
                     self._stop_zygote()
@@ -385,19 +414,56 @@ def zygote(control_fd: int, memory_mb: int, helper_specs: list[str]) -> None:
         control.sendall(f"{type(error).__name__}: {error}".encode()[:4000])
         return
     devnull = os.open(os.devnull, os.O_RDWR)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # children are reaped by _reap, not by the kernel
     control.sendall(READY)
+    children: dict[int, float] = {}  # pid → when to kill it (monotonic)
     while True:
+        _reap(children)
+        wait = max(0.0, min(children.values()) - time.monotonic()) if children else None
+        if not select.select([control], [], [], wait)[0]:
+            continue
         try:
-            message, fds, _flags, _address = socket.recv_fds(control, 16, 4)
+            message, fds, _flags, _address = socket.recv_fds(control, 64, 4)
         except InterruptedError:
             continue
         if not message:
             return
+        seconds = _seconds(message)
         for fd in fds:
-            if os.fork() == 0:
+            pid = os.fork()
+            if pid == 0:
                 _child(fd, rules, helpers, limit, devnull)
             os.close(fd)
+            children[pid] = time.monotonic() + seconds + GRACE
+
+
+def _seconds(message: bytes) -> float:
+    """The time limit in a ``run <seconds>`` message (the server's, never a script's)."""
+    try:
+        return min(max(float(message.split()[1]), 0.0), 3600.0)
+    except (IndexError, ValueError):
+        return Limits.seconds
+
+
+def _reap(children: dict[int, float]) -> None:
+    """Collect the children that ended, and kill those past their deadline. A child is reaped only
+    here (SIGCHLD keeps its default), so until then its pid is still this process's child and
+    cannot have been given to any other process."""
+    while children:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            children.clear()
+            return
+        if pid == 0:
+            break
+        children.pop(pid, None)
+    now = time.monotonic()
+    for pid, deadline in children.items():
+        if deadline <= now:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            children[pid] = now + 0.05  # look again shortly, when it has died
 
 
 if __name__ == "__main__":

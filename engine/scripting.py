@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import ast
 import importlib
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -64,18 +67,68 @@ def _resolve(spec: str) -> Callable[..., Any]:
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow's script environment: expressions through the interpreter, scripts through
     the sandbox. ``functions`` name the deployment's helpers as ``"module:function"``, imported
-    here for expressions and by the sandbox's fork server for scripts."""
+    here for expressions and by the sandbox's fork server for scripts.
+
+    Each expression or script has ``time_limit``; all of them together, in one user action or one
+    engine run (``action``), have ``action_limit`` — a process cannot keep a request (and its
+    instance's lock) busy by evaluating many expressions or running many scripts, each within its
+    own limit (a DMN table of thousands of rules, a loop of script tasks, a thousand timers)."""
 
     def __init__(self, time_limit: float = 2.0, functions: Mapping[str, str] | None = None,
-                 sandbox: Sandbox | None = None):
+                 sandbox: Sandbox | None = None, action_limit: float | None = None):
         functions = dict(functions or {})
         super().__init__(helpers({name: _resolve(spec) for name, spec in functions.items()}))
         self.time_limit = time_limit
+        self.action_limit = action_limit if action_limit is not None else 5 * time_limit
         self.sandbox = sandbox or Sandbox(functions, Limits(seconds=time_limit))
+        self._action = threading.local()  # .left: seconds designer code may still use in this thread's action
+
+    @contextmanager
+    def action(self) -> Iterator[None]:
+        """One user action or engine run: designer code evaluated inside shares ``action_limit``.
+        Nested calls join the action already under way."""
+        if getattr(self._action, "left", None) is not None:
+            yield
+            return
+        self._action.left = self.action_limit
+        try:
+            yield
+        finally:
+            self._action.left = None
+
+    def _action_spent(self) -> ScriptRejected:
+        return ScriptRejected(f"本次办理中流程的脚本和表达式累计运行超过 {self.action_limit:g} 秒，已停止"
+                              "（流程可能存在循环或过多的规则）")
+
+    def _seconds(self) -> float:
+        """The time the next piece of designer code may take: its own limit, or what is left of the action's."""
+        left = getattr(self._action, "left", None)
+        if left is None:
+            return self.time_limit
+        if left <= 0.01:
+            raise self._action_spent()
+        return min(self.time_limit, left)
+
+    @contextmanager
+    def _timed(self) -> Iterator[float]:
+        """Run one piece of designer code within ``_seconds()``, and count its time against the action;
+        stopped for want of the action's time, it says so (not that it overran its own limit)."""
+        seconds, started = self._seconds(), time.monotonic()
+        try:
+            yield seconds
+        except ScriptRejected:
+            if seconds < self.time_limit and time.monotonic() - started >= seconds * 0.9:
+                raise self._action_spent() from None
+            raise
+        finally:
+            left = getattr(self._action, "left", None)
+            if left is not None:
+                self._action.left = left - (time.monotonic() - started)
 
     def evaluate(self, expression, context, external_context=None):
         variables = [external_context or {}, context]
-        return compile_expression(expression).evaluate(variables, self.globals, self.time_limit)
+        with self._timed() as seconds:
+            return compile_expression(expression).evaluate(variables, self.globals, seconds)
 
     def execute(self, script, context, external_context=None):
         external = external_context or {}
@@ -85,7 +138,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             raise ScriptRejected(f"语法错误 (syntax error): {error.msg}, line {error.lineno}") from None
         given = {name: context[name] if name in context else external[name]
                  for name in names if name in context or name in external}
-        values, deleted = self.sandbox.run(script, given, self.time_limit)
+        with self._timed() as seconds:
+            values, deleted = self.sandbox.run(script, given, seconds)
         for name, value in values.items():
             if name not in external or name in context:
                 context[name] = value

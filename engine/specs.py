@@ -1,16 +1,28 @@
 """Parsed specs, built once per deployed version and cached in memory by definition id
-(a definition's XML and pinned dependencies never change, so the cache never goes stale)."""
+(a definition's XML and pinned dependencies never change, so the cache never goes stale). The cache
+keeps the MAX_SPECS most recently used versions: a designer who deploys a thousand versions of a
+2 MB file and starts a case of each must not fill the server's memory with their parsed specs."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy.orm import Session
 
 from engine.definitions import build_parser, definition_closure
+from engine.expressions import ScriptRejected
 from engine.forms import FormDefinition, parse_form
 from engine.models import ProcessDefinition
+
+# Instances one multi-instance activity may create: its loopCardinality or input collection is case
+# data or designer code, and SpiffWorkflow creates a parallel activity's instances all at once.
+MAX_INSTANCES = 200
+MAX_SPECS = 256  # parsed deployed versions kept in memory
 
 
 @dataclass(frozen=True)
@@ -28,12 +40,14 @@ class DeployedProcess:
 
 class SpecCache:
     def __init__(self) -> None:
-        self._specs: dict[int, DeployedProcess] = {}
+        self._specs: OrderedDict[int, DeployedProcess] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, session: Session, definition_id: int) -> DeployedProcess:
         cached = self._specs.get(definition_id)
         if cached is not None:
+            with suppress(KeyError):  # evicted meanwhile by another thread: still a valid spec
+                self._specs.move_to_end(definition_id)  # one C call: atomic under the GIL
             return cached
         with self._lock:
             cached = self._specs.get(definition_id)
@@ -42,13 +56,18 @@ class SpecCache:
                 documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
                 parser = build_parser(documents)
                 spec = parser.get_spec(definition.key)
+                subprocess_specs = parser.get_subprocess_specs(definition.key)
+                for process_spec in (spec, *subprocess_specs.values()):
+                    _bound_instances(process_spec)
                 forms: dict[str, FormDefinition] = {}
                 for version in definition_closure(session, definition):
                     for key, document in (version.forms or {}).items():
                         forms.setdefault(key, parse_form(key, document))
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
-                                         parser.get_subprocess_specs(definition.key), _start_form(spec), forms)
+                                         subprocess_specs, _start_form(spec), forms)
                 self._specs[definition_id] = cached
+                while len(self._specs) > MAX_SPECS:
+                    self._specs.popitem(last=False)
         return cached
 
 
@@ -58,3 +77,20 @@ def _start_form(spec: Any) -> str | None:
                 and type(getattr(task_spec, "event_definition", None)).__name__ == "NoneEventDefinition":
             return (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("formKey") or None
     return None
+
+
+def _bound_instances(process_spec: Any) -> None:
+    """Make every multi-instance activity of ``process_spec`` refuse its instance beyond MAX_INSTANCES
+    (the failure becomes the case's incident) instead of creating a million tasks in one request."""
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, MultiInstanceTask):
+            task_spec.create_child = _limited(task_spec.create_child, task_spec.bpmn_name or task_spec.bpmn_id)
+
+
+def _limited(create_child: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def create_within_limit(my_task: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(my_task.children) >= MAX_INSTANCES:
+            raise ScriptRejected(f"多实例活动 {name} 的实例数超过 {MAX_INSTANCES} 个，已停止")
+        return create_child(my_task, *args, **kwargs)
+
+    return create_within_limit

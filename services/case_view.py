@@ -25,6 +25,9 @@ from services.catalogue import WorkType
 ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 # workflow variables that are plumbing, not business data worth showing to a reviewer
 HIDDEN_DATA = {"decision", "conclusion"}
+# history events the applicant who started a case is told about (as on the applicant portal); the
+# others — automatic steps, delegation, supervision, errors — are the office's own
+APPLICANT_EVENTS = ("started", "task_completed", "completed", "terminated")
 
 
 @dataclass
@@ -56,6 +59,21 @@ class DeclarationContext:
 
 
 @dataclass
+class CaseRecord:
+    """What the actor may read of a case's progress. Staff of its region read everything; the
+    applicant who started it (and holds no staff role there) reads what the applicant portal shows:
+    the steps and their outcomes, not who handled them, not the process's variables, incidents,
+    automatic steps or diagrams (its designer's code)."""
+
+    instance: ProcessInstance
+    staff: bool
+    data: dict[str, Any]
+    open_tasks: list[HumanTask]
+    history: list[HistoryEvent]
+    incidents: list[Incident]
+
+
+@dataclass
 class CaseView:
     instance: ProcessInstance
     process_name: str
@@ -65,6 +83,7 @@ class CaseView:
     incidents: list[Incident]
     diagrams: list[Diagram] = field(default_factory=list)
     declaration: DeclarationContext | None = None
+    staff: bool = True  # False: the applicant's view of their own case (see CaseRecord)
 
 
 @dataclass
@@ -133,21 +152,56 @@ def _diagrams(session: Session, instance: ProcessInstance, history: list[History
     return diagrams
 
 
-def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
-             person_search: str = "") -> CaseView:
+def is_staff_viewer(engine: WorkflowEngine, actor: Actor, instance: ProcessInstance) -> bool:
+    """Holds a staff (non-applicant) role for the case's region: reads the case as the office does."""
+    return any(role not in engine.applicant_roles and actor.holds(role, instance.region_code) for role in actor.roles)
+
+
+def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int) -> CaseRecord:
+    """The case with its open tasks, history and incidents as ``actor`` may read them (NotFound
+    outside the actor's scope)."""
     instance = engine.get_instance(session, instance_id, actor)
-    data = engine.instance_data(session, instance)
     open_tasks = engine.open_tasks(session, instance.id)
     history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
                                    .order_by(HistoryEvent.id)))
+    if not is_staff_viewer(engine, actor, instance):
+        return CaseRecord(instance, False, {}, [_as_applicant_sees_task(t) for t in open_tasks],
+                          [_as_applicant_sees_event(e, actor) for e in history if e.kind in APPLICANT_EVENTS], [])
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id)
                                      .order_by(Incident.id)))
+    data = engine.instance_data(session, instance)
+    return CaseRecord(instance, True, data, open_tasks, history, incidents)
+
+
+def _as_applicant_sees_task(task: HumanTask) -> HumanTask:
+    """A detached copy without its assignee (never added to the session, so nothing is written)."""
+    return HumanTask(id=task.id, instance_id=task.instance_id, process_key=task.process_key,
+                     process_version=task.process_version, business_key=task.business_key, name=task.name,
+                     label=task.label, form_key="", lane=task.lane, region_code=task.region_code,
+                     submitter=task.submitter, assignee=None, status=task.status, created_at=task.created_at,
+                     due_at=task.due_at)
+
+
+def _as_applicant_sees_event(event: HistoryEvent, actor: Actor) -> HistoryEvent:
+    """A detached copy that names no member of staff and carries no form data of theirs."""
+    return HistoryEvent(instance_id=event.instance_id, at=event.at, kind=event.kind, task_name=event.task_name,
+                        task_label=event.task_label, actor=event.actor if event.actor == actor.username else None,
+                        decision=event.decision, conclusion=event.conclusion, details={})
+
+
+def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
+             person_search: str = "") -> CaseView:
+    record = case_record(session, engine, actor, instance_id)
+    instance = record.instance
     return CaseView(
         instance=instance, process_name=instance.definition.name or instance.process_key,
-        data={k: v for k, v in sorted(data.items()) if k not in HIDDEN_DATA},
-        open_tasks=open_tasks, history=history, incidents=incidents,
-        diagrams=_diagrams(session, instance, history, open_tasks),
-        declaration=_declaration_context(session, engine, actor, instance, data, person_search))
+        data={k: v for k, v in sorted(record.data.items()) if k not in HIDDEN_DATA},
+        open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
+        diagrams=_diagrams(session, instance, record.history, record.open_tasks) if record.staff else [],
+        declaration=_declaration_context(session, engine, actor, instance,
+                                         record.data if record.staff else engine.instance_data(session, instance),
+                                         person_search),
+        staff=record.staff)
 
 
 def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str,
@@ -180,7 +234,11 @@ def _dynamic_options(row: HumanTask, form: FormDefinition | None, case: CaseView
 
 def case_diagram_xml(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
                      definition_id: int) -> str:
+    """A BPMN file of the case (its process or one it calls): the office's, with its designer's code
+    in it; the applicant's view of a case has no diagram."""
     instance = engine.get_instance(session, instance_id, actor)
+    if not is_staff_viewer(engine, actor, instance):
+        raise NotFound("流程图不存在")
     for definition in definition_closure(session, instance.definition):
         if definition.id == definition_id:
             return definition.xml

@@ -198,11 +198,16 @@ def get_batch(session: Session, batch_id: int) -> DeclarationBatch:
 
 
 def batch_of_case(ctx: OperatorContext, batch_id: Any) -> DeclarationBatch:
-    """The batch a service task of a declaration case names, refused unless it is the case's own
-    (its number is the case's business key): case data written by a script or a form can never
-    point a case at another enterprise's batch."""
+    """The batch a service task of a declaration case names, refused unless it is the case's own:
+    case data written by a script or a form can never point a case at another enterprise's batch.
+    A batch knows its case (``instance_id``); only while ``submit_declaration`` starts that case —
+    in the same transaction, before the id is written back — is it recognised by its number, the
+    case's business key. The number alone is not enough: the generic start lets its caller choose
+    the business key of a case of any process, and a designer's process can call any operator."""
     batch = get_batch(ctx.session, int(batch_id))
-    if batch.batch_no != ctx.business_key:
+    if batch.instance_id is None and batch.batch_no == ctx.business_key:
+        batch.instance_id = ctx.instance_id
+    if batch.instance_id != ctx.instance_id:
         raise OperatorError(f"办件 {ctx.business_key} 不能处理申报批次 {batch.batch_no}（不是本办件的批次）")
     return batch
 
@@ -593,6 +598,12 @@ def register_operators(registry: OperatorRegistry) -> None:
     @registry.register("declaration.return_to_review")
     def return_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
         return return_to_review(ctx.session, batch_of_case(ctx, batch_id).id)
+
+
+def reads_staff_names(actor: Actor) -> bool:
+    """Whether ``actor`` is told which member of staff decided on a person or uploaded a file: the
+    office is; an applicant (an enterprise's user) is told what was decided, not by whom."""
+    return actor.party is None
 
 
 def get_visible_batch(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int) -> DeclarationBatch:

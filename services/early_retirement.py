@@ -189,8 +189,12 @@ def _business_key(registration_id: int) -> str:
 
 
 def _registration_of_case(ctx: OperatorContext, registration_id: Any) -> int:
-    """The registration a service task names, refused unless it is the case's own (its business key)."""
+    """The registration a service task names, refused unless it is the case's own: recognised by its
+    case (``instance_id``), or by its business key only while ``register`` starts that case in the
+    same transaction (the generic start lets its caller choose any business key)."""
     registration = get_registration(ctx.session, int(registration_id))
-    if _business_key(registration.id) != ctx.business_key:
+    if registration.instance_id is None and _business_key(registration.id) == ctx.business_key:
+        registration.instance_id = ctx.instance_id
+    if registration.instance_id != ctx.instance_id:
         raise OperatorError(f"办件 {ctx.business_key} 不能处理提前退休登记 {registration.id}（不是本办件的登记）")
     return registration.id

@@ -17,7 +17,7 @@ from engine.db import Base
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.regions import REGION_CODE
 from services import audit
-from services.identity import User, create_user, end_sessions, hash_password
+from services.identity import APPLICANT_ROLES, User, create_user, end_sessions, hash_password
 
 MANAGERS = ("clerk", "reviewer", "admin")
 POSTAL_CODE = re.compile(r"^\d{6}$")
@@ -76,6 +76,14 @@ def get_visible_enterprise(session: Session, actor: Actor, code: str) -> Enterpr
             not actor.party and not any(actor.holds(role, enterprise.region_code) for role in actor.roles)):
         raise NotFound("单位不存在或不在您的管辖范围内")
     return enterprise
+
+
+def audit_of(session: Session, actor: Actor, enterprise: Enterprise) -> list[audit.AuditEntry]:
+    """The enterprise's 操作记录 for the office. The enterprise's own users do not read it: it names
+    the staff who edited the unit or reset its password."""
+    if actor.party is not None:
+        return []
+    return audit.entries_for(session, "enterprise", enterprise.code)
 
 
 def enterprise_problems(data: EnterpriseInput) -> dict[str, list[str]]:
@@ -140,9 +148,16 @@ def create_enterprise(session: Session, actor: Actor, code: str, data: Enterpris
     return enterprise
 
 
-def update_enterprise(session: Session, actor: Actor, code: str, data: EnterpriseInput) -> Enterprise:
-    enterprise = get_enterprise(session, code)
+def _managed_enterprise(session: Session, actor: Actor, code: str) -> Enterprise:
+    """An enterprise the actor manages: one outside the actor's regions is not found, exactly like one
+    that does not exist (scope, then permission)."""
+    enterprise = get_visible_enterprise(session, actor, code)
     _require_manager(actor, enterprise.region_code)
+    return enterprise
+
+
+def update_enterprise(session: Session, actor: Actor, code: str, data: EnterpriseInput) -> Enterprise:
+    enterprise = _managed_enterprise(session, actor, code)
     problems = enterprise_problems(data)
     if problems:
         raise InvalidData("单位信息填写有误", fields=problems)
@@ -155,14 +170,17 @@ def update_enterprise(session: Session, actor: Actor, code: str, data: Enterpris
 
 
 def _portal_users(session: Session, code: str) -> list[User]:
-    return list(session.scalars(select(User).where(User.enterprise_code == code).order_by(User.id)))
+    """The enterprise's portal accounts: bound to it and holding applicant roles only. A bound account
+    with a staff role (possible before admins were kept from making one) is not the clerk's to reset
+    or close: whoever resets a portal password reads the new one."""
+    bound = session.scalars(select(User).where(User.enterprise_code == code).order_by(User.id))
+    return [user for user in bound if {g.role for g in user.grants} <= APPLICANT_ROLES]
 
 
 def reset_portal_password(session: Session, actor: Actor, code: str) -> dict[str, str]:
     """重置网厅密码: a new random password for the enterprise's portal account (created on first
     reset, username = unit code), shown once to the clerk; existing tokens stop working."""
-    enterprise = get_enterprise(session, code)
-    _require_manager(actor, enterprise.region_code)
+    enterprise = _managed_enterprise(session, actor, code)
     password = secrets.token_urlsafe(9)
     users = _portal_users(session, code)
     if not users:
@@ -181,8 +199,7 @@ def reset_portal_password(session: Session, actor: Actor, code: str) -> dict[str
 
 def set_portal_access(session: Session, actor: Actor, code: str, enabled: bool) -> Enterprise:
     """开启 / 关闭网厅权限: closing deactivates the enterprise's users and revokes their tokens."""
-    enterprise = get_enterprise(session, code)
-    _require_manager(actor, enterprise.region_code)
+    enterprise = _managed_enterprise(session, actor, code)
     enterprise.portal_enabled = enabled
     for user in _portal_users(session, code):
         user.active = enabled

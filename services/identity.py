@@ -215,6 +215,33 @@ def get_managed_user(session: Session, admin: Actor, user_id: int) -> User:
     return user
 
 
+def _require_whole_account(admin: Actor, user: User) -> None:
+    """What changes the whole account — its password, whether it may sign in — changes every role it
+    holds: only an admin of every region where it holds one may do it (else a Beijing admin who
+    resets the password of a Beijing-homed user with Tianjin grants signs in with Tianjin's powers)."""
+    foreign = sorted({g.region_code for g in user.grants if not admin.holds("admin", g.region_code)})
+    if foreign:
+        raise Forbidden(f"该用户在您管辖范围以外的区划（{'、'.join(foreign)}）也有授权，只能由那里的系统管理员处理")
+
+
+def _check_enterprise_binding(session: Session, admin: Actor, enterprise_code: str, roles: list[str]) -> None:
+    """An account bound to an enterprise is that enterprise's applicant (it reads its batches and
+    declares in its name; its portal password is reset by the enterprise's clerks): the enterprise
+    must exist and lie within the admin's regions, and the account holds applicant roles only."""
+    from services.enterprises import Enterprise  # services.enterprises builds on this module
+
+    enterprise = session.get(Enterprise, enterprise_code)
+    if enterprise is None:
+        raise InvalidData(f"单位 {enterprise_code} 不存在", fields={"enterprise_code": ["单位不存在"]})
+    if not admin.holds("admin", enterprise.region_code):
+        message = f"单位 {enterprise_code} 不在您管辖的区划内"
+        raise InvalidData(message, fields={"enterprise_code": [message]})
+    staff = sorted(set(roles) - APPLICANT_ROLES)
+    if staff:
+        message = f"绑定单位的账号只能授予申报单位的角色，不能授予 {', '.join(ROLES.get(r, r) for r in staff)}"
+        raise InvalidData(message, fields={"roles": [message]})
+
+
 def admin_create_user(session: Session, admin: Actor, username: str, password: str, region_code: str,
                       roles: list[str], display_name: str = "", enterprise_code: str | None = None) -> User:
     if not admin.has_role("admin"):
@@ -222,6 +249,8 @@ def admin_create_user(session: Session, admin: Actor, username: str, password: s
     if session.get(Region, region_code) is None:
         raise InvalidData("区划不存在", fields={"region_code": ["区划不存在"]})
     _require_admin_for(admin, region_code)
+    if enterprise_code:
+        _check_enterprise_binding(session, admin, enterprise_code, roles)
     return create_user(session, username, password, region_code, roles, display_name, enterprise_code or None)
 
 
@@ -232,6 +261,9 @@ def grant_role(session: Session, admin: Actor, user_id: int, role: str, region_c
     if session.get(Region, region_code) is None:
         raise InvalidData("区划不存在", fields={"region_code": ["区划不存在"]})
     _require_admin_for(admin, region_code)
+    if user.enterprise_code and role not in APPLICANT_ROLES:
+        message = f"绑定单位的账号只能授予申报单位的角色，不能授予 {ROLES[role]}"
+        raise InvalidData(message, fields={"role": [message]})
     existing = next((g for g in user.grants if g.role == role and g.region_code == region_code), None)
     if existing is not None:
         return existing
@@ -253,6 +285,7 @@ def revoke_role(session: Session, admin: Actor, user_id: int, grant_id: int) -> 
 
 def set_active(session: Session, admin: Actor, user_id: int, active: bool) -> User:
     user = get_managed_user(session, admin, user_id)
+    _require_whole_account(admin, user)
     if not active and user.username == admin.username:
         raise InvalidData("不能停用自己的账号")
     user.active = active
@@ -263,6 +296,7 @@ def set_active(session: Session, admin: Actor, user_id: int, active: bool) -> Us
 
 def reset_password(session: Session, admin: Actor, user_id: int, new_password: str) -> User:
     user = get_managed_user(session, admin, user_id)
+    _require_whole_account(admin, user)
     check_password(new_password, user.username)
     user.password_hash = hash_password(new_password)
     user.failed_logins, user.locked_until = 0, None

@@ -530,8 +530,14 @@ class JobService:
         return list(session.scalars(select(Job).where(Job.instance_id == instance_id).order_by(Job.id)))
 
     def cancel(self, uow: UnitOfWork, job_id: int, actor: Actor, applicant_roles: frozenset[str]) -> Job:
-        """Ask a job to stop. A queued job stops at once; a running one at its next progress report."""
-        self.get_visible(uow.session, job_id, actor, applicant_roles)
+        """Ask a job to stop. A queued job stops at once; a running one at its next progress report.
+        Only its creator, or a supervisor or administrator of its region, may: cancelling a case's
+        校验 withdraws the declaration, which is no business of every member of staff who may watch
+        it (a designer, a spot checker, a national catalogue administrator)."""
+        seen = self.get_visible(uow.session, job_id, actor, applicant_roles)
+        if seen.created_by != actor.username and not (actor.holds("supervisor", seen.region_code)
+                                                      or actor.holds("admin", seen.region_code)):
+            raise Forbidden("只有发起该后台任务的用户、督办人员或系统管理员可以取消它")
         job = uow.session.scalars(select(Job).where(Job.id == job_id).with_for_update()).one()
         if job.status == JobStatus.CANCELLED:
             return job

@@ -14,13 +14,22 @@ from engine.runtime import WorkflowEngine
 from services.case_view import get_visible_task
 from services.identity import actor_for, get_user
 
+NOT_A_COLLEAGUE = "该用户不存在、已停用，或不具备办理此任务的角色或区划权限"
+
 
 def delegate(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str, to: str,
              note: str = "") -> HumanTask:
-    """转交: hand an open task to a colleague who holds its role for its region."""
+    """转交: hand an open task to a colleague who holds its role for its region. Someone who is not
+    such a colleague — whether the username exists (in any region, of any role) or not — gets one
+    answer, after the same checks: delegation must not tell who has an account."""
     get_visible_task(uow.session, actor, task_id)
     try:
-        colleague = get_user(uow.session, to)
+        colleague = actor_for(get_user(uow.session, to))
     except NotFound:
-        raise InvalidData(f"用户 {to} 不存在或已停用", fields={"to": ["用户不存在或已停用"]}) from None
-    return engine.delegate(uow, task_id, actor, actor_for(colleague), note)
+        colleague = Actor(to)  # holds nothing: refused below exactly like a real user without the role
+    try:
+        return engine.delegate(uow, task_id, actor, colleague, note)
+    except InvalidData as refused:
+        if refused.fields:
+            raise
+        raise InvalidData(f"不能转交给 {to}：{NOT_A_COLLEAGUE}", fields={"to": [NOT_A_COLLEAGUE]}) from None

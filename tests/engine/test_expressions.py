@@ -130,3 +130,97 @@ def test_what_an_expression_hands_back_is_case_data():
         evaluate("len")
     with pytest.raises(ScriptRejected, match="不能保存"):
         evaluate("[(y for y in x) for x in values]", values=[[1]])
+
+
+@pytest.mark.parametrize("source", [
+    "[s] * 200 == [s + ''] * 200",  # element by element: 200 comparisons of 100,000 characters
+    "([s] * 200).count(s + '')",  # list.count compares with every (shared) element
+    "s in [s[:-1] + 'b'] * 200",
+    "sorted([s, s + 'x'] * 100)",
+    "max([s, s + 'x'] * 100)",
+    "len(set([tuple(range(100000))] * 200))",  # a tuple's hash is not cached: computed again for each share
+    "len({t: 1 for t in [tuple(range(100000))] * 200})",
+    "'x'.startswith(tuple([s] * 200))",
+    "len(map(sorted, [list(range(1000))] * 2000))",  # calls that map makes from C are charged too
+    "len(filter(sorted, [list(range(1000))] * 2000))",
+])
+def test_work_on_shared_parts_is_charged_for_every_share(source):
+    """``[s] * 200`` costs 200 references to build, but comparing, hashing or sorting it looks at
+    200 × 100,000 characters: that is what it is charged, before it runs."""
+    with pytest.raises(ScriptRejected, match="计算量超过上限"):
+        evaluate(source, s="a" * 100_000)
+
+
+@pytest.mark.parametrize("source", ["str([s] * 100)", "f'{[s] * 100}'", "f'{[s] * 100!r}'",
+                                    "len(str([[s] * 10] * 10))"])
+def test_text_of_shared_parts_is_refused_before_it_is_built(source):
+    """Turned into text, 100 shares of a 1,000,000-character string would be 100 MB: refused on the
+    estimate, without allocating it."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ScriptRejected, match="超过 1,000,000 个元素|计算量超过上限"):
+            evaluate(source, s="a" * 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024
+
+
+def test_a_result_of_shared_parts_is_not_case_data():
+    """Twenty shares of a 1,000,000-character string would be 20 MB in the case's stored state."""
+    with pytest.raises(ScriptRejected, match="结果超过 10,000,000 个字符"):
+        evaluate("[s] * 20", s="a" * 1_000_000)
+    assert len(evaluate("[s] * 2", s="a" * 1_000_000)) == 2
+
+
+def test_text_of_a_generator_is_refused():
+    """Its text would show a memory address of the server."""
+    with pytest.raises(ScriptRejected, match="不能把 generator 转换为文本"):
+        evaluate("f'{(x for x in y)}'", y=[1])
+    with pytest.raises(ScriptRejected, match="转换为文本"):
+        evaluate("str([(x for x in y)])", y=[1])
+
+
+def test_a_slow_helper_is_stopped_at_the_time_limit():
+    """A deployment's helper may take milliseconds per call; the clock is read after each call, not
+    only every few thousand steps."""
+    import time
+
+    def slow(value: int) -> int:
+        time.sleep(0.05)
+        return value
+
+    functions = helpers({"slow": slow})
+    with pytest.raises(ScriptRejected, match="超过 0.2 秒"):
+        compile_expression("[slow(i) for i in range(40)]").evaluate([{}], functions, 0.2)
+    with pytest.raises(ScriptRejected, match="超过 0.2 秒"):
+        compile_expression("map(slow, range(40))").evaluate([{}], functions, 0.2)
+
+
+def test_ordinary_work_on_case_data_stays_within_the_budget():
+    persons = [{"id": str(n), "years": n % 40, "name": f"人员{n}"} for n in range(20_000)]
+    rejected = {str(n) for n in range(0, 20_000, 7)}
+    assert evaluate("len([p for p in persons if p['id'] in rejected])", persons=persons, rejected=rejected) == 2858
+    assert evaluate("len(sorted(p['name'] for p in persons))", persons=persons) == 20_000
+    assert evaluate("persons == persons[:]", persons=persons) is True
+    assert len(evaluate("str(persons[:1000])", persons=persons)) > 40_000
+
+
+def test_working_days_follow_the_statutory_calendar():
+    """is_working_day reads the package's tables once (its own is_workday scanned them on every
+    call); the answers are the package's, and Monday–Friday in a year it does not know."""
+    from datetime import date, timedelta
+
+    import chinese_calendar
+
+    day = date(2003, 1, 1)
+    while day < date(2028, 1, 1):
+        try:
+            expected = chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            expected = day.weekday() < 5
+        assert is_working_day(day) is expected, day
+        day += timedelta(days=1)
+    assert is_working_day(datetime(2026, 10, 1, 9)) is False

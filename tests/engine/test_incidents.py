@@ -1,6 +1,8 @@
 """A failing service task puts the instance into `error` with an incident; retry resumes it."""
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
+
 import pytest
 from sqlalchemy import select
 
@@ -116,3 +118,78 @@ def test_history_of_a_refused_completion_is_not_written_by_the_next_action(runti
                                     .order_by(HistoryEvent.id)).all()
         assert runtime.engine.open_tasks(uow.session, batch.instance_id)[0].id == task_id
     assert kinds[-1] == "supervised" and "task_completed" not in kinds
+
+
+USER_TASK = ('<bpmn:userTask id="task"><bpmn:extensionElements><spiffworkflow:properties>'
+             '<spiffworkflow:property name="formKey" value="declaration_review" /></spiffworkflow:properties>'
+             '</bpmn:extensionElements>{loop}</bpmn:userTask>')
+
+
+def _process(pid: str, body: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_{pid}" targetNamespace="http://test">
+  <bpmn:process id="{pid}" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="lane1" name="reviewer"><bpmn:flowNodeRef>task</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" />{body}
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def _start_new(runtime, pid: str, body: str):
+    with runtime.unit_of_work() as uow:
+        runtime.deployer.deploy(uow.session, [(_process(pid, body), f"{pid}.bpmn")], "test")
+        instance = runtime.engine.start(uow, pid, business_key=f"BK-{pid}", region_code="110000", data={},
+                                        actor=STARTER)
+        uow.commit()
+        incidents = [i.message for i in uow.session.scalars(
+            select(Incident).where(Incident.instance_id == instance.id))]
+        return instance, incidents
+
+
+def test_a_loop_of_automatic_steps_becomes_an_incident(runtime):
+    """Two gateways that send the case round and round: SpiffWorkflow would go on until its task tree
+    is 1,000 deep (and then call the case completed); the engine stops it as an incident."""
+    body = """
+    <bpmn:exclusiveGateway id="gw1" />
+    <bpmn:exclusiveGateway id="gw2" default="back" />""" + USER_TASK.format(loop="") + """
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw1" />
+    <bpmn:sequenceFlow id="f1" sourceRef="gw1" targetRef="gw2" />
+    <bpmn:sequenceFlow id="out" sourceRef="gw2" targetRef="task">
+      <bpmn:conditionExpression>False</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="back" sourceRef="gw2" targetRef="gw1" />"""
+    instance, incidents = _start_new(runtime, "endless_loop", body)
+    assert instance.status == InstanceStatus.ERROR
+    assert "自动执行的流程步骤超过 500 个" in incidents[0]
+
+
+def test_a_multi_instance_activity_creates_at_most_200_instances(runtime):
+    loop = ('<bpmn:multiInstanceLoopCharacteristics isSequential="false">'
+            '<bpmn:loopCardinality>n * 1000</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>')
+    body = USER_TASK.format(loop=loop) + '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="task" />'
+    body = body.replace("n * 1000", "5000")
+    instance, incidents = _start_new(runtime, "many_instances", body)
+    assert instance.status == InstanceStatus.ERROR
+    assert "实例数超过 200 个" in incidents[0]
+    with runtime.unit_of_work() as uow:
+        assert uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all() == []
+
+
+def test_designer_code_of_one_action_shares_one_time_limit(runtime):
+    """Each script stays within its own limit (0.5 s in the tests), but twelve of them in a loop would
+    keep the request — and the instance's lock — for 3.6 s: the action's budget (five script limits)
+    stops them as an incident that says why."""
+    script = ("import time\nn = n + 1 if 'n' in dir() else 1\nstop = time.monotonic() + 0.3\n"
+              "while time.monotonic() < stop:\n    pass")
+    body = f"""
+    <bpmn:scriptTask id="s"><bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>
+    <bpmn:exclusiveGateway id="gw" default="back" />""" + USER_TASK.format(loop="") + """
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="s" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="gw" />
+    <bpmn:sequenceFlow id="out" sourceRef="gw" targetRef="task">
+      <bpmn:conditionExpression>n &gt;= 12</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="back" sourceRef="gw" targetRef="s" />"""
+    instance, incidents = _start_new(runtime, "slow_loop", body)
+    assert instance.status == InstanceStatus.ERROR
+    assert "累计运行超过 2.5 秒" in incidents[0]

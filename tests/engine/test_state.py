@@ -19,3 +19,22 @@ def test_dates_datetimes_and_durations_are_stored_and_read_back(runtime):
     runtime.engine.workflows._items.clear()  # read from the database, not the process's cache
     with runtime.unit_of_work() as uow:
         assert runtime.engine.instance_data(uow.session, instance) == values
+
+
+def test_parsed_specs_are_kept_for_the_most_recently_used_versions_only(runtime, monkeypatch):
+    """A designer deploying version after version (2 MB each) and starting a case of each must not
+    fill the server's memory with parsed specs."""
+    from engine import specs
+    from engine.actors import Actor
+    from tests.bpmn_factory import linear_process
+
+    monkeypatch.setattr(specs, "MAX_SPECS", 3)
+    starter = Actor("reviewer", frozenset({("reviewer", "110000")}))
+    for version in range(5):
+        with runtime.unit_of_work() as uow:
+            runtime.deployer.deploy(uow.session, [(linear_process("spec_cache", label=f"审核 {version}"),
+                                                   "spec_cache.bpmn")], "test")
+            runtime.engine.start(uow, "spec_cache", business_key=f"SC-{version}", region_code="110000", data={},
+                                 actor=starter)
+            uow.commit()
+    assert len(runtime.engine.specs._specs) <= 3

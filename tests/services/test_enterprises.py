@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import Conflict, Forbidden, InvalidData, Unauthenticated
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound, Unauthenticated
 from services import audit, enterprises
 from services.identity import authenticate
 from tests.services.review_helpers import actor
@@ -68,7 +68,7 @@ def test_staff_of_another_region_cannot_manage(runtime):
 def test_portal_password_reset_and_access(runtime):
     create(runtime, "110101900004", name="网厅测试单位")
     with runtime.unit_of_work() as uow:
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):  # another region's enterprise: as if it did not exist
             enterprises.reset_portal_password(uow.session, actor("tj_reviewer"), "110101900004")
         credentials = enterprises.reset_portal_password(uow.session, actor("clerk"), "110101900004")
         enterprises.set_portal_access(uow.session, actor("clerk"), "110101900004", True)
@@ -101,3 +101,22 @@ def test_a_closed_portal_refuses_declarations(runtime):
     with runtime.unit_of_work() as uow, pytest.raises(Forbidden, match="网厅"):
         declarations.submit_declaration(uow, runtime.engine, closed, "110101900005", "first",
                                         [declarations.PersonInput(**person(1))])
+
+
+def test_a_portal_password_reset_touches_only_applicant_accounts(runtime):
+    """A clerk resets an enterprise's portal password and reads it: an account bound to the
+    enterprise that also holds a staff role (made before bound accounts were limited to applicant
+    roles) keeps its own password."""
+    from sqlalchemy import select
+
+    from services.identity import User, create_user
+
+    create(runtime, "110101900077", name="绑定账号测试单位")
+    with runtime.unit_of_work() as uow:
+        if uow.session.scalar(select(User).where(User.username == "bound_reviewer")) is None:
+            create_user(uow.session, "bound_reviewer", "secret-pass", "110101", ["enterprise", "reviewer"],
+                        enterprise_code="110101900077")
+        credentials = enterprises.reset_portal_password(uow.session, actor("clerk"), "110101900077")
+        uow.commit()
+        assert credentials["username"] == "110101900077"
+        assert authenticate(uow.session, "bound_reviewer", "secret-pass").username == "bound_reviewer"

@@ -225,3 +225,40 @@ def test_a_batchs_persons_come_a_page_at_a_time_and_can_be_filtered(client, logi
     assert names(f"?q={person(94)['id_number']}") == (["测试94"], 1, 1)
     refused = client.get(f"/api/declarations/{batch_id}?per_page=abc", headers=reviewer)  # a bad number: named
     assert refused.status_code == 400 and set(refused.json["fields"]) == {"per_page"}
+
+
+def test_another_region_s_enterprise_answers_like_one_that_does_not_exist(client, login):
+    """Editing, resetting the portal password of or closing another region's enterprise answers 404
+    with the same message as an unknown unit code (it used to answer 403: the code exists)."""
+    headers = login("reviewer")  # Beijing
+    body = {"name": "天津和平建筑公司", "region_code": "120101", "industry": "建筑", "address": "和平区 1 号",
+            "postal_code": "300041", "contact_person": "联系人", "contact_phone": "022-12345678"}
+    for code in ("120101000003", "120101999999"):
+        answers = [client.put(f"/api/enterprises/{code}", json=body, headers=headers),
+                   client.post(f"/api/enterprises/{code}/portal-password", headers=headers),
+                   client.put(f"/api/enterprises/{code}/portal-access", json={"enabled": False}, headers=headers)]
+        assert [(a.status_code, a.json["message"]) for a in answers] == [(404, "单位不存在或不在您的管辖范围内")] * 3
+
+
+def test_the_enterprise_is_told_what_was_decided_not_by_whom(client, login):
+    """Per-person decisions and a commitment letter uploaded by the reviewer: the enterprise reads the
+    outcome and the file, not the reviewer's username (the office does)."""
+    batch = submit(client, login, person(61), person(62))
+    rejected = [p["id"] for p in client.get(f"/api/declarations/{batch['batch_id']}", headers=login("reviewer")).json[
+        "persons"]][:1]
+    decided = client.post(f"/api/declarations/{batch['batch_id']}/decision", headers=login("reviewer"),
+                          json={"decision": "approve", "rejected_persons": rejected, "conclusion": "一人材料不全"})
+    assert decided.status_code == 200, decided.json
+    letter = client.post(f"/api/declarations/{batch['batch_id']}/attachments", headers=login("reviewer"),
+                         data={"file": (io.BytesIO(b"%PDF-1.4 letter"), "承诺书.pdf")})
+    assert letter.status_code == 201, letter.json
+
+    own = client.get(f"/api/declarations/{batch['batch_id']}", headers=login("enterprise")).json
+    assert {p["status"] for p in own["persons"]} >= {"rejected"} and all("decided_by" not in p for p in own["persons"])
+    files = client.get(f"/api/declarations/{batch['batch_id']}/attachments", headers=login("enterprise")).json["items"]
+    assert files and all("uploaded_by" not in f for f in files)
+
+    office = client.get(f"/api/declarations/{batch['batch_id']}", headers=login("rechecker")).json
+    assert "reviewer" in {p["decided_by"] for p in office["persons"]}
+    assert client.get(f"/api/declarations/{batch['batch_id']}/attachments",
+                      headers=login("rechecker")).json["items"][0]["uploaded_by"] == "reviewer"

@@ -67,3 +67,62 @@ def test_commitment_letter_is_listed_and_downloadable_in_scope_only(runtime, bro
     assert download.status_code == 200 and download.data == b"%PDF-1.4 commitment"
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert browser("tj_reviewer").get(f"/attachments/{letter_id}").status_code == 404
+
+
+def _reviewed_and_delegated(runtime, browser):
+    """A case the reviewer passed with a conclusion; its 复核 delegated by one rechecker to another."""
+    from tests.web.conftest import ensure_user
+
+    ensure_user(runtime, "other_rechecker", "110000", ["rechecker"])
+    case = submit(runtime)
+    browser("reviewer").post(f"/tasks/{open_task(runtime, case.instance_id).id}",
+                             {"decision": "approve", "conclusion": "材料齐全"})
+    rechecker = browser("rechecker")
+    recheck = open_task(runtime, case.instance_id).id
+    rechecker.post(f"/tasks/{recheck}/delegate", {"to": "other_rechecker", "note": "请协助"})
+    return case
+
+
+def test_the_applicant_reads_its_case_without_the_office_s_internals(runtime, browser, client, bearer):
+    """The enterprise that submitted the batch follows its case on /cases/<id> and through the API
+    (as on the portal: steps, outcomes, conclusions), but not the usernames of the staff who handled
+    it, the delegation, the automatic steps, the process variables or the BPMN (designer code)."""
+    case = _reviewed_and_delegated(runtime, browser)
+    enterprise = browser("enterprise")
+    page = enterprise.get(f"/cases/{case.instance_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "材料齐全" in text and "复核" in text
+    for internal in ("reviewer", "rechecker", "batch_id", "业务数据", "/diagrams/"):
+        assert internal not in text, internal
+    assert enterprise.get(f"/cases/{case.instance_id}/diagrams/1.bpmn").status_code == 404
+
+    body = client.get(f"/api/instances/{case.instance_id}", headers=bearer("enterprise")).json
+    assert {e["kind"] for e in body["history"]} <= {"started", "task_completed", "completed", "terminated"}
+    assert [e["actor"] for e in body["history"]] == ["enterprise", None]
+    assert all(e["details"] == {} for e in body["history"])
+    assert body["open_tasks"][0]["label"] == "复核" and body["open_tasks"][0]["assignee"] is None
+    assert body["incidents"] == []
+
+    staff = client.get(f"/api/instances/{case.instance_id}", headers=bearer("supervisor")).json
+    assert "reviewer" in [e["actor"] for e in staff["history"]]
+    assert staff["open_tasks"][0]["assignee"] == "other_rechecker"
+
+
+def test_the_enterprise_does_not_read_who_in_the_office_changed_it(runtime, client, bearer):
+    from services import enterprises
+    from tests.conftest import actor
+
+    unit = enterprises.EnterpriseInput(name="操作记录测试单位", region_code="110101", industry="煤炭",
+                                       address="东城区某路 9 号", postal_code="100010", contact_person="王经办",
+                                       contact_phone="13800138000")
+    with runtime.unit_of_work() as uow:
+        if uow.session.get(enterprises.Enterprise, "110101900088") is None:
+            enterprises.create_enterprise(uow.session, actor("clerk"), "110101900088", unit)
+        enterprises.set_portal_access(uow.session, actor("clerk"), "110101900088", True)
+        credentials = enterprises.reset_portal_password(uow.session, actor("clerk"), "110101900088")
+        uow.commit()
+    token = client.post("/api/auth/token", json=credentials).json["token"]
+    own = client.get("/api/enterprises/110101900088", headers={"Authorization": f"Bearer {token}"}).json
+    assert own["name"] == "操作记录测试单位" and own["audit"] == []
+    office = client.get("/api/enterprises/110101900088", headers=bearer("clerk")).json
+    assert "clerk" in [entry["actor"] for entry in office["audit"]]

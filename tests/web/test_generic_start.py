@@ -123,3 +123,79 @@ def test_a_start_form_that_does_not_exist_is_refused_at_deploy(runtime):
             assert [(p.element_id, "发起表单" in p.message) for p in invalid.problems] == [("start", True)]
         else:
             raise AssertionError("deployed a process whose start form does not exist")
+
+
+def _designer_process(pid: str, operator: str, params: str, called: str = "") -> bytes:
+    """A designer's own process, startable by designers: its first step is a service task with the
+    given operator and parameters (or a call activity of ``called``)."""
+    step = (f'<bpmn:callActivity id="mid" calledElement="{called}" />' if called else
+            f'<bpmn:serviceTask id="mid"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="{operator}"'
+            f' resultVariable="result"><spiffworkflow:parameters>{params}</spiffworkflow:parameters>'
+            '</spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>')
+    return linear_process(pid, step, starters="designer")
+
+
+def test_a_designer_s_process_cannot_act_on_a_batch_by_naming_its_number(runtime, client, bearer):
+    """The generic start lets its caller choose the business key. A designer deploys a process that
+    calls ``declaration.mark`` on another region's batch and starts it with that batch's number as
+    business key: the operator must see that the batch belongs to another case, and leave it alone."""
+    from engine.models import Incident
+
+    victim = submit(runtime, enterprise="120101000003", submitter="tj_enterprise")
+    with runtime.unit_of_work() as uow:
+        before = uow.session.get(DeclarationBatch, victim.batch_id).status
+    params = (f'<spiffworkflow:parameter id="batch_id" type="int" value="{victim.batch_id}" />'
+              "<spiffworkflow:parameter id=\"status\" type=\"str\" value=\"'approved'\" />")
+    deploy(runtime, "designer_mark", _designer_process("designer_mark", "declaration.mark", params))
+    answer = client.post("/api/instances", headers=bearer("designer"), json={
+        "process_key": "designer_mark", "business_key": victim.batch_no})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["status"] == "error"
+    with runtime.unit_of_work() as uow:
+        assert uow.session.get(DeclarationBatch, victim.batch_id).status == before
+        incident = uow.session.scalars(select(Incident).where(Incident.instance_id == answer.json["id"])).one()
+    assert "不是本办件的批次" in incident.message
+
+
+def test_a_registration_is_not_reached_by_naming_its_business_key(runtime, client, bearer):
+    from services.early_retirement import EarlyRetirement
+    from tests.processes.test_early_retirement import eligible_miner, register_retirement
+
+    registration_id, _instance_id = register_retirement(runtime, eligible_miner(runtime, 7))
+    with runtime.unit_of_work() as uow:
+        registration = uow.session.get(EarlyRetirement, registration_id)
+        before, key = registration.status, f"TX{registration_id:08d}"
+    params = (f'<spiffworkflow:parameter id="registration_id" type="int" value="{registration_id}" />'
+              "<spiffworkflow:parameter id=\"decision\" type=\"str\" value=\"'approve'\" />"
+              '<spiffworkflow:parameter id="conclusion" type="str" value="None" />')
+    deploy(runtime, "designer_retire", _designer_process("designer_retire", "early_retirement.decide", params))
+    answer = client.post("/api/instances", headers=bearer("designer"), json={
+        "process_key": "designer_retire", "business_key": key})
+    assert answer.json["status"] == "error"
+    with runtime.unit_of_work() as uow:
+        assert uow.session.get(EarlyRetirement, registration_id).status == before
+
+
+def test_a_startable_process_cannot_call_one_its_starters_could_not_start(runtime):
+    """A call activity runs the called process inside the caller's case: a process that designers (or
+    enterprises) may start must not call the declaration review, which only its use case starts."""
+    from engine.definitions import DefinitionInvalid
+
+    xml = _designer_process("designer_calls_review", "", "", called="first_declaration_review")
+    with runtime.unit_of_work() as uow:
+        try:
+            runtime.deployer.deploy(uow.session, [(xml, "designer_calls_review.bpmn")], "test")
+        except DefinitionInvalid as invalid:
+            messages = [p.message for p in invalid.problems]
+        else:
+            messages = []
+    assert any("调用的流程 first_declaration_review 不能由其发起" in m for m in messages), messages
+    assert cases_of(runtime, "designer_calls_review") == 0
+
+
+def test_a_startable_process_may_call_one_its_starters_may_start(runtime, client, bearer):
+    deploy(runtime, "designer_sub", linear_process("designer_sub", starters="designer,reviewer"))
+    deploy(runtime, "designer_caller", _designer_process("designer_caller", "", "", called="designer_sub"))
+    answer = client.post("/api/instances", headers=bearer("designer"), json={
+        "process_key": "designer_caller", "business_key": "CALL-1"})
+    assert answer.status_code == 201, answer.json

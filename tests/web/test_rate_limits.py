@@ -103,3 +103,31 @@ def test_an_unreachable_limit_store_is_logged_and_lets_sign_ins_through(runtime,
     app = limited_app(runtime, signin_limit_per_ip="1/minute", ratelimit_storage_url="redis://127.0.0.1:1/0")
     assert [api_attempt(app, "store_down").status_code for _ in range(2)] == [401, 401]  # no 500, no lock-out
     assert "rate-limit storage unreachable" in caplog.text
+
+
+def test_guessing_the_old_password_counts_like_signing_in(runtime):
+    """With a stolen session or token, the password itself could be guessed through the password
+    change (each wrong old password answered 400, without end): it counts into the account's limit."""
+    account(runtime, "pw_guess")
+    app = limited_app(runtime, signin_limit_per_account="3/minute")
+    token = api_attempt(app, "pw_guess", password=PASSWORD).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    for _ in range(2):
+        wrong = client.post("/api/auth/password", headers=headers,
+                            json={"old_password": "guess-guess", "new_password": "Qx7!another-one"})
+        assert wrong.status_code == 400
+    assert_limited_api(client.post("/api/auth/password", headers=headers,
+                                   json={"old_password": "guess-guess", "new_password": "Qx7!another-one"}))
+
+
+def test_guessing_the_old_password_on_the_page_counts_like_signing_in(runtime):
+    account(runtime, "pw_guess_page")
+    app = limited_app(runtime, signin_limit_per_account="3/minute")
+    b = Browser(app.test_client())
+    b.sign_in("pw_guess_page")
+    b.get("/password")
+    form = {"old_password": "guess-guess", "new_password": "Qx7!another-one", "confirm": "Qx7!another-one"}
+    assert [b.post("/password", form).status_code for _ in range(2)] == [400, 400]
+    limited = b.post("/password", form)
+    assert limited.status_code == 429 and TOO_MANY.search(limited.get_data(as_text=True))

@@ -78,4 +78,19 @@ def test_delegating_to_someone_unknown_is_a_form_error_not_a_missing_task(runtim
     task = open_task(runtime, submit(runtime).instance_id)
     answer = client.post(f"/api/tasks/{task.id}/delegate", json={"to": "nobody", "note": ""},
                          headers=bearer("reviewer"))
-    assert answer.status_code == 400 and answer.json["fields"] == {"to": ["用户不存在或已停用"]}
+    assert answer.status_code == 400
+    assert answer.json["fields"] == {"to": ["该用户不存在、已停用，或不具备办理此任务的角色或区划权限"]}
+
+
+def test_delegation_does_not_tell_who_has_an_account(runtime, client, bearer):
+    """A reviewer must not learn usernames by trying to delegate: an unknown name, an enterprise's
+    account, another region's reviewer and a disabled account all get the same answer."""
+    from tests.conftest import account
+
+    account(runtime, "disabled_reviewer", active=False)
+    task = open_task(runtime, submit(runtime).instance_id)
+    answers = {to: client.post(f"/api/tasks/{task.id}/delegate", json={"to": to, "note": ""},
+                               headers=bearer("reviewer")) for to in
+               ("nobody_at_all", "enterprise", "tj_reviewer", "disabled_reviewer")}
+    assert {(a.status_code, a.json["message"].replace(to, "…")) for to, a in answers.items()} == {
+        (400, "不能转交给 …：该用户不存在、已停用，或不具备办理此任务的角色或区划权限")}

@@ -241,3 +241,57 @@ def test_deploy_refuses_imports_and_disallowed_expressions_in_words(runtime):
     assert "不能 import os" in messages[("deploy_import.bpmn", "mid")]
     assert "不能访问 int 的属性 __class__" not in messages[("deploy_guard.bpmn", "task")]  # refused before running
     assert "属性" in messages[("deploy_guard.bpmn", "task")] or "不允许" in messages[("deploy_guard.bpmn", "task")]
+
+
+STUCK = ESCAPES["traceback frame"] + """
+signal, threading = frame.f_globals['signal'], frame.f_globals['threading']
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGXCPU})
+lock = threading.Lock()
+lock.acquire()
+lock.acquire()
+"""
+
+
+def test_a_script_that_blocks_its_alarm_and_sleeps_is_killed(runtime, client, bearer):
+    """Blocking SIGALRM and waiting on a lock uses no CPU, so neither the alarm nor the CPU limit
+    ends the child: the fork server kills it at its deadline, and no process is left behind."""
+    answer = start(runtime, client, bearer("reviewer"), "stuck_child", STUCK)
+    assert answer.json["status"] == "error"
+    assert "脚本运行超过 0.5 秒" in answer.json["incidents"][0]["message"]
+    zygote = runtime.engine.environment.sandbox._zygote
+    alive = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == zygote.process.pid
+             and _state(p) not in ("Z", "X", "")]
+    assert alive == []
+
+
+def _state(proc: Path) -> str:
+    try:
+        return (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+# A script that escaped into its own process can write any answer to its socket (then exit before
+# the sandbox writes the real one): the server reads it as untrusted data.
+FORGE = ESCAPES["traceback frame"] + """
+for fd in range(3, 256):
+    try:
+        os.write(fd, ANSWER)
+        break
+    except OSError:
+        pass
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    ("""b'{"ok": true, "values": {"x": NaN}, "deleted": []}'""", "无法识别"),
+    ("""b'{"ok": true, "values": {"x": [' + b'[],' * 600000 + b'[]]}, "deleted": []}'""", "超过 1,000,000 个值"),
+    ("""b'{"ok": true, "values": {"x": ' + b'[' * 200 + b']' * 200 + b'}, "deleted": []}'""", "嵌套超过 64 层"),
+])
+def test_a_forged_answer_is_refused(runtime, client, bearer, answer, words):
+    script = f"ANSWER = {answer}\n" + FORGE
+    pid = f"forged_{abs(hash(answer)) % 10**6}"
+    reply = start(runtime, client, bearer("reviewer"), pid, script)
+    assert reply.json["status"] == "error", reply.json
+    assert words in reply.json["incidents"][0]["message"]

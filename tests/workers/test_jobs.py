@@ -148,3 +148,15 @@ def test_a_heartbeat_reports_every_second_however_slowly_units_come_and_keeps_th
     with background.unit_of_work() as uow:
         job = uow.session.get(Job, job_id)
         assert (job.status, job.error, job.progress_done) == ("failed", time_limit_message(5), 2003)
+
+
+def test_only_its_creator_or_a_supervisor_cancels_a_job(background, steps, api):
+    """Cancelling an enterprise's 校验 withdraws its declaration: staff who may only watch the job (a
+    designer, a spot checker, a catalogue administrator of the whole country) may not."""
+    job_id = steps(created_by="enterprise", region="110101")
+    for watcher in ("designer", "spot_checker", "catalogue_admin", "reviewer"):
+        assert api("get", f"/api/jobs/{job_id}", watcher)[0] == 200
+        status, body = api("post", f"/api/jobs/{job_id}/cancel", watcher)
+        assert (watcher, status) == (watcher, 403), body
+    assert api("get", f"/api/jobs/{job_id}", "enterprise")[1]["cancel_requested"] is False
+    assert api("post", f"/api/jobs/{job_id}/cancel", "supervisor")[0] == 200

@@ -47,6 +47,7 @@ def revoke_token():
 @api_login_required
 def change_own_password():
     body = PasswordChangeRequest().load(request.get_json(silent=True) or {})
+    count_signin_attempt(g.user.username)  # the old password is guessed like a sign-in's: same limit
     work = uow()
     user = work.session.get(User, g.user.id)
     change_password(work.session, user, body["old_password"], body["new_password"], keep_session=g.session_id)

@@ -103,7 +103,8 @@ def upload_attachment(batch_id: int):
 @documented("批次的附件（承诺书）", response=AttachmentSchema, many=True)
 def list_attachments(batch_id: int):
     rows = attachments.list_attachments(uow().session, runtime().engine, current_actor(), batch_id)
-    return {"items": AttachmentSchema(many=True).dump(rows)}
+    hidden = () if declarations.reads_staff_names(current_actor()) else ("uploaded_by",)
+    return {"items": AttachmentSchema(many=True, exclude=hidden).dump(rows)}
 
 
 @api.get("/attachments/<int:attachment_id>")

@@ -47,7 +47,8 @@ def get_declaration(batch_id: int):
     shown = declarations.person_page(session, batch.id, page=args["page"], per_page=per_page,
                                      only_findings=args["findings"] == "1", search=args["q"])
     body = DeclarationBatchSchema(exclude=("persons",)).dump(batch)
-    body["persons"] = DeclaredPersonSchema(many=True).dump(shown.persons)
+    hidden = () if declarations.reads_staff_names(current_actor()) else ("decided_by",)
+    body["persons"] = DeclaredPersonSchema(many=True, exclude=hidden).dump(shown.persons)
     for person in body["persons"]:
         person["problems"] = [c.message for c in shown.checks.get(person["id"], [])]
     return body | {"persons_total": shown.total, "persons_page": shown.page, "persons_per_page": per_page}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from services import audit, enterprises
+from services import enterprises
 from web.api import api, documented
 from web.api.review_schemas import (
     AuditSchema,
@@ -38,8 +38,9 @@ def create_enterprise():
 @documented("单位详情及操作记录", response=EnterpriseDetailSchema)
 def get_enterprise(code: str):
     session = uow().session
-    body = EnterpriseSchema().dump(enterprises.get_visible_enterprise(session, current_actor(), code))
-    body["audit"] = AuditSchema(many=True).dump(audit.entries_for(session, "enterprise", code))
+    enterprise = enterprises.get_visible_enterprise(session, current_actor(), code)
+    body = EnterpriseSchema().dump(enterprise)
+    body["audit"] = AuditSchema(many=True).dump(enterprises.audit_of(session, current_actor(), enterprise))
     return body
 
 

@@ -62,6 +62,11 @@ def password():
         errors = {"confirm": [_("两次输入的新密码不一致")]}
     if errors:
         return render_template("password.html", errors=errors), 400
+    try:
+        count_signin_attempt(g.user.username)  # the old password is guessed like a sign-in's: same limit
+    except RateLimited as limited:
+        return render_template("password.html", errors={"_form": [limited.message]}), 429, {
+            "Retry-After": str(limited.retry_after)}
     work = uow()
     user = work.session.get(User, g.user.id)
     try:
