@@ -188,10 +188,14 @@ class Sandbox:
                                  ensure_ascii=False).encode()
         except ValueError as error:
             raise ScriptRejected(str(error)) from None
-        with self._slots:
+        if not self._slots.acquire(timeout=seconds):  # a flood of scripts must not hold every server thread
+            raise ScriptRejected("脚本沙箱繁忙（同时运行的脚本已达上限），请稍后由督办人员重试")
+        try:
             started = time.monotonic()
             answer = self._exchange(request, seconds)
             elapsed = time.monotonic() - started
+        finally:
+            self._slots.release()
         if not answer:
             if elapsed >= seconds * 0.9:
                 raise ScriptRejected(f"脚本运行超过 {seconds:g} 秒，已被终止 (script timed out)")

@@ -29,7 +29,7 @@ USERS = [("enterprise", ["enterprise"], "110101", "110101000001", "示范煤矿�
          ("reviewer", ["reviewer"], "110000", None, "审核员"),
          ("rechecker", ["rechecker"], "110000", None, "复核员"),
          ("supervisor", ["supervisor"], "110000", None, "督办员"),
-         ("designer", ["designer"], "110000", None, "流程设计员"),
+         ("designer", ["designer"], "000000", None, "流程设计员"),
          ("admin", ["admin"], "110000", None, "系统管理员"),
          ("tj_reviewer", ["reviewer"], "120000", None, "天津审核员")]
 

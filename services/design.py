@@ -24,9 +24,21 @@ LIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
 HASH_PREFIX = 12
 
 
+NATIONAL = "000000"
+
+
 def require_designer(actor: Actor) -> None:
     if not actor.has_role(DESIGNER):
         raise Forbidden("只有流程设计人员可以管理流程定义")
+
+
+def require_deployer(actor: Actor) -> None:
+    """A deployed definition serves every region (a province's cases run the same process), so
+    deploying is a national act: the designer role held for 全国 (000000). Designers of a province
+    validate files and read every version, as before; a county admin granting ``designer`` cannot
+    change the country's processes."""
+    if not actor.holds(DESIGNER, NATIONAL):
+        raise Forbidden("流程定义全国通用，只有部级（全国）流程设计人员可以部署；您可以校验文件")
 
 
 @dataclass
@@ -93,6 +105,7 @@ def upload(session: Session, deployer: Deployer, actor: Actor, files: list[tuple
         return UploadOutcome(problems, [])
     if not deploy:
         return UploadOutcome(deployer.validate_files(files, session), [])
+    require_deployer(actor)
     try:
         return UploadOutcome([], deployer.deploy(session, files, actor.username))
     except DefinitionInvalid as invalid:

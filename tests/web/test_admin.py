@@ -58,18 +58,18 @@ def test_admin_cannot_grant_outside_own_region_nor_manage_foreign_users(runtime,
 
 def test_disabled_user_is_signed_out_and_cannot_sign_in(runtime, browser):
     admin = browser("admin")
-    designer = browser("designer")
-    uid = user_id(runtime, "designer")
+    designer = browser("province_designer")
+    uid = user_id(runtime, "province_designer")
     admin.get(f"/admin/users/{uid}")
     assert admin.post(f"/admin/users/{uid}/active", {"active": "false"}).status_code == 302
     try:
         assert designer.get("/").status_code == 302
         fresh = browser()
         fresh.get("/signin")
-        assert fresh.post("/signin", {"username": "designer", "password": "secret-pass"}).status_code == 401
+        assert fresh.post("/signin", {"username": "province_designer", "password": "secret-pass"}).status_code == 401
     finally:
         admin.post(f"/admin/users/{uid}/active", {"active": "true"})
-    assert browser("designer").get("/").status_code == 200
+    assert browser("province_designer").get("/").status_code == 200
 
 
 def _create(admin, **fields):

@@ -160,3 +160,19 @@ def test_an_uploaded_file_is_served_as_a_download_never_rendered(runtime, browse
     assert answer.status_code == 200 and answer.data == xml
     assert answer.headers["Content-Disposition"] == f"attachment; filename*=UTF-8''{key}-v1.bpmn"
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_only_a_national_designer_deploys(runtime, browser, bearer, client, key):
+    """A definition serves every region, so deploying is national: a province's designer (whom a
+    provincial admin may appoint) validates files but cannot change the country's processes."""
+    xml = linear_process(key)
+    province = browser("province_designer")
+    assert upload(province, [(xml, f"{key}.bpmn")], action="validate").status_code == 200
+    refused = upload(province, [(xml, f"{key}.bpmn")])
+    assert refused.status_code == 403 and "部级" in refused.get_data(as_text=True)
+    api = client.post("/api/process-definitions", headers=bearer("province_designer"),
+                      data={"file": (io.BytesIO(xml), f"{key}.bpmn")}, content_type="multipart/form-data")
+    assert api.status_code == 403
+    assert versions(runtime, key) == []
+    assert upload(browser("designer"), [(xml, f"{key}.bpmn")]).status_code == 302
+    assert versions(runtime, key) == [1]

@@ -295,3 +295,33 @@ def test_a_forged_answer_is_refused(runtime, client, bearer, answer, words):
     reply = start(runtime, client, bearer("reviewer"), pid, script)
     assert reply.json["status"] == "error", reply.json
     assert words in reply.json["incidents"][0]["message"]
+
+
+def test_a_flood_of_scripts_waits_a_bounded_time_for_a_sandbox_slot():
+    """With every slot taken by a runaway script, the next script does not hold its server thread
+    indefinitely: after its own time limit it gives up with a message (an incident a supervisor
+    may retry)."""
+    from engine.expressions import ScriptRejected
+    from engine.sandbox import Limits, Sandbox
+
+    sandbox = Sandbox({}, Limits(seconds=2.0, concurrent=1))
+    outcome: list[str] = []
+    runaway = threading.Thread(target=lambda: _run_catching(sandbox, "while True:\n    pass", outcome))
+    runaway.start()
+    try:
+        time.sleep(0.3)  # the runaway has its slot
+        with pytest.raises(ScriptRejected, match="沙箱繁忙"):
+            sandbox.run("x = 1", {}, seconds=0.2)
+    finally:
+        runaway.join(timeout=10)
+        sandbox.close()
+    assert outcome and "超过 2 秒" in outcome[0]
+
+
+def _run_catching(sandbox, script: str, outcome: list[str]) -> None:
+    from engine.expressions import ScriptRejected
+
+    try:
+        sandbox.run(script, {})
+    except ScriptRejected as error:
+        outcome.append(str(error))

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from flask import request
 
-from engine.definitions import list_definitions
-from engine.errors import Forbidden, InvalidData
+from engine.definitions import DefinitionInvalid, list_definitions
+from engine.errors import InvalidData
+from services import design
 from web.api import api, documented
 from web.api.review_schemas import BpmnUploadForm
 from web.auth import api_login_required, current_actor
@@ -23,14 +24,15 @@ def get_definitions():
 @documented("上传并部署 BPMN 文件（仅流程设计人员）", form=BpmnUploadForm, response=DeployedSchema, many=True,
             status=201)
 def deploy_definition():
-    actor = current_actor()
-    if not actor.has_role("designer"):
-        raise Forbidden("只有流程设计人员可以部署流程")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidData("请上传 BPMN 文件（字段 file）", fields={"file": ["请上传 BPMN 文件"]})
     work = uow()
-    results = runtime().deployer.deploy(work.session, [(upload.read(), upload.filename)], actor.username)
+    outcome = design.upload(work.session, runtime().deployer, current_actor(), [(upload.read(), upload.filename)],
+                            deploy=True)
+    if outcome.problems:
+        raise DefinitionInvalid(outcome.problems)  # the unit of work is rolled back, never committed
     work.commit()
+    results = outcome.deployed
     return {"items": DeployedSchema(many=True).dump(
         {"key": r.key, "version": r.version, "created": r.created, "id": r.definition_id} for r in results)}, 201
