@@ -1,6 +1,6 @@
 """Declaration import: a 100,000-person workbook uploaded and validated end to end through the
 service functions — workbooks.import_declaration (streamed parse, every row and person checked,
-batch stored, case started) and the 校验 job (services.batch_validation via the job service) —
+batch stored, case started) and the 校验 job (services.special_work.batch_validation via the job service) —
 then, timed apart, the 入库 that a 复核 approval runs (declarations.register_batch) — on SQLite
 and on PostgreSQL when available. 20,000 of the persons are in the register already, so the
 overlap check reads their periods (chunk by chunk, never the whole register).
@@ -8,7 +8,7 @@ overlap check reads their periods (chunk by chunk, never the whole register).
     python bench/declaration_import.py [--persons 100000] [--register 20000]
 
 Before the databases it prints what the workbook takes of the caps on reading one
-(services.xlsx_stream.Limits, the BANJIAN_XLSX_MAX_* settings): inflated bytes, XML elements, rows,
+(services.platform.xlsx_stream.Limits, the BANJIAN_XLSX_MAX_* settings): inflated bytes, XML elements, rows,
 cells, shared strings. Each database runs in its own process so that its peak memory (ru_maxrss)
 is its own. Besides
 wall-clock seconds it prints the process's CPU seconds and the load average: on a shared 2-core
@@ -38,11 +38,11 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from bench.common import fresh_postgres, fresh_sqlite, postgres_available, seeded_runtime  # noqa: E402
 from engine.actors import Actor  # noqa: E402
-from services import declarations, workbooks  # noqa: E402
 from services.bootstrap import Settings  # noqa: E402
 from services.demo import demo_id_number  # noqa: E402
-from services.register import Person, WorkHistory  # noqa: E402
-from services.xlsx_stream import Meter, iter_rows  # noqa: E402
+from services.platform.xlsx_stream import Meter, iter_rows  # noqa: E402
+from services.special_work import declarations, workbooks
+from services.special_work.register import Person, WorkHistory  # noqa: E402
 
 ENTERPRISE = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
 TARGET_SECONDS, TARGET_MB = 30, 500

@@ -30,7 +30,7 @@ from engine.definitions import files_under  # noqa: E402
 from engine.models import ProcessDefinition  # noqa: E402
 from services import schema  # noqa: E402
 from services.bootstrap import Settings, bootstrap  # noqa: E402
-from services.identity import Region, create_user  # noqa: E402
+from services.platform.identity import Region, create_user  # noqa: E402
 
 PROVINCES = ["11", "12", "13", "14", "15"]
 ROLES = ["reviewer", "rechecker", "acceptor", "approver", "spot_checker", "supervisor", "clerk", "leader",

@@ -30,8 +30,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 from bench.common import fresh_postgres, postgres_available, seeded_runtime  # noqa: E402
 from engine.db import utcnow  # noqa: E402
 from engine.models import ProcessDefinition, ProcessInstance  # noqa: E402
-from services import reminders  # noqa: E402
-from services.notifications import Notification  # noqa: E402
+from services.platform import reminders
+from services.platform.notifications import Notification  # noqa: E402
 
 OWED_PER_KIND = 10_000
 INSTANCES = 10_000

@@ -77,7 +77,7 @@ class WorkflowEngine:
                  script_time_limit: float = 2.0, script_functions: Mapping[str, str] | None = None,
                  script_memory_mb: int = 256, action_time_limit: float | None = None):
         """``script_functions``: helpers designers may call in expressions and scripts, as
-        ``{"add_working_days": "services.calendar:add_working_days"}`` (see ``engine.scripting``).
+        ``{"add_working_days": "services.platform.calendar:add_working_days"}`` (see ``engine.scripting``).
         ``action_time_limit``: what all designer code of one action may take together (default five
         times ``script_time_limit``)."""
         self.forms = forms

@@ -17,23 +17,25 @@ from engine.definitions import DefinitionValidator, Deployer
 from engine.forms import FormRegistry
 from engine.operators import OperatorRegistry
 from engine.runtime import WorkflowEngine
-from services import (  # noqa: F401 (some imported for their models only)
-    attachments,
+from services.platform import (  # noqa: F401 (some imported for their models only)
     audit,
-    batch_registration,
-    batch_validation,
     calendar,
-    declaration_import,
-    declarations,
-    early_retirement,
     identity,
     notifications,
     reminders,
     sessions,
+)
+from services.platform.jobs import JobService, dispatcher_for
+from services.platform.xlsx_stream import Limits
+from services.special_work import (  # noqa: F401 (some imported for their models only)
+    attachments,
+    batch_registration,
+    batch_validation,
+    declaration_import,
+    declarations,
+    early_retirement,
     spot_checks,
 )
-from services.jobs import JobService, dispatcher_for
-from services.xlsx_stream import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'banjian.db'}"

@@ -15,10 +15,10 @@ from engine.db import Base
 from engine.definitions import files_under
 from services import schema
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
-from services.catalogue import WorkType
 from services.demo import ENTERPRISES, REGIONS, WORK_TYPES, demo_id_number
-from services.enterprises import Enterprise
-from services.identity import Region, create_user
+from services.platform.identity import Region, create_user
+from services.special_work.catalogue import WorkType
+from services.special_work.enterprises import Enterprise
 
 PG_URL = os.environ.get("BANJIAN_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -158,7 +158,7 @@ def account(runtime: Runtime, username: str, *, active: bool = True, locked: boo
     from sqlalchemy import select
 
     from engine.db import utcnow
-    from services.identity import LOCK_MINUTES, User
+    from services.platform.identity import LOCK_MINUTES, User
 
     with runtime.unit_of_work() as uow:
         user = uow.session.scalar(select(User).where(User.username == username))

@@ -6,8 +6,8 @@ from datetime import timedelta
 from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services import identity
 from services.bootstrap import Runtime, bootstrap
+from services.platform import identity
 from web.ratelimit import SignInLimiter
 
 

@@ -7,8 +7,8 @@ from flask import g, request
 
 from engine.actors import Actor
 from engine.errors import Unauthenticated
-from services.identity import actor_for
-from services.sessions import API
+from services.platform.identity import actor_for
+from services.platform.sessions import API
 from web.context import resolve_session
 
 

@@ -99,7 +99,7 @@ def create_user_command(username: str, region: str, roles: tuple[str, ...], ente
                         password: str) -> None:
     """Create a user holding ROLE(s) in REGION."""
     from engine.errors import EngineError
-    from services.identity import create_user
+    from services.platform.identity import create_user
 
     runtime = _runtime()
     with runtime.unit_of_work() as uow:
@@ -125,7 +125,7 @@ def serve(host: str, port: int, threads: int) -> None:
     runtime = _runtime()
     app = create_app(runtime)
     if not runtime.settings.broker_url:
-        from services.background import EmbeddedRunner
+        from services.platform.background import EmbeddedRunner
 
         EmbeddedRunner(runtime).start()
         click.echo("background work: embedded runner (no BANJIAN_BROKER_URL)")

@@ -5,7 +5,7 @@ from flask import current_app, g, request
 
 from engine.db import UnitOfWork
 from services.bootstrap import Runtime
-from services.sessions import SignedIn
+from services.platform.sessions import SignedIn
 
 
 def runtime() -> Runtime:

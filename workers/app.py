@@ -2,7 +2,7 @@
 
 Messages are acknowledged late and re-queued when the worker process running them dies, so a job
 killed halfway is delivered again; whether it then runs is decided by the job table (see
-``services.jobs``), which makes every delivery after the first harmless.
+``services.platform.jobs``), which makes every delivery after the first harmless.
 """
 from __future__ import annotations
 

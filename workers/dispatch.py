@@ -2,7 +2,7 @@
 entry point so that services/ (and web/, which enqueues after its commits) never import Celery."""
 from __future__ import annotations
 
-from services.jobs import grace_seconds
+from services.platform.jobs import grace_seconds
 
 
 class CeleryDispatcher:

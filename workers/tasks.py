@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from services import background
 from services.bootstrap import Runtime, bootstrap
-from services.jobs import TRANSIENT_ERRORS
+from services.platform import background
+from services.platform.jobs import TRANSIENT_ERRORS
 from workers.app import app
 
 RETRY = {"acks_late": True, "reject_on_worker_lost": True, "autoretry_for": TRANSIENT_ERRORS, "retry_backoff": 2,

@@ -15,10 +15,10 @@ import pytest
 from engine.definitions import files_under
 from services import schema
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
-from services.catalogue import WorkType
 from services.demo import ENTERPRISES, REGIONS, WORK_TYPES
-from services.enterprises import Enterprise
-from services.identity import Region, create_user
+from services.platform.identity import Region, create_user
+from services.special_work.catalogue import WorkType
+from services.special_work.enterprises import Enterprise
 from tests.conftest import PASSWORD, USERS
 
 CHROMIUM = Path(os.environ.get("BANJIAN_CHROMIUM", "/usr/bin/chromium"))

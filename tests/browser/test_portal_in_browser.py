@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from services import declarations
+from services.special_work import declarations
 from tests.conftest import actor, person
 from tests.import_files import good_row, workbook
 

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from engine.models import HumanTask, TaskStatus
-from services import declarations
+from services.special_work import declarations
 from tests.conftest import actor, person
 
 

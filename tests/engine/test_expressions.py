@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from engine.expressions import ScriptRejected, compile_expression, helpers
-from services.calendar import SCRIPT_FUNCTIONS, add_working_days, is_working_day, working_days_between
+from services.platform.calendar import SCRIPT_FUNCTIONS, add_working_days, is_working_day, working_days_between
 
 FUNCTIONS = helpers({"add_working_days": add_working_days, "is_working_day": is_working_day,
                      "working_days_between": working_days_between})

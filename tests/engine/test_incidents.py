@@ -9,8 +9,8 @@ from sqlalchemy import select
 from engine.actors import Actor
 from engine.errors import Conflict, InvalidData
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, TaskStatus
-from services import declarations
-from services.catalogue import WorkType
+from services.special_work import declarations
+from services.special_work.catalogue import WorkType
 from tests.bpmn_factory import linear_process, service_task
 from tests.conftest import person
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from engine.errors import Conflict
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
-from services import declarations
+from services.special_work import declarations
 from tests.conftest import person
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.models import HumanTask, InstanceStatus, TaskStatus
 from engine.state import WorkflowCache
-from services import declarations
+from services.special_work import declarations
 from tests.conftest import person
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from services import workbooks
+from services.special_work import workbooks
 from workers import app
 
 _parse = workbooks.parse_declaration

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 
 from engine.db import utcnow
 from engine.models import HumanTask, TaskStatus
-from services import declarations
-from services.jobs import Job
-from services.notifications import Notification
+from services.platform.jobs import Job
+from services.platform.notifications import Notification
+from services.special_work import declarations
 from tests.conftest import actor
 from tests.integration.conftest import big_batch, redis_problem
 from tests.workers import bpmn

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from engine.errors import InvalidData
 from engine.models import HistoryEvent, HumanTask, InstanceStatus, ProcessInstance, TaskStatus
-from services import declarations
-from services.register import Person, WorkHistory
+from services.special_work import declarations
+from services.special_work.register import Person, WorkHistory
 from tests.conftest import person
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import InstanceStatus
-from services import catalogue, early_retirement, queries, register
+from services import queries
+from services.special_work import catalogue, early_retirement, register
 from tests.services.review_helpers import actor, complete, in_register, open_task
 
 RETIRE = date(2025, 6, 1)
@@ -115,7 +116,7 @@ def test_only_the_local_clerk_registers(runtime):
 
 
 def test_invalid_history_no_longer_counts(runtime):
-    from services import spot_checks
+    from services.special_work import spot_checks
 
     number = eligible_miner(runtime, 9)
     with runtime.unit_of_work() as uow:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from engine.errors import Conflict, InvalidData
 from engine.models import InstanceStatus
-from services import declarations
-from services.register import Person, WorkHistory
+from services.special_work import declarations
+from services.special_work.register import Person, WorkHistory
 from tests.services.review_helpers import (
     actor,
     complete,

@@ -6,8 +6,8 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.models import HumanTask, TaskStatus
-from services import declarations, register
 from services.demo import demo_id_number
+from services.special_work import declarations, register
 from tests.conftest import actor, person
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from services import attachments
+from services.special_work import attachments
 from tests.services.review_helpers import actor, complete, person, submit
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n%%EOF\n"

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, Unauthenticated
-from services import audit, enterprises
-from services.identity import authenticate
+from services.platform import audit
+from services.platform.identity import authenticate
+from services.special_work import enterprises
 from tests.services.review_helpers import actor
 
 GOOD = dict(name="北京测试矿业有限公司", region_code="110101", industry="煤炭", address="东城区某路 1 号",
@@ -93,7 +94,7 @@ def test_portal_password_reset_and_access(runtime):
 
 
 def test_a_closed_portal_refuses_declarations(runtime):
-    from services import declarations
+    from services.special_work import declarations
     from tests.services.review_helpers import person
 
     create(runtime, "110101900005", name="关闭网厅单位")
@@ -109,7 +110,7 @@ def test_a_portal_password_reset_touches_only_applicant_accounts(runtime):
     roles) keeps its own password."""
     from sqlalchemy import select
 
-    from services.identity import User, create_user
+    from services.platform.identity import User, create_user
 
     create(runtime, "110101900077", name="绑定账号测试单位")
     with runtime.unit_of_work() as uow:

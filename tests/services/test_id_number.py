@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from services.id_number import birth_date_of, check_digit, gender_of, id_number_problem
+from services.platform.id_number import birth_date_of, check_digit, gender_of, id_number_problem
 
 VALID = ["11010519491231002X", "440524188001010014", "110101199003076632", "32010619850214283X"]
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import InvalidData
-from services import passwords
-from services.identity import User, admin_create_user, change_password, create_user, reset_password
-from services.passwords import HAS_USERNAME, TOO_COMMON, TOO_SHORT, check_password, password_problems
+from services.platform import passwords
+from services.platform.identity import User, admin_create_user, change_password, create_user, reset_password
+from services.platform.passwords import HAS_USERNAME, TOO_COMMON, TOO_SHORT, check_password, password_problems
 from tests.conftest import PASSWORD, account, actor
 
 

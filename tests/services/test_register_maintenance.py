@@ -6,8 +6,9 @@ from datetime import date
 import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from services import audit, register
 from services.demo import demo_id_number
+from services.platform import audit
+from services.special_work import register
 from tests.services.review_helpers import actor, in_register
 
 NEW = register.PersonDetails("赵六", "male", "110101")

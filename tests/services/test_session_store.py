@@ -1,4 +1,4 @@
-"""services.sessions: lifetimes, the one-query lookup, and the bounded purge of expired rows."""
+"""services.platform.sessions: lifetimes, the one-query lookup, and the bounded purge of expired rows."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from engine.db import utcnow
-from services import sessions
-from services.identity import AuthSession, User, actor_for
-from services.sessions import PAGE, PURGE_BATCH, Lifetime, SessionStore
+from services.platform import sessions
+from services.platform.identity import AuthSession, User, actor_for
+from services.platform.sessions import PAGE, PURGE_BATCH, Lifetime, SessionStore
 from tests.conftest import account
 
 STORE = SessionStore({PAGE: Lifetime(timedelta(hours=8), timedelta(hours=2))})
@@ -21,7 +21,7 @@ def the_user(uow, username: str) -> User:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """services.sessions' clock, set by the test; it starts ten days back so that the rows made here
+    """services.platform.sessions' clock, set by the test; it starts ten days back so that the rows made here
     are long expired for the rest of the suite."""
     now = [utcnow() - timedelta(days=10)]
     monkeypatch.setattr(sessions, "utcnow", lambda: now[0])

@@ -6,8 +6,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from engine.errors import Unauthenticated
-from services import identity
-from services.identity import SIGN_IN_REFUSED, User, authenticate
+from services.platform import identity
+from services.platform.identity import SIGN_IN_REFUSED, User, authenticate
 from tests.conftest import PASSWORD, account
 
 

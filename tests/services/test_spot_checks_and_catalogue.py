@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from services import catalogue, queries, register, spot_checks
+from services import queries
+from services.special_work import catalogue, register, spot_checks
 from tests.services.review_helpers import actor, in_register
 
 

@@ -9,9 +9,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from engine.errors import Forbidden, InvalidData
-from services import declarations, workbooks
 from services.demo import demo_id_number
-from services.xlsx_stream import Limits
+from services.platform.xlsx_stream import Limits
+from services.special_work import declarations, workbooks
 from tests.services.review_helpers import actor, person_ids, submit
 
 HEADER = ["公民身份号码*", "姓名*", "性别*", "出生日期*", "特殊工种*", "开始日期*", "结束日期*"]

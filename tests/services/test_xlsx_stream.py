@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from services.xlsx_stream import Formula, LimitExceeded, Limits, Meter, WorkbookError, iter_rows
+from services.platform.xlsx_stream import Formula, LimitExceeded, Limits, Meter, WorkbookError, iter_rows
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 RELS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

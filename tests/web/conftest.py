@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import HumanTask, TaskStatus
-from services import declarations
+from services.special_work import declarations
 from tests.conftest import PASSWORD, actor, person
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -119,7 +119,7 @@ def invalid_person(serial: int = 9) -> dict:
 
 def ensure_user(runtime, username: str, region: str, roles: list[str]) -> None:
     """Create an extra user once per database (users are reference data, kept between tests)."""
-    from services.identity import User, create_user
+    from services.platform.identity import User, create_user
 
     with runtime.unit_of_work() as uow:
         if uow.session.scalar(select(User.id).where(User.username == username)) is None:

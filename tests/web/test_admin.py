@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from services.identity import User
+from services.platform.identity import User
 
 
 def user_id(runtime, username: str) -> int:
@@ -107,7 +107,7 @@ def test_a_bound_account_gets_no_staff_role(runtime, browser):
 def test_admin_cannot_take_over_an_account_that_holds_roles_elsewhere(runtime, browser):
     """A Beijing-homed reviewer who also reviews for Tianjin: the Beijing admin sees the account, but
     resetting its password or disabling it would hand over (or take away) Tianjin's powers."""
-    from services.identity import RoleGrant, create_user
+    from services.platform.identity import RoleGrant, create_user
 
     with runtime.unit_of_work() as uow:
         user = uow.session.scalar(select(User).where(User.username == "two_regions"))

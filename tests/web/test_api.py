@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from services.identity import SIGN_IN_REFUSED
+from services.platform.identity import SIGN_IN_REFUSED
 from tests.bpmn_factory import linear_process
 from tests.conftest import person
 

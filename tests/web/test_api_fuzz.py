@@ -31,8 +31,8 @@ from engine.definitions import files_under
 from services import schema as database_schema
 from services.bootstrap import ROOT, Settings, bootstrap
 from services.demo import load_demo
-from services.identity import get_user
-from services.sessions import API
+from services.platform.identity import get_user
+from services.platform.sessions import API
 from tests.conftest import DATABASES, PG_URL
 
 EXAMPLES = int(os.environ.get("BANJIAN_FUZZ_EXAMPLES", "3"))  # per operation and mode (valid / invalid data)

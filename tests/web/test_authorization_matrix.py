@@ -7,7 +7,7 @@ import pytest
 
 from engine.models import ProcessInstance
 from engine.regions import covers
-from services.identity import APPLICANT_ROLES
+from services.platform.identity import APPLICANT_ROLES
 from tests.conftest import USERS
 from tests.web.conftest import open_task, submit
 

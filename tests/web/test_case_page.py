@@ -51,7 +51,7 @@ def test_enterprise_user_sees_its_own_case_but_not_the_task(runtime, browser):
 
 
 def test_commitment_letter_is_listed_and_downloadable_in_scope_only(runtime, browser):
-    from services import attachments
+    from services.special_work import attachments
     from tests.conftest import actor
 
     case = submit(runtime)
@@ -109,7 +109,7 @@ def test_the_applicant_reads_its_case_without_the_office_s_internals(runtime, br
 
 
 def test_the_enterprise_does_not_read_who_in_the_office_changed_it(runtime, client, bearer):
-    from services import enterprises
+    from services.special_work import enterprises
     from tests.conftest import actor
 
     unit = enterprises.EnterpriseInput(name="操作记录测试单位", region_code="110101", industry="煤炭",

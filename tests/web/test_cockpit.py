@@ -12,8 +12,8 @@ from engine.actors import Actor
 from engine.db import utcnow
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
 from engine.regions import covers
-from services.identity import RoleGrant, User
-from services.notifications import Notification
+from services.platform.identity import RoleGrant, User
+from services.platform.notifications import Notification
 from tests.bpmn_factory import linear_process, service_task
 from tests.web.conftest import ensure_user, open_task, submit
 

@@ -13,10 +13,10 @@ from marshmallow import Schema, fields
 from engine import fields as bounded
 from engine.forms import FormRegistry, parse_form
 from engine.forms import _compile as compile_form
-from services import declarations
 from services.bootstrap import ROOT
-from services.declarations import PersonInput
 from services.demo import demo_id_number
+from services.special_work import declarations
+from services.special_work.declarations import PersonInput
 from tests.bpmn_factory import linear_process
 from tests.conftest import person
 from tests.import_files import good_row, workbook

@@ -2,7 +2,7 @@
 person with a finding first and says how many clean persons were left out."""
 from __future__ import annotations
 
-import services.case_view as case_view
+import services.platform.case_view as case_view
 from tests.conftest import person
 from tests.web.conftest import invalid_person, open_task, submit
 

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from services.notifications import Notification
+from services.platform.notifications import Notification
 
 BADGE = re.compile(r'class="badge"[^>]*>(\d+)<')
 

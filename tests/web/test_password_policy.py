@@ -5,8 +5,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from services.identity import User, authenticate
-from services.passwords import HAS_USERNAME, TOO_COMMON, TOO_SHORT
+from services.platform.identity import User, authenticate
+from services.platform.passwords import HAS_USERNAME, TOO_COMMON, TOO_SHORT
 from tests.conftest import PASSWORD, account
 from web import cli
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from services.identity import AuthSession, User
+from services.platform.identity import AuthSession, User
 from tests.conftest import PASSWORD, account
 
 

@@ -7,8 +7,8 @@ from email.utils import parsedate_to_datetime
 
 from sqlalchemy import update
 
-from services.identity import MAX_FAILED_LOGINS, SIGN_IN_REFUSED, User
-from services.passwords import TOO_SHORT
+from services.platform.identity import MAX_FAILED_LOGINS, SIGN_IN_REFUSED, User
+from services.platform.passwords import TOO_SHORT
 from tests.conftest import PASSWORD, account
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services import declarations
 from services.bootstrap import Runtime, Settings, bootstrap
+from services.special_work import declarations
 from tests.conftest import person
 
 INLINE_LIMIT = 2

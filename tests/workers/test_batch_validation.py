@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 
 from engine.errors import Forbidden, InvalidData
 from engine.models import HumanTask, InstanceStatus
-from services import declarations
-from services.background import EmbeddedRunner
-from services.declarations import DeclarationCheck
-from services.jobs import Job
+from services.platform.background import EmbeddedRunner
+from services.platform.jobs import Job
+from services.special_work import declarations
+from services.special_work.declarations import DeclarationCheck
 from tests.workers.conftest import persons_with_one_error, submit_batch
 from tests.workers.helpers import instance_status, open_tasks, sleep_past, wait_until
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.jobs import Job, JobContext
+from services.platform.jobs import Job, JobContext
 from tests.workers.conftest import persons_with_one_error, submit_batch
 
 STEPS = "test.steps"
@@ -116,11 +116,11 @@ HEARTBEATS = "test.heartbeats"
 def test_a_heartbeat_reports_every_second_however_slowly_units_come_and_keeps_the_time_limit(background,
                                                                                              monkeypatch):
     """A fake clock: what the job's heartbeat does is decided by the clock, never by sleeping."""
-    import services.jobs
-    from services.jobs import time_limit_message
+    import services.platform.jobs
+    from services.platform.jobs import time_limit_message
 
     clock = [1000.0]
-    monkeypatch.setattr(services.jobs, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(services.platform.jobs, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     reports: list[int] = []
     original = JobContext.progress
     monkeypatch.setattr(JobContext, "progress", lambda ctx, done, total: (reports.append(done),

@@ -12,10 +12,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from engine.models import HumanTask
-from services import background as steps
-from services import notifications
 from services.bootstrap import Settings, bootstrap
-from services.notifications import Notification
+from services.platform import background as steps
+from services.platform import notifications
+from services.platform.notifications import Notification
 from tests.workers import bpmn
 from tests.workers.helpers import RecordingGateway, deploy, start
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from engine.definitions import DefinitionInvalid
-from services import background
+from services.platform import background
 from tests.workers import bpmn
 from tests.workers.helpers import (
     deploy,

@@ -5,8 +5,8 @@ from datetime import date, datetime
 
 import pytest
 
-from services.calendar import add_working_days, is_working_day, working_days_between
-from services.reminders import due_soon_limit
+from services.platform.calendar import add_working_days, is_working_day, working_days_between
+from services.platform.reminders import due_soon_limit
 
 
 @pytest.mark.parametrize(("start", "days", "due"), [

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import g, request
 
 from engine.errors import Unauthenticated
-from services.identity import User, authenticate, change_password
-from services.sessions import API
+from services.platform.identity import User, authenticate, change_password
+from services.platform.sessions import API
 from web.api import api, documented
 from web.auth import api_login_required, bearer_token
 from web.context import runtime, uow

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from engine.errors import InvalidData
-from services import attachments, declaration_import, declarations, enterprises, workbooks
+from services.special_work import attachments, declaration_import, declarations, enterprises, workbooks
 from web.api import api, documented
 from web.api.downloads import file_response
 from web.api.jobs import JobSchema, job_body

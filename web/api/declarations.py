@@ -4,7 +4,7 @@ from flask import request
 from marshmallow import fields
 
 from engine.fields import Integer
-from services import declarations
+from services.special_work import declarations
 from web.api import api, documented
 from web.api.paging import MAX_PAGE, QueryString, query_args
 from web.auth import api_login_required, current_actor

@@ -4,7 +4,7 @@ from flask import request
 
 from engine.definitions import DefinitionInvalid, list_definitions
 from engine.errors import InvalidData
-from services import design
+from services.platform import design
 from web.api import api, documented
 from web.api.review_schemas import BpmnUploadForm
 from web.auth import api_login_required, current_actor

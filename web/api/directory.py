@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import request
 
-from services.catalogue import list_work_types
-from services.enterprises import visible_enterprises
+from services.special_work.catalogue import list_work_types
+from services.special_work.enterprises import visible_enterprises
 from web.api import api, documented
 from web.auth import api_login_required, current_actor
 from web.context import uow

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from services import enterprises
+from services.special_work import enterprises
 from web.api import api, documented
 from web.api.review_schemas import (
     AuditSchema,

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 from engine.errors import Forbidden
 from engine.inbox import list_instances
 from engine.models import InstanceStatus
-from services.case_view import case_record
+from services.platform.case_view import case_record
 from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor
@@ -22,7 +22,7 @@ from web.schemas import (
 
 
 def instance_detail(session, instance_id: int) -> dict:
-    """The case as the caller may read it (services.case_view.case_record: an applicant does not read
+    """The case as the caller may read it (services.platform.case_view.case_record: an applicant does not read
     staff names, automatic steps or incidents)."""
     record = case_record(session, runtime().engine, current_actor(), instance_id)
     body = InstanceSchema().dump(record.instance)

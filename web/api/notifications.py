@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from engine.fields import DateTime, Integer
-from services import notifications
+from services.platform import notifications
 from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor

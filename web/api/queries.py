@@ -6,7 +6,8 @@ from datetime import date
 
 from flask import request
 
-from services import queries, workbooks
+from services import queries
+from services.special_work import workbooks
 from web.api import api, documented
 from web.api.downloads import file_response
 from web.api.paging import page_body, query_args

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from services import early_retirement, person_view, register, spot_checks
+from services.special_work import early_retirement, person_view, register, spot_checks
 from web.api import api, documented
 from web.api.review_schemas import (
     EarlyRetirementRequest,

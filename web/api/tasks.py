@@ -5,8 +5,8 @@ from marshmallow import fields, validate
 
 from engine.db import utcnow
 from engine.inbox import SORTABLE, TaskFilter, list_tasks
-from services import task_actions
-from services.case_view import get_visible_task
+from services.platform import task_actions
+from services.platform.case_view import get_visible_task
 from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor

@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidData
-from services.identity import (
+from services.platform.identity import (
     ROLES,
     admin_create_user,
     get_managed_user,

@@ -7,8 +7,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidData, Unauthenticated
-from services.identity import User, authenticate, change_password, end_sessions
-from services.sessions import end_own_session, list_sessions
+from services.platform.identity import User, authenticate, change_password, end_sessions
+from services.platform.sessions import end_own_session, list_sessions
 from web.context import uow
 from web.pages import pages
 from web.pages.i18n import choose_language

@@ -5,8 +5,8 @@ from flask import render_template, request
 
 from engine.definitions import list_definitions
 from engine.inbox import list_instances
-from services import attachments
-from services.case_view import case_diagram_xml, get_case
+from services.platform.case_view import case_diagram_xml, get_case
+from services.special_work import attachments
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages

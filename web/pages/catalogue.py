@@ -22,8 +22,9 @@ KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
 
 
 def domain_labels() -> list[str]:
-    from services import attachments, audit, declarations, enterprises
-    from services.identity import ROLES
+    from services.platform import audit
+    from services.platform.identity import ROLES
+    from services.special_work import attachments, declarations, enterprises
 
     labels = [*ROLES.values(), *declarations.KINDS.values(), *declarations.STATUS_LABELS.values(),
               *declarations.PERSON_STATUS_LABELS.values(), *attachments.KINDS.values(), *query_labels(),
@@ -33,7 +34,8 @@ def domain_labels() -> list[str]:
 
 def query_labels() -> list[str]:
     """查询统计 pages translate each query's title, column and filter labels and value labels."""
-    from services import early_retirement, queries, spot_checks
+    from services import queries
+    from services.special_work import early_retirement, spot_checks
 
     labels = [*spot_checks.RESULTS.values(), *early_retirement.STATUS_LABELS.values()]
     for query in queries.QUERIES.values():

@@ -1,5 +1,5 @@
 """名录管理 (seed 000, 6.1) for the ministry's catalogue_admin: add, edit, retire / re-activate and
-delete work types; an entry in use cannot be deleted (services.catalogue says why)."""
+delete work types; an entry in use cannot be deleted (services.special_work.catalogue says why)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from engine.errors import Conflict, InvalidData
 from engine.fields import Integer
-from services import catalogue
+from services.special_work import catalogue
 from web.context import uow
 from web.pages import pages
 from web.pages.params import REQUIRED, PageForm, load

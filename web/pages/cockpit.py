@@ -1,5 +1,5 @@
 """The supervisor's cockpit (监控台): running cases with counts, incidents, overdue tasks (督办), and the
-retry / terminate actions of the case page. The rules live in services.supervision."""
+retry / terminate actions of the case page. The rules live in services.platform.supervision."""
 from __future__ import annotations
 
 from math import ceil
@@ -12,8 +12,8 @@ from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
 from engine.models import InstanceStatus
-from services import supervision
-from services.case_view import get_case
+from services.platform import supervision
+from services.platform.case_view import get_case
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.params import PageForm, load, page_number

@@ -1,11 +1,11 @@
 """The designer's page (流程设计): deployed definitions with all their versions, a version's diagram,
-and the upload form that validates (and deploys) .bpmn/.dmn files. The rules live in services.design."""
+and the upload form that validates (and deploys) .bpmn/.dmn files. The rules live in services.platform.design."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services import design
+from services.platform import design
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages

@@ -1,5 +1,5 @@
 """单位管理 (seed 000, 3.1): list, create and edit enterprises with the manual's field errors, open or
-close their portal access, reset the portal password (shown once). Rules: services.enterprises."""
+close their portal access, reset the portal password (shown once). Rules: services.special_work.enterprises."""
 from __future__ import annotations
 
 from math import ceil
@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from marshmallow import fields, validate
 
 from engine.errors import Conflict, InvalidData
-from services import audit, catalogue, enterprises, queries
-from services.identity import list_regions
+from services import queries
+from services.platform import audit
+from services.platform.identity import list_regions
+from services.special_work import catalogue, enterprises
 from web.context import uow
 from web.pages import pages
 from web.pages.params import PageForm, PageQuery, load

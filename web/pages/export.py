@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import request
 
 from engine.db import utcnow
-from services.exports import inbox_workbook
-from services.workbooks import XLSX
+from services.platform.exports import inbox_workbook
+from services.special_work.workbooks import XLSX
 from web.api.downloads import file_response
 from web.context import uow
 from web.pages import pages

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from engine.db import utcnow
-from services.identity import ROLES
+from services.platform.identity import ROLES
 
 # Times are stored as naive UTC; China has one time zone and no daylight saving time.
 CST = timedelta(hours=8)

@@ -10,9 +10,9 @@ from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
 from engine.inbox import TaskFilter, list_tasks
-from services.batch_decisions import decide_tasks
-from services.case_view import business_keys_for
-from services.identity import list_regions
+from services.platform.batch_decisions import decide_tasks
+from services.platform.case_view import business_keys_for
+from services.platform.identity import list_regions
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formatting import local_day_start_utc

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from services import batch_registration, batch_validation, declaration_import
-from services.jobs import Job, JobStatus
+from services.platform.jobs import Job, JobStatus
+from services.special_work import batch_registration, batch_validation, declaration_import
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.session import login_required, page_actor, safe_next

@@ -1,5 +1,5 @@
 """通知 (notification centre): the unread badge of the header, the list, and marking as read.
-The rules live in services.notifications."""
+The rules live in services.platform.notifications."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from marshmallow import fields
 from sqlalchemy.exc import SQLAlchemyError
 
-from services import notifications
+from services.platform import notifications
 from web.context import uow
 from web.pages import pages
 from web.pages.params import PageForm, load, page_number

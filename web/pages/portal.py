@@ -1,14 +1,14 @@
 """The applicant portal (申报单位): 我的申报, 新增申报 (template, upload, commitment letter), the import's
-progress and result, and a batch's detail. The rules live in services.applicant_portal and
-services.declaration_import; the upload only queues the import job, which runs in the background."""
+progress and result, and a batch's detail. The rules live in services.special_work.applicant_portal and
+services.special_work.declaration_import; the upload only queues the import job, which runs in the background."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidData
-from services import applicant_portal, declaration_import, declarations, enterprises, workbooks
-from services.jobs import JobStatus, timed_out
+from services.platform.jobs import JobStatus, timed_out
+from services.special_work import applicant_portal, declaration_import, declarations, enterprises, workbooks
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages

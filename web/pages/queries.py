@@ -12,8 +12,8 @@ from marshmallow import validate
 from engine.errors import InvalidData
 from engine.fields import Integer
 from services import queries
-from services.identity import list_regions
-from services.workbooks import XLSX
+from services.platform.identity import list_regions
+from services.special_work.workbooks import XLSX
 from web.api.downloads import file_response
 from web.context import uow
 from web.pages import pages

@@ -1,6 +1,7 @@
 """人员信息管理 for the local clerk (seed 000, 5.1–5.3): look a person up by ID number (with their
 work history and earlier early-retirement registrations), add a work-history entry, add an unfiled
-person, register an early retirement. Rules: services.register and services.early_retirement."""
+person, register an early retirement. Rules: services.special_work.register and
+services.special_work.early_retirement."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -10,8 +11,8 @@ from marshmallow import fields, validate
 
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.fields import Date
-from services import catalogue, early_retirement, register
-from services.person_view import person_view
+from services.special_work import catalogue, early_retirement, register
+from services.special_work.person_view import person_view
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.params import REQUIRED, PageForm, load

@@ -13,8 +13,8 @@ from flask import g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from services.identity import User, actor_for
-from services.sessions import PAGE
+from services.platform.identity import User, actor_for
+from services.platform.sessions import PAGE
 from web.context import resolve_session, runtime
 
 SESSION_KEY = "sid"

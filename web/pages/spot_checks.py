@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from marshmallow import fields, validate
 
 from engine.errors import InvalidData, NotFound
-from services import early_retirement, spot_checks
-from services.person_view import person_for_spot_check
+from services.special_work import early_retirement, spot_checks
+from services.special_work.person_view import person_for_spot_check
 from web.context import uow
 from web.pages import pages
 from web.pages.params import REQUIRED, PageForm, load

@@ -5,9 +5,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidData
-from services import task_actions
-from services.case_view import get_task_view
-from services.identity import colleagues_for
+from services.platform import task_actions
+from services.platform.case_view import get_task_view
+from services.platform.identity import colleagues_for
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values

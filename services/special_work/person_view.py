@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from services import audit, early_retirement, register, spot_checks
-from services.catalogue import WorkType
-from services.early_retirement import EarlyRetirement
-from services.register import Person, WorkHistory
-from services.spot_checks import SpotCheck
+from services.platform import audit
+from services.special_work import early_retirement, register, spot_checks
+from services.special_work.catalogue import WorkType
+from services.special_work.early_retirement import EarlyRetirement
+from services.special_work.register import Person, WorkHistory
+from services.special_work.spot_checks import SpotCheck
 
 
 @dataclass

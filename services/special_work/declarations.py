@@ -4,7 +4,7 @@ An enterprise submits a batch → ``declaration.validate`` (校验) stores its f
 初审 decides per person (``declaration.decide``: the selected persons fail, the others go on to
 复核) → 复核 decides per person again: the persons it sends back return to 初审 (seed 000, 4.2:
 “对于复审不通过的数据，允许其重新进行初审操作”), the others enter the register
-(``declaration.register``, ``services.batch_registration``). A person failed at 初审 is closed and
+(``declaration.register``, ``services.special_work.batch_registration``). A person failed at 初审 is closed and
 must be declared anew.
 """
 from __future__ import annotations
@@ -24,10 +24,10 @@ from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
-from services.catalogue import WorkType
-from services.enterprises import Enterprise, get_enterprise
-from services.id_number import birth_date_of, gender_of, id_number_problem
-from services.register import Person, WorkHistory
+from services.platform.id_number import birth_date_of, gender_of, id_number_problem
+from services.special_work.catalogue import WorkType
+from services.special_work.enterprises import Enterprise, get_enterprise
+from services.special_work.register import Person, WorkHistory
 
 KINDS = {"first": "首次申报", "annual": "年度申报"}
 PROCESS_BY_KIND = {"first": "first_declaration_review", "annual": "annual_declaration_review"}
@@ -411,7 +411,7 @@ def store_checks(session: Session, batch_id: int, findings: list[dict[str, Any]]
 
 def validate_batch(session: Session, batch_id: int) -> dict[str, Any]:
     """Run every 校验 rule on a batch at once, replacing earlier findings (small batches; large ones
-    go through the background job of ``services.batch_validation``)."""
+    go through the background job of ``services.special_work.batch_validation``)."""
     findings = [finding for _checked, chunk in check_batch(session, batch_id) for finding in chunk]
     return store_checks(session, batch_id, findings)
 
@@ -503,7 +503,7 @@ def register_batch(session: Session, batch_id: int) -> dict[str, int]:
     """复核通过: write the persons passed by 复核 and their work histories into the register.
 
     A small batch is registered inside the rechecker's completion, a large one by a background job
-    (``services.batch_registration``); either way it must be quick: chunk by chunk (keyset on the
+    (``services.special_work.batch_registration``); either way it must be quick: chunk by chunk (keyset on the
     person id), with Core statements and COPY — read the chunk, read which of its persons are
     registered already, copy the new ones in and read their ids, copy the work histories in, mark
     the chunk approved in one UPDATE. Loading the chunk as ORM objects and flushing each person

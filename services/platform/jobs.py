@@ -31,7 +31,7 @@ of a capped kind that ends hands the oldest queued job of its kind to the dispat
 scan re-sends any that got lost). With at least one more worker slot than the sum of the caps
 (Celery's ``-c``), other kinds — timers, reminders, notifications, 校验 — always find a free slot.
 The embedded runner gives each capped kind its own thread (one job of the kind at a time) beside
-the thread that runs everything else (``services.background``).
+the thread that runs everything else (``services.platform.background``).
 """
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ from sqlalchemy import update
 from engine.db import utcnow
 from engine.errors import Conflict
 from engine.timers import due_timer_ids
-from services import reminders
 from services.bootstrap import Runtime
-from services.jobs import Job, JobStatus
+from services.platform import reminders
+from services.platform.jobs import Job, JobStatus
 
 log = logging.getLogger(__name__)
 RECOVER_AFTER = timedelta(seconds=60)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import NotFound
-from services.jobs import JobContext, JobService
+from services.platform.jobs import JobContext, JobService
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "notifications"

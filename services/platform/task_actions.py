@@ -11,8 +11,8 @@ from engine.db import UnitOfWork
 from engine.errors import InvalidData, NotFound
 from engine.models import HumanTask
 from engine.runtime import WorkflowEngine
-from services.case_view import get_visible_task
-from services.identity import actor_for, get_user
+from services.platform.case_view import get_visible_task
+from services.platform.identity import actor_for, get_user
 
 NOT_A_COLLEAGUE = "该用户不存在、已停用，或不具备办理此任务的角色或区划权限"
 

@@ -8,7 +8,7 @@ workbook caps (``Settings.workbook_limits``: a workbook above one is refused wit
 it), beating its heart after every row and every block of XML — rows read / rows in the sheet
 reported at least every 2,000 rows or every second, the cancel flag read then, its time limit
 (``TIME_LIMIT``, 300 s unless ``BANJIAN_JOB_TIME_LIMITS`` says otherwise) kept; imports run one at a
-time (``MAX_RUNNING``, see ``services.jobs``), so they never take every worker. Then, in the one
+time (``MAX_RUNNING``, see ``services.platform.jobs``), so they never take every worker. Then, in the one
 transaction that also
 marks the job done, it either stores the batch and starts its review case (a clean file, or "import
 the good rows" chosen) or imports nothing. Either way the job's ``result`` lists the bad rows (row,
@@ -27,11 +27,11 @@ from engine.actors import Actor
 from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import EngineError, InvalidData, NotFound
 from engine.runtime import WorkflowEngine
-from services import attachments, declarations, workbooks
-from services.enterprises import get_enterprise
-from services.identity import User, actor_for, get_user
-from services.jobs import Job, JobContext, JobService
-from services.xlsx_stream import Limits
+from services.platform.identity import User, actor_for, get_user
+from services.platform.jobs import Job, JobContext, JobService
+from services.platform.xlsx_stream import Limits
+from services.special_work import attachments, declarations, workbooks
+from services.special_work.enterprises import get_enterprise
 
 KIND = "declaration.import"
 # A 100,000-person workbook imports in 15–40 s on the 2-core development machine (README); one at the

@@ -18,9 +18,9 @@ from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
-from services import spot_checks
-from services.catalogue import WorkType, natures
-from services.register import Person, WorkHistory, get_person
+from services.special_work import spot_checks
+from services.special_work.catalogue import WorkType, natures
+from services.special_work.register import Person, WorkHistory, get_person
 
 PROCESS_KEY = "early_retirement_registration"
 STATUS_LABELS = {"checking": "核验中", "pending_approval": "待审批", "approved": "登记通过",

@@ -15,9 +15,9 @@ from engine.actors import Actor
 from engine.errors import Forbidden, NotFound
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
-from services import attachments, batch_validation, declarations
-from services.catalogue import WorkType
-from services.jobs import Job, JobService, JobStatus
+from services.platform.jobs import Job, JobService, JobStatus
+from services.special_work import attachments, batch_validation, declarations
+from services.special_work.catalogue import WorkType
 
 # history events an applicant is told about; the others (automatic steps, delegation) are internal
 APPLICANT_EVENTS = ("started", "task_completed", "completed", "terminated")

@@ -1,9 +1,9 @@
 """Excel files (导入 / 导出 / 模板) with openpyxl.
 
 Workbooks are untrusted input: the upload is size-capped, its zip directory's own size is checked
-before the directory is read, its sheet is streamed row by row (services.xlsx_stream, safe XML
+before the directory is read, its sheet is streamed row by row (services.platform.xlsx_stream, safe XML
 parsing) with the work metered as it is done — inflated bytes, rows, cells, shared strings, the
-XML's shape — against :class:`~services.xlsx_stream.Limits` (a zip bomb is refused, whatever its
+XML's shape — against :class:`~services.platform.xlsx_stream.Limits` (a zip bomb is refused, whatever its
 directory declares), and a formula is never evaluated — a cell holding one is reported as an
 error. Templates and exports are written with openpyxl (write-only for exports); on export every
 text cell that starts with = + - @ is escaped so that Excel shows it as text.
@@ -34,9 +34,9 @@ from engine.db import UnitOfWork, utcnow
 from engine.errors import InvalidData
 from engine.runtime import WorkflowEngine
 from engine.values import DATE_RANGE_MESSAGE, control_character_message, date_in_range, forbidden_character
-from services import declarations
-from services.catalogue import WorkType, list_work_types
-from services.xlsx_stream import LimitExceeded, Limits, Meter, WorkbookError, _sheet_path, iter_rows
+from services.platform.xlsx_stream import LimitExceeded, Limits, Meter, WorkbookError, _sheet_path, iter_rows
+from services.special_work import declarations
+from services.special_work.catalogue import WorkType, list_work_types
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024

@@ -19,8 +19,8 @@ from engine.actors import SYSTEM
 from engine.db import UnitOfWork
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.runtime import WorkflowEngine
-from services import declarations
-from services.jobs import Job, JobContext, JobService
+from services.platform.jobs import Job, JobContext, JobService
+from services.special_work import declarations
 
 KIND = "declaration.validate"
 MESSAGE = "declaration_validated"

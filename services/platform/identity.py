@@ -14,7 +14,7 @@ from engine.actors import Actor, region_condition
 from engine.db import Base, utcnow
 from engine.errors import Forbidden, InvalidData, NotFound, Unauthenticated
 from engine.regions import REGION_CODE, parent_codes
-from services.passwords import check_password
+from services.platform.passwords import check_password
 
 ROLES: dict[str, str] = {
     "enterprise": "单位经办人",
@@ -82,7 +82,7 @@ class AuthSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # services.sessions.PAGE / API
+    kind: Mapped[str] = mapped_column(String(10))  # services.platform.sessions.PAGE / API
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)  # the earlier of the absolute and the idle limit
@@ -127,7 +127,7 @@ def actor_for(user: User) -> Actor:
 
 def create_user(session: Session, username: str, password: str, region_code: str, roles: list[str],
                 display_name: str = "", enterprise_code: str | None = None, enforce_policy: bool = True) -> User:
-    """A new account. Its password must meet the policy (services.passwords) unless ``enforce_policy``
+    """A new account. Its password must meet the policy (services.platform.passwords) unless ``enforce_policy``
     is off — only for the demo data, whose users share the published password ``demo``."""
     if enforce_policy:
         check_password(password, username, "password")
@@ -228,7 +228,7 @@ def _check_enterprise_binding(session: Session, admin: Actor, enterprise_code: s
     """An account bound to an enterprise is that enterprise's applicant (it reads its batches and
     declares in its name; its portal password is reset by the enterprise's clerks): the enterprise
     must exist and lie within the admin's regions, and the account holds applicant roles only."""
-    from services.enterprises import Enterprise  # services.enterprises builds on this module
+    from services.special_work.enterprises import Enterprise  # services.special_work.enterprises builds on this module
 
     enterprise = session.get(Enterprise, enterprise_code)
     if enterprise is None:

@@ -15,10 +15,10 @@ from engine.actors import Actor
 from engine.db import Base, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.regions import REGION_CODE
-from services import audit
-from services.catalogue import WorkType
-from services.enterprises import Enterprise
-from services.id_number import birth_date_of, gender_of, id_number_problem
+from services.platform import audit
+from services.platform.id_number import birth_date_of, gender_of, id_number_problem
+from services.special_work.catalogue import WorkType
+from services.special_work.enterprises import Enterprise
 
 MAINTAINERS = ("clerk",)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.actors import Actor
 from engine.db import Base
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from services import audit
+from services.platform import audit
 
 MINISTRY = "000000"
 CODE = re.compile(r"^[A-Z0-9]{2,20}$")
@@ -125,8 +125,8 @@ def get_work_type(session: Session, code: str) -> WorkType:
 
 def work_type_in_use(session: Session, code: str) -> bool:
     # imported here: both modules import this one for WorkType
-    from services.declarations import DeclaredPerson
-    from services.register import WorkHistory
+    from services.special_work.declarations import DeclaredPerson
+    from services.special_work.register import WorkHistory
 
     in_register = exists().where(WorkHistory.work_type_code == code)
     in_declarations = exists().where(cast(DeclaredPerson.work_histories, String).contains(f'"{code}"'))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine.db import utcnow
 from engine.errors import NotFound
-from services.identity import AuthSession, User
+from services.platform.identity import AuthSession, User
 
 PAGE = "page"
 API = "api"

@@ -16,8 +16,8 @@ from engine.actors import Actor, region_condition
 from engine.db import Base
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.regions import REGION_CODE
-from services import audit
-from services.identity import APPLICANT_ROLES, User, create_user, end_sessions, hash_password
+from services.platform import audit
+from services.platform.identity import APPLICANT_ROLES, User, create_user, end_sessions, hash_password
 
 MANAGERS = ("clerk", "reviewer", "admin")
 POSTAL_CODE = re.compile(r"^\d{6}$")

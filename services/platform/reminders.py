@@ -24,9 +24,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.db import Base, UnitOfWork, utcnow
 from engine.models import HumanTask, TaskStatus
 from engine.regions import parent_codes
-from services.calendar import add_working_days, working_days_between
-from services.identity import RoleGrant, User
-from services.notifications import Notifier, render
+from services.platform.calendar import add_working_days, working_days_between
+from services.platform.identity import RoleGrant, User
+from services.platform.notifications import Notifier, render
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"

@@ -1,7 +1,7 @@
 """Excel exports of the inbox (导出): the user's current 待办 or 已办 list, with the same filters and
 order as the page, as one .xlsx sheet.
 
-Written by services.workbooks.write_rows (openpyxl in write-only mode, text starting with = + - @
+Written by services.special_work.workbooks.write_rows (openpyxl in write-only mode, text starting with = + - @
 escaped so that Excel never takes it for a formula). Dates are China Standard Time days, which
 Excel shows as YYYY-MM-DD.
 """
@@ -17,7 +17,7 @@ from engine.actors import Actor
 from engine.definitions import list_definitions
 from engine.inbox import SORTABLE, TaskFilter, task_query
 from engine.models import HumanTask
-from services.workbooks import write_rows
+from services.special_work.workbooks import write_rows
 
 MAX_EXPORT_ROWS = 20_000
 CST = timedelta(hours=8)  # times are stored as naive UTC

@@ -16,7 +16,7 @@ from engine.actors import Actor
 from engine.db import Base, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import WorkflowEngine
-from services.declarations import get_visible_batch
+from services.special_work.declarations import get_visible_batch
 
 MAX_BYTES = 10 * 1024 * 1024
 SIGNATURES = (  # (first bytes, content type, extension)

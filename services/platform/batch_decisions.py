@@ -16,7 +16,7 @@ from engine.db import UnitOfWork
 from engine.errors import EngineError, InvalidData, NotFound
 from engine.forms import FormDefinition
 from engine.runtime import WorkflowEngine
-from services.case_view import get_visible_task
+from services.platform.case_view import get_visible_task
 
 MAX_BATCH = 200
 

@@ -11,7 +11,7 @@ import chinese_calendar
 
 # What designers may call in expressions and scripts (``engine.scripting``), by import path: the
 # script sandbox's fork server imports them itself.
-SCRIPT_FUNCTIONS = {name: f"services.calendar:{name}"
+SCRIPT_FUNCTIONS = {name: f"services.platform.calendar:{name}"
                     for name in ("is_working_day", "add_working_days", "working_days_between")}
 
 

@@ -12,8 +12,8 @@ from engine.actors import Actor
 from engine.db import Base, utcnow
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.regions import covers
-from services import audit
-from services.register import Person, WorkHistory
+from services.platform import audit
+from services.special_work.register import Person, WorkHistory
 
 RESULTS = {"pass": "抽查通过", "fail": "抽查不通过"}
 KINDS = {"work_history": "企业申报省级抽查", "early_retirement": "提前退休审批抽查"}

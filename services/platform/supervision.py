@@ -21,8 +21,8 @@ from engine.errors import Forbidden, InvalidData, NotFound
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
 from engine.regions import covers
 from engine.runtime import WorkflowEngine
-from services.identity import Region, colleagues_for, list_regions
-from services.notifications import Notifier
+from services.platform.identity import Region, colleagues_for, list_regions
+from services.platform.notifications import Notifier
 
 SUPERVISING_ROLES = ("supervisor", "admin")
 LIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)

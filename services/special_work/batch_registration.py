@@ -20,8 +20,8 @@ from typing import Any
 from engine.db import UnitOfWork
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.runtime import WorkflowEngine
-from services import declarations
-from services.jobs import JobContext, JobService
+from services.platform.jobs import JobContext, JobService
+from services.special_work import declarations
 
 KIND = "declaration.register"
 MESSAGE = "declaration_registered"
