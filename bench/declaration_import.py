@@ -42,7 +42,8 @@ from services.bootstrap import Settings  # noqa: E402
 from services.demo import demo_id_number  # noqa: E402
 from services.platform.xlsx_stream import Meter, iter_rows  # noqa: E402
 from services.special_work import declarations, workbooks
-from services.special_work.register import Person, WorkHistory  # noqa: E402
+from services.special_work.models import Person
+from services.special_work.register import WorkHistory  # noqa: E402
 
 ENTERPRISE = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
 TARGET_SECONDS, TARGET_MB = 30, 500

@@ -12,8 +12,7 @@ from engine.runtime import WorkflowEngine
 from services.platform.id_number import check_digit
 from services.platform.identity import Region, User, create_user
 from services.special_work import attachments, declarations, early_retirement, register, spot_checks
-from services.special_work.catalogue import WorkType
-from services.special_work.enterprises import Enterprise
+from services.special_work.models import Enterprise, WorkType
 
 DEMO_PASSWORD = "demo"
 REGIONS = [("000000", "全国", "ministry"), ("110000", "北京市", "province"), ("110100", "北京市市辖区", "city"),

@@ -19,12 +19,17 @@ from engine.errors import Forbidden, InvalidData, NotFound
 from engine.values import DATE_RANGE_MESSAGE, INTEGER_MAX, date_in_range
 from services.platform.identity import APPLICANT_ROLES, Region
 from services.special_work import declarations, early_retirement, spot_checks
-from services.special_work.catalogue import WorkNature, WorkType
-from services.special_work.declarations import DeclarationBatch, DeclaredPerson
-from services.special_work.early_retirement import EarlyRetirement
-from services.special_work.enterprises import Enterprise
-from services.special_work.register import Person, WorkHistory
-from services.special_work.spot_checks import SpotCheck
+from services.special_work.models import (
+    DeclarationBatch,
+    DeclaredPerson,
+    EarlyRetirement,
+    Enterprise,
+    Person,
+    SpotCheck,
+    WorkHistory,
+    WorkNature,
+    WorkType,
+)
 from services.special_work.workbooks import write_rows
 
 MAX_EXPORT_ROWS = 100_000

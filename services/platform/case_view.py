@@ -20,7 +20,7 @@ from engine.forms import FormDefinition
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.special_work import attachments, declarations
-from services.special_work.catalogue import WorkType
+from services.special_work.models import WorkType
 
 ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 # workflow variables that are plumbing, not business data worth showing to a reviewer

@@ -17,7 +17,7 @@ from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.platform.jobs import Job, JobService, JobStatus
 from services.special_work import attachments, batch_validation, declarations
-from services.special_work.catalogue import WorkType
+from services.special_work.models import WorkType
 
 # history events an applicant is told about; the others (automatic steps, delegation) are internal
 APPLICANT_EVENTS = ("started", "task_completed", "completed", "terminated")

@@ -7,16 +7,15 @@ database so that they share the batch's transaction and backups.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
-from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from engine.db import Base, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import WorkflowEngine
 from services.special_work.declarations import get_visible_batch
+from services.special_work.models import Attachment
 
 MAX_BYTES = 10 * 1024 * 1024
 SIGNATURES = (  # (first bytes, content type, extension)
@@ -26,21 +25,6 @@ SIGNATURES = (  # (first bytes, content type, extension)
 )
 KINDS = {"commitment_letter": "承诺书"}
 CLOSED = ("approved", "rejected")
-
-
-class Attachment(Base):
-    __tablename__ = "attachment"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("declaration_batch.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(50))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
-    uploaded_by: Mapped[str] = mapped_column(String(100))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def sniff(content: bytes) -> tuple[str, str] | None:

@@ -5,38 +5,16 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Boolean, Integer, String, cast, exists, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import String, cast, exists, or_, select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from engine.db import Base
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from services.platform import audit
+from services.special_work.models import DeclaredPerson, WorkHistory, WorkNature, WorkType
 
 MINISTRY = "000000"
 CODE = re.compile(r"^[A-Z0-9]{2,20}$")
-
-
-class WorkType(Base):
-    __tablename__ = "work_type"
-
-    code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    industry: Mapped[str] = mapped_column(String(100), index=True)
-    nature: Mapped[str] = mapped_column(String(30))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class WorkNature(Base):
-    """A nature of work (特殊工种性质) with its early-retirement rule."""
-
-    __tablename__ = "work_nature"
-
-    code: Mapped[str] = mapped_column(String(30), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    required_years: Mapped[int] = mapped_column(Integer)  # accumulated years in this nature of work
-    min_age_male: Mapped[int] = mapped_column(Integer)
-    min_age_female: Mapped[int] = mapped_column(Integer)
 
 
 def list_work_types(session: Session, industry: str | None = None, include_retired: bool = False) -> list[WorkType]:
@@ -124,9 +102,6 @@ def get_work_type(session: Session, code: str) -> WorkType:
 
 
 def work_type_in_use(session: Session, code: str) -> bool:
-    # imported here: both modules import this one for WorkType
-    from services.special_work.declarations import DeclaredPerson
-    from services.special_work.register import WorkHistory
 
     in_register = exists().where(WorkHistory.work_type_code == code)
     in_declarations = exists().where(cast(DeclaredPerson.work_histories, String).contains(f'"{code}"'))

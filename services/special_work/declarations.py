@@ -12,22 +12,29 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from itertools import chain, islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Table, delete, func, insert, select, update
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
+from sqlalchemy import JSON, Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from engine.actors import Actor
-from engine.db import Base, UnitOfWork, utcnow
+from engine.db import UnitOfWork, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services.platform.id_number import birth_date_of, gender_of, id_number_problem
-from services.special_work.catalogue import WorkType
-from services.special_work.enterprises import Enterprise, get_enterprise
-from services.special_work.register import Person, WorkHistory
+from services.special_work.enterprises import get_enterprise
+from services.special_work.models import (
+    DeclarationBatch,
+    DeclarationCheck,
+    DeclaredPerson,
+    Enterprise,
+    Person,
+    WorkHistory,
+    WorkType,
+)
 
 KINDS = {"first": "首次申报", "annual": "年度申报"}
 PROCESS_BY_KIND = {"first": "first_declaration_review", "annual": "annual_declaration_review"}
@@ -48,54 +55,6 @@ MIN_WORKING_AGE = 16
 CHUNK = 1000
 COPY_FROM = 100  # rows from which a bulk insert on PostgreSQL goes through COPY (see _bulk_insert)
 NO_SYNC = {"synchronize_session": False}  # bulk updates of up to 100,000 persons; readers select afresh
-
-
-class DeclarationBatch(Base):
-    __tablename__ = "declaration_batch"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    batch_no: Mapped[str] = mapped_column(String(40), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    enterprise_code: Mapped[str] = mapped_column(ForeignKey("enterprise.code"), index=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="submitted")
-    submitted_by: Mapped[str] = mapped_column(String(100))
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    instance_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    person_count: Mapped[int] = mapped_column(Integer, default=0)
-    error_count: Mapped[int] = mapped_column(Integer, default=0)
-
-    persons: Mapped[list[DeclaredPerson]] = relationship(back_populates="batch", order_by="DeclaredPerson.id")
-
-
-class DeclaredPerson(Base):
-    __tablename__ = "declared_person"
-    __table_args__ = (Index("ix_declared_person_batch_status", "batch_id", "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("declaration_batch.id"), index=True)
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
-    name: Mapped[str] = mapped_column(String(50))
-    gender: Mapped[str] = mapped_column(String(10))
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    work_histories: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    conclusion: Mapped[str | None] = mapped_column(String(500), default=None)  # why failed or sent back
-    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
-
-    batch: Mapped[DeclarationBatch] = relationship(back_populates="persons")
-
-
-class DeclarationCheck(Base):
-    """One finding of 校验 for one declared person."""
-
-    __tablename__ = "declaration_check"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("declaration_batch.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("declared_person.id"), index=True)
-    field: Mapped[str] = mapped_column(String(50))
-    message: Mapped[str] = mapped_column(String(300))
 
 
 @dataclass

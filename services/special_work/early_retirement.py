@@ -7,51 +7,27 @@ flags the registration as suspicious (疑点数据) and not approved.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from engine.db import Base, UnitOfWork, utcnow
+from engine.db import UnitOfWork
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services.special_work import spot_checks
-from services.special_work.catalogue import WorkType, natures
-from services.special_work.register import Person, WorkHistory, get_person
+from services.special_work.catalogue import natures
+from services.special_work.models import EarlyRetirement, Person, WorkHistory, WorkType
+from services.special_work.register import get_person
 
 PROCESS_KEY = "early_retirement_registration"
 STATUS_LABELS = {"checking": "核验中", "pending_approval": "待审批", "approved": "登记通过",
                  "not_approved": "登记不通过"}
 OPEN_STATUSES = ("checking", "pending_approval")
 DAYS_PER_YEAR = 365.25
-
-
-class EarlyRetirement(Base):
-    __tablename__ = "early_retirement"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
-    name: Mapped[str] = mapped_column(String(50))
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
-    nature: Mapped[str] = mapped_column(String(30))
-    retirement_date: Mapped[date] = mapped_column(Date)
-    age: Mapped[int] = mapped_column(Integer, default=0)
-    accumulated_years: Mapped[float] = mapped_column(Float, default=0.0)
-    check_passed: Mapped[bool | None] = mapped_column(Boolean, default=None)
-    check_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="checking")
-    suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str] = mapped_column(String(500), default="")  # 审批情况 entered at registration
-    conclusion: Mapped[str | None] = mapped_column(String(500), default=None)
-    spot_check_result: Mapped[str | None] = mapped_column(String(10), default=None)
-    registered_by: Mapped[str] = mapped_column(String(100))
-    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
-    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
-    instance_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 def age_on(birth: date, day: date) -> int:

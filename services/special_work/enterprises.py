@@ -9,15 +9,15 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor, region_condition
-from engine.db import Base
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.regions import REGION_CODE
 from services.platform import audit
 from services.platform.identity import APPLICANT_ROLES, User, create_user, end_sessions, hash_password
+from services.special_work.models import Enterprise
 
 MANAGERS = ("clerk", "reviewer", "admin")
 POSTAL_CODE = re.compile(r"^\d{6}$")
@@ -26,20 +26,6 @@ PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 UNIT_CODE = re.compile(r"^[0-9A-Za-z]{6,30}$")
 REQUIRED = {"name": "单位名称", "region_code": "所属区划", "industry": "行业大类", "address": "单位地址",
             "postal_code": "邮政编码", "contact_person": "单位经办人", "contact_phone": "经办人联系电话"}
-
-
-class Enterprise(Base):
-    __tablename__ = "enterprise"
-
-    code: Mapped[str] = mapped_column(String(30), primary_key=True)  # 单位编号
-    name: Mapped[str] = mapped_column(String(200))
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
-    industry: Mapped[str] = mapped_column(String(100))
-    address: Mapped[str] = mapped_column(String(300), default="")
-    postal_code: Mapped[str] = mapped_column(String(6), default="")
-    contact_person: Mapped[str] = mapped_column(String(50), default="")
-    contact_phone: Mapped[str] = mapped_column(String(30), default="")
-    portal_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 @dataclass

@@ -11,10 +11,7 @@ from sqlalchemy.orm import Session
 from engine.actors import Actor
 from services.platform import audit
 from services.special_work import early_retirement, register, spot_checks
-from services.special_work.catalogue import WorkType
-from services.special_work.early_retirement import EarlyRetirement
-from services.special_work.register import Person, WorkHistory
-from services.special_work.spot_checks import SpotCheck
+from services.special_work.models import EarlyRetirement, Person, SpotCheck, WorkHistory, WorkType
 
 
 @dataclass

@@ -8,46 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, select, true
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from engine.db import Base, utcnow
+from engine.db import utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.regions import REGION_CODE
 from services.platform import audit
 from services.platform.id_number import birth_date_of, gender_of, id_number_problem
-from services.special_work.catalogue import WorkType
-from services.special_work.enterprises import Enterprise
+from services.special_work.models import Enterprise, Person, WorkHistory, WorkType
 
 MAINTAINERS = ("clerk",)
-
-
-class Person(Base):
-    __tablename__ = "person"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(50))
-    gender: Mapped[str] = mapped_column(String(10))
-    birth_date: Mapped[date] = mapped_column(Date)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
-
-
-class WorkHistory(Base):
-    __tablename__ = "work_history"
-    __table_args__ = (Index("ix_work_history_person_dates", "person_id", "start_date"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    enterprise_code: Mapped[str] = mapped_column(String(30), index=True)
-    work_type_code: Mapped[str] = mapped_column(ForeignKey("work_type.code"))
-    start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date] = mapped_column(Date)
-    batch_no: Mapped[str] = mapped_column(String(40), default="")
-    # 疑点数据: set by a failed spot check; an invalid entry no longer counts for early retirement
-    suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
-    valid: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 @dataclass

@@ -3,36 +3,17 @@
 work-history entry is also invalid and no longer counts towards early retirement."""
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import ForeignKey, Index, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from engine.db import Base, utcnow
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.regions import covers
 from services.platform import audit
-from services.special_work.register import Person, WorkHistory
+from services.special_work.models import Person, SpotCheck, WorkHistory
 
 RESULTS = {"pass": "抽查通过", "fail": "抽查不通过"}
 KINDS = {"work_history": "企业申报省级抽查", "early_retirement": "提前退休审批抽查"}
-
-
-class SpotCheck(Base):
-    __tablename__ = "spot_check"
-    __table_args__ = (Index("ix_spot_check_target", "kind", "target_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    target_id: Mapped[int] = mapped_column(Integer)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
-    result: Mapped[str] = mapped_column(String(10))
-    note: Mapped[str] = mapped_column(String(500), default="")
-    checked_by: Mapped[str] = mapped_column(String(100))
-    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def require_provincial_checker(actor: Actor, region_code: str) -> None:

@@ -36,7 +36,8 @@ from engine.runtime import WorkflowEngine
 from engine.values import DATE_RANGE_MESSAGE, control_character_message, date_in_range, forbidden_character
 from services.platform.xlsx_stream import LimitExceeded, Limits, Meter, WorkbookError, _sheet_path, iter_rows
 from services.special_work import declarations
-from services.special_work.catalogue import WorkType, list_work_types
+from services.special_work.catalogue import list_work_types
+from services.special_work.models import WorkType
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024

@@ -17,8 +17,7 @@ from services import schema
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
 from services.demo import ENTERPRISES, REGIONS, WORK_TYPES
 from services.platform.identity import Region, create_user
-from services.special_work.catalogue import WorkType
-from services.special_work.enterprises import Enterprise
+from services.special_work.models import Enterprise, WorkType
 from tests.conftest import PASSWORD, USERS
 
 CHROMIUM = Path(os.environ.get("BANJIAN_CHROMIUM", "/usr/bin/chromium"))

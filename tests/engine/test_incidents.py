@@ -10,7 +10,7 @@ from engine.actors import Actor
 from engine.errors import Conflict, InvalidData
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, TaskStatus
 from services.special_work import declarations
-from services.special_work.catalogue import WorkType
+from services.special_work.models import WorkType
 from tests.bpmn_factory import linear_process, service_task
 from tests.conftest import person
 

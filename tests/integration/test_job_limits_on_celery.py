@@ -12,7 +12,7 @@ import redis
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
 from services.platform.jobs import Job, time_limit_message
 from services.special_work import declaration_import, declarations
-from services.special_work.declarations import DeclarationBatch
+from services.special_work.models import DeclarationBatch
 from tests.conftest import actor
 from tests.import_files import good_row, repacked, workbook
 from tests.integration.conftest import INLINE_LIMIT, REDIS_URL, Cluster, big_batch, redis_problem

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from engine.errors import InvalidData
 from engine.models import HistoryEvent, HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from services.special_work import declarations
-from services.special_work.register import Person, WorkHistory
+from services.special_work.models import Person, WorkHistory
 from tests.conftest import person
 
 

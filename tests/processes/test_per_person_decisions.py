@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.errors import Conflict, InvalidData
 from engine.models import InstanceStatus
 from services.special_work import declarations
-from services.special_work.register import Person, WorkHistory
+from services.special_work.models import Person, WorkHistory
 from tests.services.review_helpers import (
     actor,
     complete,

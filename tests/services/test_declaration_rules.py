@@ -8,7 +8,7 @@ import pytest
 
 from services.demo import demo_id_number
 from services.special_work import declarations
-from services.special_work.catalogue import WorkType
+from services.special_work.models import WorkType
 
 WORK_TYPES = {
     "MT001": WorkType(code="MT001", name="井下采煤工", industry="煤炭", nature="underground", active=True),

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import func, select, update
 
 from services.platform.jobs import Job
-from services.special_work.declarations import DeclarationBatch
+from services.special_work.models import DeclarationBatch
 from tests.conftest import person
 from tests.import_files import bad_row, good_row, workbook
 from tests.web.conftest import submit

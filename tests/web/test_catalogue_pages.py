@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import delete, update
 
-from services.special_work.catalogue import WorkNature, WorkType
+from services.special_work.models import WorkNature, WorkType
 from tests.web.test_query_pages import add_persons
 
 NEW = "ZZ901"

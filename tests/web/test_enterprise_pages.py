@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from services.platform.identity import RoleGrant, User
-from services.special_work.enterprises import Enterprise
+from services.special_work.models import Enterprise
 
 NEW_CODE = "110101990001"
 VALID = {"name": "北京东城测试冶炼厂", "region_code": "110101", "industry": "冶金", "address": "东城区测试路 1 号",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.models import ProcessInstance
-from services.special_work.declarations import DeclarationBatch
+from services.special_work.models import DeclarationBatch
 from tests.bpmn_factory import linear_process
 from tests.web.conftest import submit
 
@@ -158,7 +158,7 @@ def test_a_designer_s_process_cannot_act_on_a_batch_by_naming_its_number(runtime
 
 
 def test_a_registration_is_not_reached_by_naming_its_business_key(runtime, client, bearer):
-    from services.special_work.early_retirement import EarlyRetirement
+    from services.special_work.models import EarlyRetirement
     from tests.processes.test_early_retirement import eligible_miner, register_retirement
 
     registration_id, _instance_id = register_retirement(runtime, eligible_miner(runtime, 7))

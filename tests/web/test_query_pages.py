@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from services.demo import demo_id_number
-from services.special_work.register import Person, WorkHistory
+from services.special_work.models import Person, WorkHistory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

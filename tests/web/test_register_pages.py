@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.demo import demo_id_number
-from services.special_work.early_retirement import EarlyRetirement
-from services.special_work.register import Person, WorkHistory
+from services.special_work.models import EarlyRetirement, Person, WorkHistory
 from tests.web.test_query_pages import add_persons
 
 HISTORY = {"enterprise_code": "110101000001", "work_type_code": "MT002"}

@@ -6,9 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.special_work.early_retirement import EarlyRetirement
-from services.special_work.register import WorkHistory
-from services.special_work.spot_checks import SpotCheck
+from services.special_work.models import EarlyRetirement, SpotCheck, WorkHistory
 from tests.web.test_query_pages import add_persons
 
 

@@ -11,7 +11,7 @@ from engine.errors import Conflict
 from engine.models import HumanTask, InstanceStatus, TaskStatus
 from services.bootstrap import Runtime, Settings, bootstrap
 from services.special_work import declarations
-from services.special_work.register import Person
+from services.special_work.models import Person
 from tests.conftest import person
 from tests.web.conftest import Browser
 from tests.workers.conftest import submit_batch

@@ -9,7 +9,7 @@ from engine.models import HumanTask, InstanceStatus
 from services.platform.background import EmbeddedRunner
 from services.platform.jobs import Job
 from services.special_work import declarations
-from services.special_work.declarations import DeclarationCheck
+from services.special_work.models import DeclarationCheck
 from tests.workers.conftest import persons_with_one_error, submit_batch
 from tests.workers.helpers import instance_status, open_tasks, sleep_past, wait_until
 

@@ -19,8 +19,7 @@ from services.platform.background import EmbeddedRunner
 from services.platform.jobs import Job, JobContext, time_limit_message
 from services.platform.xlsx_stream import Limits, Meter, iter_rows
 from services.special_work import declaration_import, declarations, workbooks
-from services.special_work.declaration_import import DeclarationUpload
-from services.special_work.declarations import DeclarationBatch, DeclaredPerson
+from services.special_work.models import DeclarationBatch, DeclarationUpload, DeclaredPerson
 from tests.import_files import bad_row, good_row, repacked, same_numbered_rows, workbook
 from tests.workers.conftest import persons_with_one_error, submit_batch
 from tests.workers.helpers import open_tasks, sleep_past, wait_until
