@@ -21,21 +21,19 @@ from services.platform import (  # noqa: F401 (some imported for their models on
     audit,
     calendar,
     identity,
+    modules,
     notifications,
     reminders,
     sessions,
 )
 from services.platform.jobs import JobService, dispatcher_for
 from services.platform.xlsx_stream import Limits
-from services.special_work import (  # noqa: F401 (some imported for their models only)
-    attachments,
-    batch_registration,
-    batch_validation,
-    declaration_import,
-    declarations,
-    early_retirement,
-    spot_checks,
-)
+from services.special_work.module import MODULE as SPECIAL_WORK
+
+# The business systems this deployment runs: the one line a new system adds (README: "Adding a
+# business system"). Importing a module's package brings its tables into the metadata.
+MODULES = [SPECIAL_WORK]
+modules.install(MODULES)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'banjian.db'}"
@@ -148,13 +146,6 @@ def _workbook_limits(env: Mapping[str, str]) -> Limits:
     return Limits(**{name: int(env[variable]) for name, variable in WORKBOOK_LIMITS.items() if env.get(variable)})
 
 
-def build_operators() -> OperatorRegistry:
-    registry = OperatorRegistry()
-    declarations.register_operators(registry)
-    early_retirement.register_operators(registry)
-    return registry
-
-
 @dataclass
 class Runtime:
     settings: Settings
@@ -176,9 +167,9 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = make_engine(settings.database_url)
     forms = FormRegistry(settings.forms_dir)
-    operators = build_operators()
+    operators = OperatorRegistry()
     engine = WorkflowEngine(forms, operators, due_calculator=calendar.due_at,
-                            applicant_roles=identity.APPLICANT_ROLES,
+                            applicant_roles=frozenset(identity.APPLICANT_ROLES),
                             script_time_limit=settings.script_time_limit, script_functions=calendar.SCRIPT_FUNCTIONS,
                             script_memory_mb=settings.script_memory_mb)
     session_factory = sessionmaker(db, expire_on_commit=False)
@@ -186,9 +177,10 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                       time_limit=settings.job_time_limit, time_limits=settings.job_time_limits,
                       max_running=settings.job_max_running)
     notifier = notifications.notifier_from_settings(jobs, settings)
-    batch_validation.register(operators, jobs, engine, settings.inline_validation_limit)
-    batch_registration.register(operators, jobs, engine, settings.inline_registration_limit)
-    declaration_import.register(jobs, engine, settings.workbook_limits)
+    wiring = modules.ModuleSetup(operators, jobs, engine, settings)
+    for module in MODULES:
+        if module.setup is not None:
+            module.setup(wiring)
     deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
     return Runtime(settings=settings, db=db, session_factory=session_factory,
                    engine=engine, deployer=deployer, sessions=session_store(settings),

@@ -15,26 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.actors import Actor
 from engine.db import Base, utcnow
 
-ACTION_LABELS = {
-    "enterprise.create": "新增单位",
-    "enterprise.update": "修改单位信息",
-    "enterprise.reset_password": "重置网厅密码",
-    "enterprise.portal_open": "开启网厅权限",
-    "enterprise.portal_close": "关闭网厅权限",
-    "register.add_unfiled_person": "新增未备案人员",
-    "register.add_person": "新增人员及从业经历",
-    "register.add_work_histories": "新增从业经历",
-    "spot_check.work_history.pass": "抽查从业经历：通过",
-    "spot_check.work_history.fail": "抽查从业经历：不通过",
-    "spot_check.early_retirement.pass": "抽查提前退休登记：通过",
-    "spot_check.early_retirement.fail": "抽查提前退休登记：不通过",
-    "catalogue.add": "新增工种",
-    "catalogue.update": "修改工种",
-    "catalogue.delete": "删除工种",
-    "catalogue.activate": "启用工种",
-    "catalogue.retire": "停用工种",
-    "catalogue.nature_rule": "修改工作性质规则",
-}
+ACTION_LABELS: dict[str, str] = {}  # action → Chinese words, from the process modules (``audit_actions``)
 
 
 class AuditEntry(Base):

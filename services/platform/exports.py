@@ -17,7 +17,7 @@ from engine.actors import Actor
 from engine.definitions import list_definitions
 from engine.inbox import SORTABLE, TaskFilter, task_query
 from engine.models import HumanTask
-from services.special_work.workbooks import write_rows
+from services.platform.spreadsheets import write_rows
 
 MAX_EXPORT_ROWS = 20_000
 CST = timedelta(hours=8)  # times are stored as naive UTC

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -16,22 +17,23 @@ from engine.errors import Forbidden, InvalidData, NotFound, Unauthenticated
 from engine.regions import REGION_CODE, parent_codes
 from services.platform.passwords import check_password
 
+# The platform's roles: the lane roles every system's steps use, and the roles of the platform's own
+# pages. A process module adds its own (``ProcessModule.roles``) at start-up, in place.
 ROLES: dict[str, str] = {
-    "enterprise": "单位经办人",
     "reviewer": "审核人员",
     "rechecker": "复核人员",
     "acceptor": "受理人员",
     "approver": "审批人员",
-    "spot_checker": "抽查人员",
+    "clerk": "经办人员",
+    "leader": "领导",
     "supervisor": "督办人员",
     "designer": "流程设计人员",
     "admin": "系统管理员",
-    "catalogue_admin": "名录管理人员",
-    "clerk": "经办人员",
-    "leader": "领导",
-    "petitioner": "信访人",
 }
-APPLICANT_ROLES = frozenset({"enterprise", "petitioner"})
+APPLICANT_ROLES: set[str] = set()  # the roles of applicants (enterprises, petitioners …), from the modules
+# Who applicants speak for (an enterprise …): per module, the region of a party code, None when the
+# code is not one of its parties (``ProcessModule.party_region``).
+PARTY_REGIONS: dict[str, Callable[[Session, str], str | None]] = {}
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 # One answer for every refused sign-in, whatever the reason: it must not tell whether the account exists.
@@ -228,12 +230,10 @@ def _check_enterprise_binding(session: Session, admin: Actor, enterprise_code: s
     """An account bound to an enterprise is that enterprise's applicant (it reads its batches and
     declares in its name; its portal password is reset by the enterprise's clerks): the enterprise
     must exist and lie within the admin's regions, and the account holds applicant roles only."""
-    from services.special_work.enterprises import Enterprise  # services.special_work.enterprises builds on this module
-
-    enterprise = session.get(Enterprise, enterprise_code)
-    if enterprise is None:
+    region = next((found for lookup in PARTY_REGIONS.values() if (found := lookup(session, enterprise_code))), None)
+    if region is None:
         raise InvalidData(f"单位 {enterprise_code} 不存在", fields={"enterprise_code": ["单位不存在"]})
-    if not admin.holds("admin", enterprise.region_code):
+    if not admin.holds("admin", region):
         message = f"单位 {enterprise_code} 不在您管辖的区划内"
         raise InvalidData(message, fields={"enterprise_code": [message]})
     staff = sorted(set(roles) - APPLICANT_ROLES)

@@ -15,7 +15,7 @@ import io
 import re
 import struct
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -34,18 +34,17 @@ from engine.db import UnitOfWork, utcnow
 from engine.errors import InvalidData
 from engine.runtime import WorkflowEngine
 from engine.values import DATE_RANGE_MESSAGE, control_character_message, date_in_range, forbidden_character
+from services.platform.spreadsheets import write_rows
 from services.platform.xlsx_stream import LimitExceeded, Limits, Meter, WorkbookError, _sheet_path, iter_rows
 from services.special_work import declarations
 from services.special_work.catalogue import list_work_types
 from services.special_work.models import WorkType
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 MAX_DIRECTORY_BYTES = 1024 * 1024  # the zip directory of a real workbook takes a few KB
 HEADER_MB = 4  # the upload request reads no further than this to find the sheet's header
 MAX_ROWS = 200_000  # the template's rows (its dropdowns reach this far); Limits.rows caps the import
 MAX_LISTED_PROBLEMS = 1000
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 EXAMPLE_MARK = "（示例）"
 SHEET = "申报人员"
 # (key, header, required)
@@ -59,24 +58,6 @@ BAD_WORKBOOK = "文件不是有效的 Excel 工作簿（.xlsx），请使用下�
 DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 
 
-# ---------------------------------------------------------------------- export
-def escape(value: Any) -> Any:
-    """Text that Excel would take for a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def write_rows(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """A one-sheet workbook, streamed (write-only) so that large exports stay small in memory."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append([escape(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def export_batch_persons(session: Session, batch_id: int) -> bytes:

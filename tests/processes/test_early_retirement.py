@@ -7,7 +7,7 @@ import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import InstanceStatus
-from services import queries
+from services.platform import queries
 from services.special_work import catalogue, early_retirement, register
 from tests.services.review_helpers import actor, complete, in_register, open_task
 

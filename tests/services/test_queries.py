@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from engine.errors import Forbidden, InvalidData, NotFound
-from services import queries
+from services.platform import queries
 from tests.services.review_helpers import actor, complete, in_register, person, person_ids, submit
 
 

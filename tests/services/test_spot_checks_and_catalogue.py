@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from services import queries
+from services.platform import queries
 from services.special_work import catalogue, register, spot_checks
 from tests.services.review_helpers import actor, in_register
 

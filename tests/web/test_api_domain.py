@@ -8,7 +8,7 @@ from datetime import date
 
 from openpyxl import Workbook, load_workbook
 
-from services import queries
+from services.platform import queries
 from tests.conftest import person
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -19,7 +19,7 @@ from engine.definitions import files_under
 from services import schema
 from services.bootstrap import ROOT, Settings, bootstrap
 from services.demo import load_demo
-from services.queries import QUERIES
+from services.platform.queries import QUERIES
 from tests.web.conftest import Browser
 
 UNKNOWN = {"int": ["999999", "0"], "text": ["nope", "%E4%B8%AD", "..%2F..", "999999", "x" * 300]}

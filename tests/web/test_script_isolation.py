@@ -124,7 +124,8 @@ del frame, os, sys, module, value
     assert len(found) > 200  # the script did search
     everything = "\n".join(found)
     assert runtime.settings.secret_key not in everything
-    assert str(runtime.db.url.database) not in everything
+    assert runtime.db.url.render_as_string(hide_password=False) not in everything
+    assert runtime.settings.database_url not in everything
     assert not [entry for entry in found if entry.startswith("BANJIAN_")]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from engine.errors import InvalidData
+from services.platform.spreadsheets import XLSX
 from services.special_work import attachments, declaration_import, declarations, enterprises, workbooks
 from web.api import api, documented
 from web.api.downloads import file_response
@@ -32,13 +33,13 @@ def _upload() -> bytes:
 @api.get("/declarations/template")
 @api_login_required
 @documented("下载申报人员 Excel 模板（参数 enterprise_code：按单位行业生成工种下拉）", query=TemplateQuery,
-            content_type=workbooks.XLSX)
+            content_type=XLSX)
 def declaration_template():
     session = uow().session
     code = query_args(TemplateQuery)["enterprise_code"]
     enterprise = enterprises.get_visible_enterprise(session, current_actor(), code)
     content = workbooks.declaration_template(session, enterprise.industry)
-    return file_response(content, f"特殊工种申报模板_{enterprise.code}.xlsx", workbooks.XLSX)
+    return file_response(content, f"特殊工种申报模板_{enterprise.code}.xlsx", XLSX)
 
 
 @api.post("/declarations/upload")
@@ -63,12 +64,12 @@ def upload_declaration():
 
 @api.get("/declarations/<int:batch_id>/export")
 @api_login_required
-@documented("导出批次的全部申报人员（Excel）", content_type=workbooks.XLSX)
+@documented("导出批次的全部申报人员（Excel）", content_type=XLSX)
 def export_declaration(batch_id: int):
     session = uow().session
     batch = declarations.get_visible_batch(session, runtime().engine, current_actor(), batch_id)
     return file_response(workbooks.export_batch_persons(session, batch.id), f"申报人员_{batch.batch_no}.xlsx",
-                         workbooks.XLSX)
+                         XLSX)
 
 
 @api.post("/declarations/<int:batch_id>/decision")

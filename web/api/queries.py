@@ -1,13 +1,13 @@
 """信息查询与统计 (seed 000, 7 and 8): one paged JSON endpoint and one Excel export per query of
-services.queries, each with its row schema in the OpenAPI document."""
+services.platform.queries, each with its row schema in the OpenAPI document."""
 from __future__ import annotations
 
 from datetime import date
 
 from flask import request
 
-from services import queries
-from services.special_work import workbooks
+from services.platform import queries
+from services.platform.spreadsheets import XLSX
 from web.api import api, documented
 from web.api.downloads import file_response
 from web.api.paging import page_body, query_args
@@ -36,11 +36,11 @@ def _add_routes(query: queries.Query) -> None:
     def export():
         query_args(filters)
         content = queries.export(uow().session, current_actor(), query.name, request.args)
-        return file_response(content, f"{query.title}_{date.today():%Y%m%d}.xlsx", workbooks.XLSX)
+        return file_response(content, f"{query.title}_{date.today():%Y%m%d}.xlsx", XLSX)
 
     documented(query.title + _filters_text(query), response=row_schema, many=True, envelope="page",
                query=paged)(listing)
-    documented(query.title + "（导出 Excel，筛选同上）", content_type=workbooks.XLSX, query=filters)(export)
+    documented(query.title + "（导出 Excel，筛选同上）", content_type=XLSX, query=filters)(export)
     api.add_url_rule(f"/queries/{query.name}", f"query_{endpoint}", listing, methods=["GET"])
     api.add_url_rule(f"/queries/{query.name}/export", f"query_{endpoint}_export", export, methods=["GET"])
 

@@ -232,7 +232,7 @@ def _schema_name(query) -> str:
 
 
 def query_row_schema(query) -> type[Schema]:
-    """The row schema of one query of services.queries (for the OpenAPI document)."""
+    """The row schema of one query of services.platform.queries (for the OpenAPI document)."""
     declared: dict[str, fields.Field] = {}
     for column in query.columns:
         declared[column.key] = QUERY_FIELD_TYPES[column.type](allow_none=True, metadata={"description": column.label})
@@ -241,14 +241,14 @@ def query_row_schema(query) -> type[Schema]:
     return Schema.from_dict(declared, name=f"{_schema_name(query)}Row")
 
 
-# The text each kind of filter of services.queries takes; an empty value is no filter (as the pages'
+# The text each kind of filter of services.platform.queries takes; an empty value is no filter (as the pages'
 # forms send it). The service parses the values itself (a date's calendar and range, a year's size).
 QUERY_FILTER_PATTERNS = {"int": r"^(-?[0-9]{1,9})?$", "bool": r"^(true|false|1|0)?$",
                          "date": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", "region": r"^([0-9]{6})?$"}
 
 
 def query_filter_schema(query, paged: bool) -> type[Schema]:
-    """The query string of one query of services.queries, with ``page``/``per_page`` when ``paged``."""
+    """The query string of one query of services.platform.queries, with ``page``/``per_page`` when ``paged``."""
     declared = {key: fields.String(validate=[Pattern(QUERY_FILTER_PATTERNS[kind], error=f"{label}的取值无效")]
                                    if kind in QUERY_FILTER_PATTERNS else [], metadata={"description": label})
                 for key, (kind, label) in query.filters.items()}

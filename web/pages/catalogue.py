@@ -1,8 +1,8 @@
 """Builds the English message catalogue: ``python -m web.pages.catalogue`` (``make translations``).
 
-Extracts the Chinese source strings of web/ (Python and templates), adds the domain's labels
-that templates translate at run time (roles, declaration kinds and statuses, attachment kinds,
-audit actions: they live in services/, so no extractor sees them), merges into
+Extracts the Chinese source strings of web/ (Python and templates), adds the labels that
+templates translate at run time (roles, audit actions, queries, and each process module's words:
+they live in services/, so no extractor sees them), merges into
 web/translations/en/LC_MESSAGES/messages.po keeping existing translations, and compiles
 messages.mo. New strings get an empty translation, which tests/web reports.
 """
@@ -22,22 +22,22 @@ KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
 
 
 def domain_labels() -> list[str]:
+    """The words of the platform and of every process module that pages translate at run time."""
+    from services.bootstrap import MODULES
     from services.platform import audit
     from services.platform.identity import ROLES
-    from services.special_work import attachments, declarations, enterprises
 
-    labels = [*ROLES.values(), *declarations.KINDS.values(), *declarations.STATUS_LABELS.values(),
-              *declarations.PERSON_STATUS_LABELS.values(), *attachments.KINDS.values(), *query_labels(),
-              *audit.ACTION_LABELS.values(), *enterprises.REQUIRED.values()]
+    labels = [*ROLES.values(), *audit.ACTION_LABELS.values(), *query_labels()]
+    for module in MODULES:
+        labels += [module.title, *module.labels, *(entry.label for entry in module.menu)]
     return list(dict.fromkeys(labels))
 
 
 def query_labels() -> list[str]:
     """查询统计 pages translate each query's title, column and filter labels and value labels."""
-    from services import queries
-    from services.special_work import early_retirement, spot_checks
+    from services.platform import queries
 
-    labels = [*spot_checks.RESULTS.values(), *early_retirement.STATUS_LABELS.values()]
+    labels = []
     for query in queries.QUERIES.values():
         labels.append(query.title)
         labels += [label for _kind, label in query.filters.values()]

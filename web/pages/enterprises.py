@@ -9,8 +9,7 @@ from flask_babel import gettext as _
 from marshmallow import fields, validate
 
 from engine.errors import Conflict, InvalidData
-from services import queries
-from services.platform import audit
+from services.platform import audit, queries
 from services.platform.identity import list_regions
 from services.special_work import catalogue, enterprises
 from web.context import uow

@@ -5,7 +5,7 @@ from flask import request
 
 from engine.db import utcnow
 from services.platform.exports import inbox_workbook
-from services.special_work.workbooks import XLSX
+from services.platform.spreadsheets import XLSX
 from web.api.downloads import file_response
 from web.context import uow
 from web.pages import pages

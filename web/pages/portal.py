@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from engine.errors import InvalidData
 from services.platform.jobs import JobStatus, timed_out
+from services.platform.spreadsheets import XLSX
 from services.special_work import applicant_portal, declaration_import, declarations, enterprises, workbooks
 from web.api.downloads import file_response
 from web.context import runtime, uow
@@ -52,7 +53,7 @@ def portal_template():
     code = applicant_portal.require_applicant(page_actor())
     enterprise = enterprises.get_visible_enterprise(session, page_actor(), code)
     return file_response(workbooks.declaration_template(session, enterprise.industry),
-                         f"特殊工种申报模板_{enterprise.code}.xlsx", workbooks.XLSX)
+                         f"特殊工种申报模板_{enterprise.code}.xlsx", XLSX)
 
 
 @pages.post("/portal/new")

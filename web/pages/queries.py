@@ -1,4 +1,4 @@
-"""查询统计: one generic page per query of services.queries (7.1–7.6, 8.1–8.2): a filter form built
+"""查询统计: one generic page per query of services.platform.queries (7.1–7.6, 8.1–8.2): a filter form built
 from the query's declared filters, a paged table and the Excel export. The service scopes every
 query to the user's regions (属地) and checks the filters."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ from marshmallow import validate
 
 from engine.errors import InvalidData
 from engine.fields import Integer
-from services import queries
+from services.platform import queries
 from services.platform.identity import list_regions
-from services.special_work.workbooks import XLSX
+from services.platform.spreadsheets import XLSX
 from web.api.downloads import file_response
 from web.context import uow
 from web.pages import pages

@@ -1,0 +1,107 @@
+"""The process-module contract: what one business system brings to the platform.
+
+Each business system (the special-work-type review, licences, petitions, …) is a package
+``services/<system>/`` with the same file names — ``module.py`` (one :class:`ProcessModule`),
+``models.py``, ``operators.py``, ``context.py``, ``queries.py``, ``labels.py``, ``demo.py`` and its
+use cases — plus its BPMN under ``processes/<system>/``, its forms under ``forms/<system>/`` and,
+only where the generic screens do not serve, ``web/<system>/``. The composition root
+(``services.bootstrap.MODULES``) lists the modules; that list is the only shared line a new system
+adds. The platform never imports a system, and a system never imports another: what a system
+brings reaches the platform through this object.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from engine.actors import Actor
+from engine.db import UnitOfWork
+from engine.models import ProcessInstance
+from engine.operators import OperatorRegistry
+from engine.runtime import WorkflowEngine
+
+if TYPE_CHECKING:  # the settings and the job service are the composition root's
+    from services.platform.jobs import JobService
+
+
+@dataclass(frozen=True)
+class ModuleSetup:
+    """What a module's ``setup`` may wire itself into at start-up."""
+
+    operators: OperatorRegistry
+    jobs: JobService
+    engine: WorkflowEngine
+    settings: Any  # services.bootstrap.Settings
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One context panel of a case, as a page renders it: the template (under ``web/templates``)
+    gets ``panel`` (this object) and reads ``panel.data``; ``options`` feed form fields whose
+    options depend on the case (form-js ``valuesKey``)."""
+
+    template: str
+    data: Any
+    options: Mapping[str, list[dict[str, str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContextPanel:
+    """A panel a module adds to the generic task and case pages of its own cases: ``load`` returns
+    the panel for one case (None when it has nothing to show), checking the actor's scope itself.
+    ``search`` is what the reviewer typed into the panel's search box, if it has one."""
+
+    name: str
+    load: Callable[[Session, WorkflowEngine, Actor, ProcessInstance, dict[str, Any], str], Panel | None]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A navigation entry: the label (Chinese source text, translated by the pages), the page's
+    endpoint, and the roles that see it (empty: every signed-in user)."""
+
+    label: str
+    endpoint: str
+    roles: frozenset[str] = frozenset()
+    applicants: bool = False  # shown to applicants (who see only entries marked so)
+
+
+@dataclass(frozen=True)
+class ProcessModule:
+    name: str  # the package name under services/ (and processes/, forms/, web/)
+    title: str  # the system's name, in Chinese (the pages translate it)
+    process_keys: frozenset[str]  # the processes it owns: its panels, hooks and labels apply to these
+    roles: Mapping[str, str] = field(default_factory=dict)  # role key → Chinese name (lanes, grants)
+    applicant_roles: frozenset[str] = frozenset()  # of ``roles``, those of applicants (enterprises, petitioners)
+    setup: Callable[[ModuleSetup], None] | None = None  # registers operators and job kinds
+    panels: tuple[ContextPanel, ...] = ()
+    queries: Mapping[str, Any] = field(default_factory=dict)  # name → services.platform.queries.Query
+    audit_actions: Mapping[str, str] = field(default_factory=dict)  # audit action → Chinese words
+    labels: tuple[str, ...] = ()  # Chinese words of its data the pages translate (statuses, kinds…)
+    menu: tuple[MenuEntry, ...] = ()
+    # a case of one of its processes was terminated (终止) or withdrawn: bring its domain rows along
+    on_terminate: Callable[[Session, ProcessInstance, str], None] | None = None
+    # the region of an applicant party (an enterprise code …), None when the code is not its party
+    party_region: Callable[[Session, str], str | None] | None = None
+    demo: Callable[[UnitOfWork, WorkflowEngine], None] | None = None
+
+    def owns(self, instance: ProcessInstance) -> bool:
+        return instance.process_key in self.process_keys
+
+
+def install(modules: list[ProcessModule]) -> None:
+    """Make what the modules declare known to the platform: their roles, queries, audit actions and
+    applicant parties. Run once by the composition root at import (the API's per-query routes are
+    built from the queries when ``web`` is imported); running it again changes nothing."""
+    from services.platform import audit, identity, queries
+
+    for module in modules:
+        identity.ROLES.update(module.roles)
+        identity.APPLICANT_ROLES.update(module.applicant_roles)
+        audit.ACTION_LABELS.update(module.audit_actions)
+        queries.register(dict(module.queries))
+        if module.party_region is not None:
+            identity.PARTY_REGIONS[module.name] = module.party_region
