@@ -156,6 +156,7 @@ class Runtime:
     sessions: sessions.SessionStore
     jobs: JobService
     notifier: notifications.Notifier
+    modules: list[modules.ProcessModule]
 
     def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self.session_factory, read_only)
@@ -184,7 +185,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
     return Runtime(settings=settings, db=db, session_factory=session_factory,
                    engine=engine, deployer=deployer, sessions=session_store(settings),
-                   jobs=jobs, notifier=notifier)
+                   jobs=jobs, notifier=notifier, modules=MODULES)
 
 
 def session_store(settings: Settings) -> sessions.SessionStore:

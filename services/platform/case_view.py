@@ -6,7 +6,6 @@ The web layer only renders what these functions return.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +18,8 @@ from engine.errors import NotFound
 from engine.forms import FormDefinition
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
-from services.special_work import attachments, declarations
-from services.special_work.models import WorkType
+from services.platform.modules import Panel, PanelContext, ProcessModule, panels_for
 
-ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 # workflow variables that are plumbing, not business data worth showing to a reviewer
 HIDDEN_DATA = {"decision", "conclusion"}
 # history events the applicant who started a case is told about (as on the applicant portal); the
@@ -37,25 +34,6 @@ class Diagram:
     name: str
     done: list[str]
     current: list[str]
-
-
-PERSONS_SHOWN = 500  # a 100,000-person batch must not become a 100,000-row page
-
-
-@dataclass
-class DeclarationContext:
-    batch: declarations.DeclarationBatch
-    persons: list[declarations.DeclaredPerson]  # those with findings first, then others, up to PERSONS_SHOWN
-    hidden: int  # persons of the batch not listed (all without findings; the Excel export has everyone)
-    search: str  # a name or ID number the reviewer looked for: then ``persons`` are its matches
-    matches: int  # how many persons match ``search`` (more than are listed when above PERSONS_SHOWN)
-    checks: dict[int, list[declarations.DeclarationCheck]]
-    work_type_names: dict[str, str]
-    kind_label: str
-    status_label: str
-    person_status_labels: dict[str, str]
-    attachments: list[attachments.Attachment]  # the commitment letter (承诺书) and other files
-    attachment_kinds: dict[str, str]
 
 
 @dataclass
@@ -82,16 +60,23 @@ class CaseView:
     history: list[HistoryEvent]
     incidents: list[Incident]
     diagrams: list[Diagram] = field(default_factory=list)
-    declaration: DeclarationContext | None = None
+    panels: list[Panel] = field(default_factory=list)  # what the case's process module shows beside it
     staff: bool = True  # False: the applicant's view of their own case (see CaseRecord)
+    search: str = ""  # what was typed into a panel's search box (``?q=``)
 
 
 @dataclass
 class TaskView:
+    """What the task page shows: the task, its form (of the case's version), the module's panels and
+    the case's history — not the whole case (no diagrams, variables or incidents)."""
+
     task: HumanTask
     form: FormDefinition | None
-    case: CaseView
+    process_name: str
     may_act: bool  # open and the actor may complete it (claimed by the actor or claimable)
+    panels: list[Panel]
+    history: list[HistoryEvent]
+    search: str
     # choices of form fields whose options depend on the case (form-js ``valuesKey``)
     options: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
@@ -103,32 +88,6 @@ def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
                            or row.completed_by == actor.username):
         raise NotFound("任务不存在或不在您的管辖范围内")
     return row
-
-
-def _declaration_context(session: Session, engine: WorkflowEngine, actor: Actor, instance: ProcessInstance,
-                         data: dict[str, Any], person_search: str) -> DeclarationContext | None:
-    """The batch a declaration case is about. Its persons: every one with a finding first, then the
-    others, up to PERSONS_SHOWN; or, when the reviewer looks for a name or ID number, its matches
-    (so that a clean person beyond the first PERSONS_SHOWN can be found, and named in the decision)."""
-    if instance.process_key not in declarations.PROCESS_BY_KIND.values() or "batch_id" not in data:
-        return None
-    batch = declarations.get_visible_batch(session, engine, actor, int(data["batch_id"]))
-    names = {w.code: w.name for w in session.scalars(select(WorkType))}
-    person_search = declarations.normalise_search(person_search)
-    if person_search:
-        found = declarations.person_page(session, batch.id, per_page=PERSONS_SHOWN, search=person_search)
-        persons, matches = found.persons, found.total
-    else:
-        persons, matches = declarations.persons_for_review(session, batch.id, PERSONS_SHOWN), 0
-    return DeclarationContext(batch=batch, persons=persons,
-                              hidden=0 if person_search else max(0, batch.person_count - len(persons)),
-                              search=person_search, matches=matches,
-                              checks=declarations.batch_checks(session, batch.id, [p.id for p in persons]),
-                              work_type_names=names, kind_label=declarations.KINDS.get(batch.kind, batch.kind),
-                              status_label=declarations.STATUS_LABELS.get(batch.status, batch.status),
-                              person_status_labels=declarations.PERSON_STATUS_LABELS,
-                              attachments=attachments.list_attachments(session, engine, actor, batch.id),
-                              attachment_kinds=attachments.KINDS)
 
 
 def _diagrams(session: Session, instance: ProcessInstance, history: list[HistoryEvent],
@@ -190,45 +149,50 @@ def _as_applicant_sees_event(event: HistoryEvent, actor: Actor) -> HistoryEvent:
 
 
 def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
-             person_search: str = "") -> CaseView:
+             modules: list[ProcessModule], search: str = "") -> CaseView:
     record = case_record(session, engine, actor, instance_id)
     instance = record.instance
+    data = record.data if record.staff else engine.instance_data(session, instance)
+    context = PanelContext(session, engine, actor, instance, data, search, staff=record.staff)
     return CaseView(
         instance=instance, process_name=instance.definition.name or instance.process_key,
         data={k: v for k, v in sorted(record.data.items()) if k not in HIDDEN_DATA},
         open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
         diagrams=_diagrams(session, instance, record.history, record.open_tasks) if record.staff else [],
-        declaration=_declaration_context(session, engine, actor, instance,
-                                         record.data if record.staff else engine.instance_data(session, instance),
-                                         person_search),
-        staff=record.staff)
+        panels=panels_for(modules, context), staff=record.staff, search=search)
 
 
 def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str,
-                  person_search: str = "") -> TaskView:
+                  modules: list[ProcessModule], search: str = "") -> TaskView:
     row = get_visible_task(session, actor, task_id)
-    case = get_case(session, engine, actor, row.instance_id, person_search)
+    instance = session.get(ProcessInstance, row.instance_id)
     form = engine.task_form(session, row)
     may_act = row.status == TaskStatus.OPEN and (
         row.assignee == actor.username or (row.assignee is None and actor.holds(row.lane, row.region_code)))
-    return TaskView(task=row, form=form, case=case, may_act=may_act, options=_dynamic_options(row, form, case))
+    data = engine.task_data(session, row.id)
+    panels = panels_for(modules, PanelContext(session, engine, actor, instance, data, search, row))
+    history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
+                                   .order_by(HistoryEvent.id)))
+    return TaskView(task=row, form=form, process_name=instance.definition.name or instance.process_key,
+                    may_act=may_act, panels=panels, history=history, search=search,
+                    options=_dynamic_options(form, data, panels))
 
 
-def _dynamic_options(row: HumanTask, form: FormDefinition | None, case: CaseView) -> dict[str, list[dict[str, str]]]:
-    """Options named by a field's ``valuesKey``: from the case data when it holds them, else the
-    declaration's persons still under this step (``batch_persons``: the per-person decisions)."""
+def _dynamic_options(form: FormDefinition | None, data: dict[str, Any],
+                     panels: list[Panel]) -> dict[str, list[dict[str, str]]]:
+    """Options named by a field's ``valuesKey``: from the case data when it holds a list of
+    ``{"value", "label"}``, else from a panel that offers them (a declaration's persons)."""
     options: dict[str, list[dict[str, str]]] = {}
+    offered = {key: choices for panel in panels for key, choices in panel.options.items()}
     for form_field in form.fields if form else []:
         key = form_field.component.get("valuesKey")
         if not key:
             continue
-        if isinstance(case.data.get(key), list):
+        if isinstance(data.get(key), list):
             options[key] = [{"value": str(o.get("value")), "label": str(o.get("label", o.get("value")))}
-                            for o in case.data[key] if isinstance(o, dict)]
-        elif key == "batch_persons" and case.declaration is not None:
-            under = declarations.UNDER_STEP.get(row.name, ())
-            options[key] = [{"value": str(p.id), "label": f"{p.name} {p.id_number}"}
-                            for p in case.declaration.persons if p.status in under]
+                            for o in data[key] if isinstance(o, dict)]
+        elif key in offered:
+            options[key] = list(offered[key])
     return options
 
 
@@ -243,14 +207,3 @@ def case_diagram_xml(session: Session, engine: WorkflowEngine, actor: Actor, ins
         if definition.id == definition_id:
             return definition.xml
     raise NotFound("流程图不存在")
-
-
-def business_keys_for(session: Session, text: str) -> list[str] | None:
-    """Inbox search: a citizen ID number finds the batches that declare that person; anything
-    else is taken as a business key (None: no translation needed)."""
-    text = text.strip()
-    if not ID_NUMBER.match(text):
-        return None
-    return list(session.scalars(
-        select(declarations.DeclarationBatch.batch_no).join(declarations.DeclaredPerson)
-        .where(declarations.DeclaredPerson.id_number == text.upper()).distinct()))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.db import UnitOfWork
-from engine.models import ProcessInstance
+from engine.models import HumanTask, ProcessInstance
 from engine.operators import OperatorRegistry
 from engine.runtime import WorkflowEngine
 
@@ -49,13 +49,27 @@ class Panel:
 
 
 @dataclass(frozen=True)
+class PanelContext:
+    """What a context panel is loaded for: one case, seen by one actor, on the case page or (with
+    ``task``) on a task page."""
+
+    session: Session
+    engine: WorkflowEngine
+    actor: Actor
+    instance: ProcessInstance
+    data: dict[str, Any]  # the case's variables (on a task page: the task's)
+    search: str  # what the reviewer typed into the panel's search box (``?q=``), if it has one
+    task: HumanTask | None = None
+    staff: bool = True  # False: the applicant's own view of the case
+
+
+@dataclass(frozen=True)
 class ContextPanel:
     """A panel a module adds to the generic task and case pages of its own cases: ``load`` returns
-    the panel for one case (None when it has nothing to show), checking the actor's scope itself.
-    ``search`` is what the reviewer typed into the panel's search box, if it has one."""
+    the panel for one case (None when it has nothing to show), checking the actor's scope itself."""
 
     name: str
-    load: Callable[[Session, WorkflowEngine, Actor, ProcessInstance, dict[str, Any], str], Panel | None]
+    load: Callable[[PanelContext], Panel | None]
 
 
 @dataclass(frozen=True)
@@ -87,9 +101,26 @@ class ProcessModule:
     # the region of an applicant party (an enterprise code …), None when the code is not its party
     party_region: Callable[[Session, str], str | None] | None = None
     demo: Callable[[UnitOfWork, WorkflowEngine], None] | None = None
+    # the business keys of its cases that a search text names exactly (an ID number → the batches
+    # declaring that person), for the inbox search beyond what a case's search text holds
+    search: Callable[[Session, str], list[str] | None] | None = None
 
     def owns(self, instance: ProcessInstance) -> bool:
         return instance.process_key in self.process_keys
+
+
+def business_keys_for(modules: list[ProcessModule], session: Session, text: str) -> list[str] | None:
+    """The business keys a search text names through the modules' own searches, or None when no
+    module takes the text (the inbox then matches it as it stands)."""
+    found = [module.search(session, text) for module in modules if module.search is not None]
+    named = [keys for keys in found if keys is not None]
+    return None if not named else [key for keys in named for key in keys]
+
+
+def panels_for(modules: list[ProcessModule], context: PanelContext) -> list[Panel]:
+    """The panels the modules owning the case show for it."""
+    return [panel for module in modules if module.owns(context.instance) for source in module.panels
+            if (panel := source.load(context)) is not None]
 
 
 def install(modules: list[ProcessModule]) -> None:

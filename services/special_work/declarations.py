@@ -10,6 +10,7 @@ must be declared anew.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -574,3 +575,16 @@ def get_visible_batch(session: Session, engine: WorkflowEngine, actor: Actor, ba
         return batch
     engine.get_instance(session, batch.instance_id, actor)  # raises NotFound when out of scope
     return batch
+
+
+ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+
+
+def batches_declaring(session: Session, text: str) -> list[str] | None:
+    """Inbox search: a citizen ID number names the batches that declare that person (None for any
+    other text, which the inbox matches as it stands)."""
+    text = text.strip()
+    if not ID_NUMBER.match(text):
+        return None
+    return list(session.scalars(select(DeclarationBatch.batch_no).join(DeclaredPerson)
+                                .where(DeclaredPerson.id_number == text.upper()).distinct()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.platform.modules import ProcessModule
-from services.special_work import labels, operators, queries
+from services.special_work import context, declarations, labels, operators, queries
 from services.special_work.models import Enterprise
 
 
@@ -26,4 +26,6 @@ MODULE = ProcessModule(
     audit_actions=labels.AUDIT_ACTIONS,
     labels=labels.LABELS,
     party_region=enterprise_region,
+    panels=context.PANELS,
+    search=declarations.batches_declaring,
 )

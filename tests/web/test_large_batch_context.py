@@ -2,13 +2,13 @@
 person with a finding first and says how many clean persons were left out."""
 from __future__ import annotations
 
-import services.platform.case_view as case_view
+import services.special_work.context as declaration_context
 from tests.conftest import person
 from tests.web.conftest import invalid_person, open_task, submit
 
 
 def test_context_lists_flagged_persons_first_and_counts_the_rest(runtime, browser, monkeypatch):
-    monkeypatch.setattr(case_view, "PERSONS_SHOWN", 2)
+    monkeypatch.setattr(declaration_context, "PERSONS_SHOWN", 2)
     clean = [person(70), person(71), person(72)]
     case = submit(runtime, [*clean, invalid_person(73)])
     task = open_task(runtime, case.instance_id)
@@ -32,7 +32,7 @@ def test_small_batch_lists_everyone(runtime, browser):
 
 
 def test_a_clean_person_beyond_the_list_is_found_by_name_or_id_number(runtime, browser, monkeypatch):
-    monkeypatch.setattr(case_view, "PERSONS_SHOWN", 2)
+    monkeypatch.setattr(declaration_context, "PERSONS_SHOWN", 2)
     clean = [person(76), person(77), person(78)]
     case = submit(runtime, [*clean, invalid_person(79)])
     task = open_task(runtime, case.instance_id)

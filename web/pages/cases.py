@@ -32,7 +32,8 @@ def cases():
 @pages.get("/cases/<int:instance_id>")
 @login_required
 def case(instance_id: int):
-    view = get_case(uow().session, runtime().engine, page_actor(), instance_id, request.args.get("q", ""))
+    view = get_case(uow().session, runtime().engine, page_actor(), instance_id, runtime().modules,
+                    request.args.get("q", ""))
     return render_template("case.html", case=view)
 
 

@@ -120,7 +120,7 @@ def terminate_case(instance_id: int):
         supervision.terminate_case(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
     except InvalidData as error:
         work.session.rollback()
-        view = get_case(work.session, runtime().engine, page_actor(), instance_id)
+        view = get_case(work.session, runtime().engine, page_actor(), instance_id, runtime().modules)
         return render_template("case.html", case=view, terminate_errors=error.fields or {"reason": [error.message]},
                                reason=request.form.get("reason", "")), 400
     work.commit()

@@ -11,8 +11,8 @@ from engine.definitions import list_definitions
 from engine.errors import InvalidData
 from engine.inbox import TaskFilter, list_tasks
 from services.platform.batch_decisions import decide_tasks
-from services.platform.case_view import business_keys_for
 from services.platform.identity import list_regions
+from services.platform.modules import business_keys_for
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formatting import local_day_start_utc
@@ -27,7 +27,7 @@ def task_filter(session, query: dict) -> TaskFilter:
                      submitter=query.get("submitter"), region_code=query.get("region_code"),
                      overdue=query["overdue"], sort=query["sort"], descending=query["order"] == "desc")
     if query.get("q"):
-        keys = business_keys_for(session, query["q"])
+        keys = business_keys_for(runtime().modules, session, query["q"])
         if keys is None:
             flt.business_key = query["q"].strip()
         else:

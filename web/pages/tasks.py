@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from engine.errors import InvalidData
 from services.platform import task_actions
-from services.platform.case_view import get_task_view
+from services.platform.case_view import get_task_view, get_visible_task
 from services.platform.identity import colleagues_for
 from web.context import runtime, uow
 from web.pages import pages
@@ -17,10 +17,11 @@ from web.pages.session import login_required, page_actor, safe_next
 
 def render_task(task_id: str, values: dict | None = None, errors: dict | None = None, status: int = 200):
     session = uow().session
-    view = get_task_view(session, runtime().engine, page_actor(), task_id, request.args.get("q", ""))
+    view = get_task_view(session, runtime().engine, page_actor(), task_id, runtime().modules,
+                         request.args.get("q", ""))
     colleagues = colleagues_for(session, view.task.lane, view.task.region_code, page_actor().username) \
         if view.may_act else []
-    return render_template("task.html", view=view, case=view.case, values=values or {}, errors=errors or {},
+    return render_template("task.html", view=view, values=values or {}, errors=errors or {},
                            colleagues=colleagues), status
 
 
@@ -34,16 +35,17 @@ def task(task_id: str):
 @login_required
 def complete(task_id: str):
     work = uow()
-    view = get_task_view(work.session, runtime().engine, page_actor(), task_id, request.args.get("q", ""))
+    row = get_visible_task(work.session, page_actor(), task_id)  # only what the form needs
+    form = runtime().engine.task_form(work.session, row)
     try:
-        runtime().engine.complete_task(work, task_id, page_actor(), form_data(view.form, request.form))
+        runtime().engine.complete_task(work, task_id, page_actor(), form_data(form, request.form))
     except InvalidData as error:
         work.session.rollback()
         errors = dict(error.fields) or {}
         errors.setdefault("_form", [error.message])
-        return render_task(task_id, kept_values(view.form, request.form), errors, 400)
+        return render_task(task_id, kept_values(form, request.form), errors, 400)
     work.commit()
-    flash(_("已办理：%(key)s %(step)s", key=view.task.business_key, step=view.task.label), "success")
+    flash(_("已办理：%(key)s %(step)s", key=row.business_key, step=row.label), "success")
     return redirect(url_for("pages.inbox"))
 
 
