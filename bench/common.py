@@ -46,6 +46,6 @@ def seeded_runtime(url: str) -> Runtime:
     schema.upgrade(runtime.db)
     with runtime.unit_of_work() as uow:
         runtime.deployer.deploy(uow.session, files_under([runtime.settings.processes_dir]), "bench")
-        load_demo(uow, runtime.engine)
+        load_demo(uow, runtime.engine, runtime.modules)
         uow.commit()
     return runtime

@@ -39,7 +39,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from bench.common import fresh_postgres, fresh_sqlite, postgres_available, seeded_runtime  # noqa: E402
 from engine.actors import Actor  # noqa: E402
 from services.bootstrap import Settings  # noqa: E402
-from services.demo import demo_id_number  # noqa: E402
+from services.platform.demo_data import demo_id_number  # noqa: E402
 from services.platform.xlsx_stream import Meter, iter_rows  # noqa: E402
 from services.special_work import declarations, workbooks
 from services.special_work.models import Person

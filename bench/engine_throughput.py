@@ -43,8 +43,8 @@ from engine.forms import FormRegistry  # noqa: E402
 from engine.models import HumanTask, ProcessInstance  # noqa: E402
 from engine.operators import OperatorRegistry  # noqa: E402
 from engine.runtime import WorkflowEngine  # noqa: E402
-from services.demo import demo_id_number  # noqa: E402
 from services.platform import calendar
+from services.platform.demo_data import demo_id_number  # noqa: E402
 from services.special_work import declarations
 
 ROOT = Path(__file__).resolve().parent.parent

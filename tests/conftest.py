@@ -15,8 +15,9 @@ from engine.db import Base
 from engine.definitions import files_under
 from services import schema
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
-from services.demo import ENTERPRISES, REGIONS, WORK_TYPES, demo_id_number
+from services.platform.demo_data import REGIONS, demo_id_number
 from services.platform.identity import Region, create_user
+from services.special_work.demo import ENTERPRISES, WORK_TYPES
 from services.special_work.models import Enterprise, WorkType
 
 PG_URL = os.environ.get("BANJIAN_TEST_DATABASE_URL")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from openpyxl import Workbook
 
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 from tests.conftest import person
 
 HEADER = ["公民身份号码*", "姓名*", "性别*", "出生日期*", "特殊工种*", "开始日期*", "结束日期*"]

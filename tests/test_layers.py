@@ -70,3 +70,38 @@ def test_engine_names_no_process():
         text = path.read_text(encoding="utf-8")
         offenders += [f"{path.name}: {name}" for name in process_keys | forms if name in text]
     assert offenders == []
+
+
+def modules_imported(path: Path) -> set[str]:
+    """Full dotted names of what ``path`` imports (``from a.b import c`` gives a.b and a.b.c)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+SYSTEMS = sorted(p.parent.name for p in (ROOT / "services").glob("*/module.py"))
+
+
+def test_the_platform_imports_no_system_and_no_system_imports_another():
+    """A process module (services/<system>/ with a module.py) reaches the platform only through its
+    ProcessModule; the platform never names a system, and systems never name each other. Only the
+    composition root lists them."""
+    assert SYSTEMS, "no process module found"
+    wrong = []
+    for path in sorted((ROOT / "services").rglob("*.py")):
+        part = path.relative_to(ROOT / "services").parts[0]
+        for name in modules_imported(path):
+            pieces = name.split(".")
+            if len(pieces) < 2 or pieces[0] != "services" or pieces[1] not in SYSTEMS:
+                continue
+            if path.name == "bootstrap.py" and path.parent == ROOT / "services":
+                continue
+            if pieces[1] != part:
+                wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert wrong == []

@@ -83,7 +83,7 @@ def demo() -> None:
     from services.demo import load_demo
 
     with runtime.unit_of_work() as uow:
-        loaded = load_demo(uow, runtime.engine)
+        loaded = load_demo(uow, runtime.engine, runtime.modules)
         uow.commit()
     click.echo("demo data loaded (users: enterprise, reviewer, rechecker, supervisor, designer, admin; password: demo)"
                if loaded else "demo data already present")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.platform.modules import ProcessModule
-from services.special_work import context, declarations, labels, operators, queries
+from services.special_work import context, declarations, demo, labels, operators, queries
 from services.special_work.models import Enterprise
 
 
@@ -28,4 +28,5 @@ MODULE = ProcessModule(
     party_region=enterprise_region,
     panels=context.PANELS,
     search=declarations.batches_declaring,
+    demo=demo.load,
 )

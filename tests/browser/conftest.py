@@ -15,8 +15,9 @@ import pytest
 from engine.definitions import files_under
 from services import schema
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
-from services.demo import ENTERPRISES, REGIONS, WORK_TYPES
+from services.platform.demo_data import REGIONS
 from services.platform.identity import Region, create_user
+from services.special_work.demo import ENTERPRISES, WORK_TYPES
 from services.special_work.models import Enterprise, WorkType
 from tests.conftest import PASSWORD, USERS
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 
 REDIS_URL = os.environ.get("BANJIAN_TEST_REDIS_URL")
 INLINE_LIMIT = 10

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.models import HumanTask, TaskStatus
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 from services.special_work import declarations, register
 from tests.conftest import actor, person
 

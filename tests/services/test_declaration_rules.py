@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 from services.special_work import declarations
 from services.special_work.models import WorkType
 

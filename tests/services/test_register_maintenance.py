@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
-from services.demo import demo_id_number
 from services.platform import audit
+from services.platform.demo_data import demo_id_number
 from services.special_work import register
 from tests.services.review_helpers import actor, in_register
 

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from engine.errors import Forbidden, InvalidData
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 from services.platform.xlsx_stream import Limits
 from services.special_work import declarations, workbooks
 from tests.services.review_helpers import actor, person_ids, submit

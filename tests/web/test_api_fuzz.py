@@ -61,7 +61,7 @@ def fuzzed_app(request, tmp_path_factory) -> Iterator:
     database_schema.upgrade(runtime.db)
     with runtime.unit_of_work() as uow:
         runtime.deployer.deploy(uow.session, files_under([ROOT / "processes"]), "fuzz")
-        load_demo(uow, runtime.engine)
+        load_demo(uow, runtime.engine, runtime.modules)
         uow.commit()
     yield create_app(runtime, {"TESTING": True})
     runtime.db.dispose()

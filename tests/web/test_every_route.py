@@ -87,7 +87,7 @@ def demo_app(tmp_path_factory):
     schema.upgrade(runtime.db)
     with runtime.unit_of_work() as uow:
         runtime.deployer.deploy(uow.session, files_under([ROOT / "processes"]), "crawl")
-        load_demo(uow, runtime.engine)
+        load_demo(uow, runtime.engine, runtime.modules)
         uow.commit()
     yield create_app(runtime, {"TESTING": True}), runtime
     runtime.db.dispose()

@@ -14,7 +14,7 @@ from engine import fields as bounded
 from engine.forms import FormRegistry, parse_form
 from engine.forms import _compile as compile_form
 from services.bootstrap import ROOT
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 from services.special_work import declarations
 from services.special_work.declarations import PersonInput
 from tests.bpmn_factory import linear_process

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 from services.special_work.models import Person, WorkHistory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.demo import demo_id_number
+from services.platform.demo_data import demo_id_number
 from services.special_work.models import EarlyRetirement, Person, WorkHistory
 from tests.web.test_query_pages import add_persons
 

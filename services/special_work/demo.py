@@ -1,0 +1,83 @@
+"""Demo data of the special-work-type system for `make run`, made by driving its real use cases and
+processes: catalogue entries, enterprises and their users, declarations waiting for review, persons
+in the register, an early-retirement registration, a failed spot check and a commitment letter."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from engine.actors import Actor
+from engine.db import UnitOfWork
+from engine.runtime import WorkflowEngine
+from services.platform.demo_data import DEMO_PASSWORD, demo_id_number
+from services.platform.identity import User, create_user
+from services.special_work import attachments, declarations, early_retirement, register, spot_checks
+from services.special_work.models import DeclarationBatch, Enterprise, WorkType
+
+WORK_TYPES = [("MT001", "井下采煤工", "煤炭", "underground"), ("MT002", "井下掘进工", "煤炭", "underground"),
+              ("MT003", "瓦斯检查工", "煤炭", "toxic_hazardous"), ("YJ001", "炼钢工", "冶金", "high_temperature"),
+              ("YJ002", "高炉炉前工", "冶金", "high_temperature"), ("JZ001", "架子工", "建筑", "high_altitude_heavy")]
+ENTERPRISES = [("110101000001", "北京东城示范煤矿有限公司", "110101", "煤炭"),
+               ("110105000002", "北京朝阳冶金集团", "110105", "冶金"),
+               ("120101000003", "天津和平建筑公司", "120101", "建筑")]
+USERS = [("enterprise", ["enterprise"], "110101", "110101000001", "示范煤矿经办人"),
+         ("spot_checker", ["spot_checker"], "110000", None, "省级抽查员"),
+         ("catalogue_admin", ["catalogue_admin"], "000000", None, "部级名录管理员")]
+DEMO_LETTER = b"%PDF-1.4\n% demo commitment letter\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def load(uow: UnitOfWork, engine: WorkflowEngine) -> None:
+    """Idempotent: skipped once the demo enterprise's user exists."""
+    session = uow.session
+    if session.scalar(select(User.id).where(User.username == "enterprise")) is not None:
+        return
+    for code, name, industry, nature in WORK_TYPES:
+        session.add(WorkType(code=code, name=name, industry=industry, nature=nature))
+    for code, name, region, industry in ENTERPRISES:
+        session.add(Enterprise(code=code, name=name, region_code=region, industry=industry, address=f"{name}厂区 1 号",
+                               postal_code=region[:6], contact_person="联系人", contact_phone="010-12345678"))
+    session.flush()
+    for username, roles, region, enterprise, display in USERS:
+        create_user(session, username, DEMO_PASSWORD, region, roles, display, enterprise, enforce_policy=False)
+    _declarations(uow, engine)
+    _register_and_early_retirement(uow, engine)
+
+
+def _declarations(uow: UnitOfWork, engine: WorkflowEngine) -> None:
+    """Three batches waiting for 初审; the second declares 李四, whose ID number fails its check digit."""
+    submitter = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
+    good = [declarations.PersonInput(demo_id_number("110101", date(1975, 3, n + 1), 10 + n * 2 + 1), f"张{n}", "male",
+                                     date(1975, 3, n + 1),
+                                     [{"work_type_code": "MT001", "start_date": date(1995, 7, 1),
+                                       "end_date": date(2010, 6, 30)}]) for n in range(4)]
+    bad = [declarations.PersonInput("110101197501010000", "李四", "male", date(1975, 1, 1),
+                                    [{"work_type_code": "YJ001", "start_date": date(2000, 1, 1),
+                                      "end_date": date(1999, 1, 1)}])]
+    for kind, persons in (("first", good[:2]), ("first", good[2:3] + bad), ("annual", good[3:])):
+        declarations.submit_declaration(uow, engine, submitter, "110101000001", kind, persons)
+
+
+def _register_and_early_retirement(uow: UnitOfWork, engine: WorkflowEngine) -> None:
+    """The walk-through's register (README): one person eligible for early retirement (registered,
+    waiting for approval), one with a failed spot check; the first batch's commitment letter."""
+    session = uow.session
+    clerk = Actor("clerk", frozenset({("clerk", "110000")}))
+    mine = "110101000001"
+    miner = demo_id_number("110101", date(1968, 5, 1), 901)
+    register.add_unfiled_person(session, clerk, miner, register.PersonDetails("王井下", "male", "110101"), [
+        register.HistoryInput(mine, "MT001", date(1988, 7, 1), date(1999, 12, 31)),
+        register.HistoryInput(mine, "MT003", date(2000, 1, 1), date(2004, 12, 31))])
+    doubtful = demo_id_number("110101", date(1972, 8, 8), 903)
+    register.add_unfiled_person(session, clerk, doubtful, register.PersonDetails("刘存疑", "male", "110101"), [
+        register.HistoryInput(mine, "MT002", date(1992, 1, 1), date(1996, 12, 31)),
+        register.HistoryInput(mine, "MT001", date(1997, 1, 1), date(2003, 12, 31))])
+    person = register.find_person(session, doubtful)
+    last = register.histories_of(session, person.id)[-1]
+    checker = Actor("spot_checker", frozenset({("spot_checker", "110000")}))
+    spot_checks.spot_check_work_histories(session, checker, [last.id], "fail", "该时段无社保缴费记录")
+    early_retirement.register(uow, engine, clerk, miner, "underground", date(2024, 5, 1), "本人申请，材料齐全")
+    first_batch = session.scalars(select(DeclarationBatch).order_by(DeclarationBatch.id)).first()
+    if first_batch is not None:
+        submitter = Actor("enterprise", frozenset({("enterprise", "110101")}), first_batch.enterprise_code)
+        attachments.attach(session, engine, submitter, first_batch.id, "承诺书.pdf", DEMO_LETTER)
