@@ -11,6 +11,7 @@ required when another field has that value. Messages are in Chinese, the users' 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,9 @@ def _compile(form: FormDefinition) -> Schema:
     return schema_class()
 
 
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
 class FormRegistry:
     """Form definitions read from a folder, cached by file modification time."""
 
@@ -174,9 +178,17 @@ class FormRegistry:
         return self._path(key).is_file()
 
     def _path(self, key: str) -> Path:
-        if not key or "/" in key or "\\" in key or key.startswith("."):
-            raise FormError(f"非法的表单名称 {key!r}")
-        return self.folder / f"{key}.json"
+        """``forms/<key>.json`` or, for a business system's forms, ``forms/<system>/<key>.json``: a
+        form key names one form across all systems (a key found twice is an error, never a guess)."""
+        if not FORM_KEY.fullmatch(key or ""):
+            raise FormError(f"非法的表单名称 {key!r}（只能含字母、数字、下划线和连字符）")
+        direct = self.folder / f"{key}.json"
+        found = [direct] if direct.is_file() else []
+        found += sorted(self.folder.glob(f"*/{key}.json"))
+        if len(found) > 1:
+            names = "、".join(str(p.relative_to(self.folder)) for p in found)
+            raise FormError(f"表单 {key} 有多个文件（{names}），表单名称须唯一")
+        return found[0] if found else direct
 
     def document(self, key: str) -> str:
         """The form's JSON as it is now, checked (what a deployment stores with its definition)."""
@@ -188,7 +200,7 @@ class FormRegistry:
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
-            raise FormError(f"找不到表单 {key} (forms/{key}.json)") from None
+            raise FormError(f"找不到表单 {key}（forms/ 或其下各系统目录中没有 {key}.json）") from None
         cached = self._cache.get(key)
         if cached and cached[0] == mtime:
             return cached[1]

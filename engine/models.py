@@ -58,6 +58,7 @@ class ProcessInstance(Base):
         Index("ix_instance_key_status", "process_key", "status"),
         Index("ix_instance_business_key", "business_key"),
         Index("ix_instance_region_status", "region_code", "status"),
+        Index("ix_instance_started_by", "started_by", "id"),  # 我的办件
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

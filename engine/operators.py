@@ -4,6 +4,10 @@ A service task names an operator (``declaration.validate``); ``services/`` modul
 function under that name at start-up. The function receives an :class:`OperatorContext` (the
 unit of work's session, the instance, the task data) and the evaluated parameters, and returns
 a JSON-serialisable result that the engine stores in the task's result variable.
+
+Each operator declares an ``example`` of what a successful call returns: it documents the result's
+shape for designers (gateways read it) and is what a faked operator returns when every process's
+happy path is run without its domain (``tests/processes/test_every_process.py``).
 """
 from __future__ import annotations
 
@@ -35,17 +39,24 @@ class OperatorError(Exception):
 class OperatorRegistry:
     def __init__(self) -> None:
         self._operators: dict[str, Operator] = {}
+        self._examples: dict[str, Any] = {}
 
-    def register(self, name: str, function: Operator | None = None):
-        """Register ``function`` under ``name``; usable as a decorator."""
+    def register(self, name: str, function: Operator | None = None, *,
+                 example: Any = None) -> Callable[[Operator], Operator] | Operator:
+        """Register ``function`` under ``name`` with an example of its result; usable as a decorator."""
 
         def add(func: Operator) -> Operator:
             if name in self._operators and self._operators[name] is not func:
                 raise ValueError(f"operator {name!r} is registered twice")
             self._operators[name] = func
+            self._examples[name] = example
             return func
 
         return add(function) if function is not None else add
+
+    def example(self, name: str) -> Any:
+        """What a successful call of the operator returns, as it declared (None: nothing)."""
+        return self._examples[name]
 
     def __contains__(self, name: str) -> bool:
         return name in self._operators

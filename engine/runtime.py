@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # process is an incident, not a request that never ends (see also engine.specs.MAX_INSTANCES).
 MAX_ENGINE_STEPS = 500
 DueCalculator = Callable[[datetime, int, str], datetime]
+# Called inside every action's transaction with the history events the action wrote.
+CaseListener = Callable[[UnitOfWork, ProcessInstance, list[dict[str, Any]]], None]
 _HISTORY = "banjian.history"  # session.info key: history events of the action under way
 # Queries of the hot path, built once (their construction and cache key cost more than running them)
 _LOCK_INSTANCE = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
@@ -90,6 +92,7 @@ class WorkflowEngine:
             action_time_limit)
         self.specs = SpecCache()
         self.workflows = WorkflowCache()
+        self.listeners: list[CaseListener] = []
 
     # ------------------------------------------------------------------ starting
     def start(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
@@ -135,9 +138,10 @@ class WorkflowEngine:
         data is exactly what the start event's form (``formKey``) accepts — a process without a start
         form starts with no data at all. Nothing else reaches the case's variables."""
         deployed = self.startable(uow.session, process_key, actor, region_code)
-        if deployed.start_form:
+        form = self.start_form(deployed)
+        if form is not None:
             try:
-                data = self._form(deployed, deployed.start_form).validate(form_data)
+                data = form.validate(form_data)
             except ValidationError as error:
                 raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
         elif form_data:
@@ -202,6 +206,10 @@ class WorkflowEngine:
         """A form as the case's own version deployed it; versions deployed before forms were stored
         with their definition use the file as it is now."""
         return deployed.forms.get(key) or self.forms.get(key)
+
+    def start_form(self, deployed: DeployedProcess) -> FormDefinition | None:
+        """The form of a process's start event (what 发起办件 asks for), None when it has none."""
+        return self._form(deployed, deployed.start_form) if deployed.start_form else None
 
     def task_form(self, session: Session, row: HumanTask) -> FormDefinition | None:
         """The form of a task row, from its case's version (for rendering and batch validation)."""
@@ -438,7 +446,10 @@ class WorkflowEngine:
         session = uow.session
         writes = writes or ActionWrites()
         self._sync_tasks(session, instance, workflow, status, writes)
-        writes.insert_history(session.info.pop(_HISTORY, []))
+        events = session.info.pop(_HISTORY, [])
+        writes.insert_history(events)
+        for listener in self.listeners:
+            listener(uow, instance, events)
         now = utcnow()
         state = dump_state(workflow)
         writes.send(session, instance, state=state, status=status, updated_at=now,

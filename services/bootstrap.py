@@ -20,6 +20,7 @@ from engine.runtime import WorkflowEngine
 from services.platform import (  # noqa: F401 (some imported for their models only)
     audit,
     calendar,
+    case_updates,
     identity,
     modules,
     notifications,
@@ -178,6 +179,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                       time_limit=settings.job_time_limit, time_limits=settings.job_time_limits,
                       max_running=settings.job_max_running)
     notifier = notifications.notifier_from_settings(jobs, settings)
+    engine.listeners += [case_updates.notify_starter(notifier), case_updates.termination_hooks(MODULES)]
     wiring = modules.ModuleSetup(operators, jobs, engine, settings)
     for module in MODULES:
         if module.setup is not None:

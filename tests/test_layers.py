@@ -63,8 +63,8 @@ def test_the_layer_check_catches_what_it_claims(tmp_path):
 
 def test_engine_names_no_process():
     """engine/ never branches on a process key or form name."""
-    process_keys = {p.stem for p in (ROOT / "processes").glob("*.bpmn")}
-    forms = {p.stem for p in (ROOT / "forms").glob("*.json")}
+    process_keys = {p.stem for p in (ROOT / "processes").rglob("*.bpmn")}
+    forms = {p.stem for p in (ROOT / "forms").rglob("*.json")}
     offenders = []
     for path in (ROOT / "engine").rglob("*.py"):
         text = path.read_text(encoding="utf-8")

@@ -116,14 +116,15 @@ def is_staff_viewer(engine: WorkflowEngine, actor: Actor, instance: ProcessInsta
     return any(role not in engine.applicant_roles and actor.holds(role, instance.region_code) for role in actor.roles)
 
 
-def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int) -> CaseRecord:
+def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
+                as_applicant: bool = False) -> CaseRecord:
     """The case with its open tasks, history and incidents as ``actor`` may read them (NotFound
-    outside the actor's scope)."""
+    outside the actor's scope); ``as_applicant``: as the applicant sees it, whatever the actor's roles."""
     instance = engine.get_instance(session, instance_id, actor)
     open_tasks = engine.open_tasks(session, instance.id)
     history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
                                    .order_by(HistoryEvent.id)))
-    if not is_staff_viewer(engine, actor, instance):
+    if as_applicant or not is_staff_viewer(engine, actor, instance):
         return CaseRecord(instance, False, {}, [_as_applicant_sees_task(t) for t in open_tasks],
                           [_as_applicant_sees_event(e, actor) for e in history if e.kind in APPLICANT_EVENTS], [])
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id)
@@ -149,8 +150,8 @@ def _as_applicant_sees_event(event: HistoryEvent, actor: Actor) -> HistoryEvent:
 
 
 def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
-             modules: list[ProcessModule], search: str = "") -> CaseView:
-    record = case_record(session, engine, actor, instance_id)
+             modules: list[ProcessModule], search: str = "", as_applicant: bool = False) -> CaseView:
+    record = case_record(session, engine, actor, instance_id, as_applicant)
     instance = record.instance
     data = record.data if record.staff else engine.instance_data(session, instance)
     context = PanelContext(session, engine, actor, instance, data, search, staff=record.staff)

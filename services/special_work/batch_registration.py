@@ -28,7 +28,7 @@ MESSAGE = "declaration_registered"
 
 
 def register(operators: OperatorRegistry, jobs: JobService, engine: WorkflowEngine, inline_limit: int) -> None:
-    @operators.register(KIND)
+    @operators.register(KIND, example={"registered_persons": 1, "work_histories": 1})
     def register_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
         batch = declarations.batch_of_case(ctx, batch_id)
         # the batch's size bounds what is left to register: only a large batch is counted

@@ -27,7 +27,7 @@ MESSAGE = "declaration_validated"
 
 
 def register(operators: OperatorRegistry, jobs: JobService, engine: WorkflowEngine, inline_limit: int) -> None:
-    @operators.register("declaration.validate")
+    @operators.register("declaration.validate", example=declarations.VALIDATION_EXAMPLE)
     def validate_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
         batch = declarations.batch_of_case(ctx, batch_id)
         if batch.person_count <= inline_limit:

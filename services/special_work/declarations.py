@@ -41,13 +41,15 @@ KINDS = {"first": "首次申报", "annual": "年度申报"}
 PROCESS_BY_KIND = {"first": "first_declaration_review", "annual": "annual_declaration_review"}
 STATUS_LABELS = {
     "submitted": "已申报", "reviewing": "待审核", "rechecking": "待复核", "registering": "复核通过，入库中",
-    "approved": "复核通过", "rejected": "审核不通过", "returned": "复核退回",
+    "approved": "复核通过", "rejected": "审核不通过", "returned": "复核退回", "terminated": "已终止",
 }
 PERSON_STATUS_LABELS = {
     "pending": "待审核", "reviewed": "初审通过，待复核", "approved": "复核通过，已入库",
-    "rejected": "审核不通过，需重新申报", "returned": "复核不通过，待重新初审",
+    "rejected": "审核不通过，需重新申报", "returned": "复核不通过，待重新初审", "terminated": "办件已终止",
 }
 OPEN_PERSON_STATUSES = ("pending", "reviewed", "returned")
+# what 校验 (and 复核退回) returns for a batch without findings; gateways and guards read these keys
+VALIDATION_EXAMPLE = {"error_count": 0, "error_persons": [], "person_count": 1, "finding_count": 0}
 UNDER_STEP = {"review": ("pending", "returned"), "recheck": ("reviewed",)}
 GENDERS = {"male": "男", "female": "女"}
 # the latest statutory retirement ages (men 60; women 55 as cadres, 50 as workers): work past them is implausible
@@ -542,20 +544,21 @@ def decide(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, batch_id: int,
 
 
 def register_operators(registry: OperatorRegistry) -> None:
-    @registry.register("declaration.mark")
+    @registry.register("declaration.mark", example={"status": "reviewing"})
     def mark_operator(ctx: OperatorContext, batch_id: int, status: str) -> dict[str, str]:
         if status not in STATUS_LABELS:
             raise ValueError(f"未知的申报状态 {status}")
         batch_of_case(ctx, batch_id).status = status
         return {"status": status}
 
-    @registry.register("declaration.decide")
+    @registry.register("declaration.decide",
+                       example={"forwarded": 1, "rejected": 0, "approved": 1, "returned": 0})
     def decide_operator(ctx: OperatorContext, batch_id: int, step: str, decision: str,
                         rejected_persons: list[Any] | None, conclusion: str | None) -> dict[str, int]:
         return decide_persons(ctx.session, batch_of_case(ctx, batch_id).id, step, decision, rejected_persons or [],
                               conclusion, ctx.actor)
 
-    @registry.register("declaration.return_to_review")
+    @registry.register("declaration.return_to_review", example=VALIDATION_EXAMPLE)
     def return_operator(ctx: OperatorContext, batch_id: int) -> dict[str, Any]:
         return return_to_review(ctx.session, batch_of_case(ctx, batch_id).id)
 
@@ -588,3 +591,16 @@ def batches_declaring(session: Session, text: str) -> list[str] | None:
         return None
     return list(session.scalars(select(DeclarationBatch.batch_no).join(DeclaredPerson)
                                 .where(DeclaredPerson.id_number == text.upper()).distinct()))
+
+
+def terminate_batch(session: Session, instance_id: int, reason: str) -> None:
+    """终止 of a declaration case: its batch and every person not yet decided end with the reason
+    (a person already entered into the register stays there)."""
+    batch = session.scalar(select(DeclarationBatch).where(DeclarationBatch.instance_id == instance_id))
+    if batch is None:
+        return
+    batch.status = "terminated"
+    session.execute(update(DeclaredPerson).where(DeclaredPerson.batch_id == batch.id,
+                                                 DeclaredPerson.status.in_(OPEN_PERSON_STATUSES))
+                    .values(status="terminated", conclusion=(reason or "办件已终止")[:500])
+                    .execution_options(**NO_SYNC))

@@ -25,7 +25,7 @@ from services.special_work.register import get_person
 
 PROCESS_KEY = "early_retirement_registration"
 STATUS_LABELS = {"checking": "核验中", "pending_approval": "待审批", "approved": "登记通过",
-                 "not_approved": "登记不通过"}
+                 "not_approved": "登记不通过", "terminated": "已终止"}
 OPEN_STATUSES = ("checking", "pending_approval")
 DAYS_PER_YEAR = 365.25
 
@@ -150,11 +150,12 @@ def spot_check(session: Session, actor: Actor, registration_id: int, result: str
 
 
 def register_operators(registry: OperatorRegistry) -> None:
-    @registry.register("early_retirement.check")
+    @registry.register("early_retirement.check",
+                       example={"passed": True, "age": 55, "accumulated_years": 10.0, "messages": []})
     def check_operator(ctx: OperatorContext, registration_id: int) -> dict[str, Any]:
         return run_check(ctx.session, _registration_of_case(ctx, registration_id))
 
-    @registry.register("early_retirement.decide")
+    @registry.register("early_retirement.decide", example={"status": "approved"})
     def decide_operator(ctx: OperatorContext, registration_id: int, decision: str,
                         conclusion: str | None) -> dict[str, str]:
         return decide(ctx.session, _registration_of_case(ctx, registration_id), decision, conclusion, ctx.actor)
@@ -174,3 +175,11 @@ def _registration_of_case(ctx: OperatorContext, registration_id: Any) -> int:
     if registration.instance_id != ctx.instance_id:
         raise OperatorError(f"办件 {ctx.business_key} 不能处理提前退休登记 {registration.id}（不是本办件的登记）")
     return registration.id
+
+
+def terminate_registration(session: Session, instance_id: int, reason: str) -> None:
+    """终止 of a registration case: the registration ends with the reason unless it was decided."""
+    registration = session.scalar(select(EarlyRetirement).where(EarlyRetirement.instance_id == instance_id))
+    if registration is not None and registration.status in OPEN_STATUSES:
+        registration.status = "terminated"
+        registration.conclusion = (reason or "办件已终止")[:500]

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from engine.models import ProcessInstance
 from services.platform.modules import ProcessModule
-from services.special_work import context, declarations, demo, labels, operators, queries
+from services.special_work import context, declarations, demo, early_retirement, labels, operators, queries
 from services.special_work.models import Enterprise
+
+
+def terminate(session: Session, instance: ProcessInstance, reason: str) -> None:
+    declarations.terminate_batch(session, instance.id, reason)
+    early_retirement.terminate_registration(session, instance.id, reason)
 
 
 def enterprise_region(session: Session, code: str) -> str | None:
@@ -29,4 +35,5 @@ MODULE = ProcessModule(
     panels=context.PANELS,
     search=declarations.batches_declaring,
     demo=demo.load,
+    on_terminate=terminate,
 )

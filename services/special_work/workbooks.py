@@ -46,6 +46,7 @@ HEADER_MB = 4  # the upload request reads no further than this to find the sheet
 MAX_ROWS = 200_000  # the template's rows (its dropdowns reach this far); Limits.rows caps the import
 MAX_LISTED_PROBLEMS = 1000
 EXAMPLE_MARK = "（示例）"
+EXAMPLE_ID_NUMBER = "110101197503010016"  # a well-formed number (its check digit is right), male like 张三
 SHEET = "申报人员"
 # (key, header, required)
 COLUMNS = [("id_number", "公民身份号码", True), ("name", "姓名", True), ("gender", "性别", True),
@@ -95,7 +96,7 @@ def declaration_template(session: Session, industry: str) -> bytes:
         cell.fill = PatternFill("solid", fgColor="FDE9D9")
         sheet.column_dimensions[get_column_letter(index)].width = 22
     example_type = f"{work_types[0].code} {work_types[0].name}" if work_types else ""
-    sheet.append(["110101197503010014", f"{EXAMPLE_MARK}张三", "男", "1975-03-01", example_type,
+    sheet.append([EXAMPLE_ID_NUMBER, f"{EXAMPLE_MARK}张三", "男", "1975-03-01", example_type,
                   "1995-07-01", "2010-06-30"])
     for cell in sheet[2]:
         cell.font = Font(italic=True, color="808080")

@@ -53,9 +53,10 @@ def test_identical_redeploy_is_noop_and_change_makes_new_version(runtime):
 def test_changed_called_process_gives_callers_a_new_version(runtime):
     with runtime.unit_of_work() as uow:
         before = latest_definition(uow.session, "first_declaration_review").version
-    flow = (Path(runtime.settings.processes_dir) / "declaration_review_flow.bpmn").read_text(encoding="utf-8")
+    folder = Path(runtime.settings.processes_dir) / "special_work"
+    flow = (folder / "declaration_review_flow.bpmn").read_text(encoding="utf-8")
     changed = flow.replace('name="初审"', 'name="初审（新）"').encode()
-    caller = (Path(runtime.settings.processes_dir) / "first_declaration_review.bpmn").read_bytes()
+    caller = (folder / "first_declaration_review.bpmn").read_bytes()
     with runtime.unit_of_work() as uow:
         results = {r.key: r for r in runtime.deployer.deploy(
             uow.session, [(changed, "declaration_review_flow.bpmn"), (caller, "first_declaration_review.bpmn")], "t")}

@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from engine.errors import Forbidden, InvalidData
 from services.platform.demo_data import demo_id_number
+from services.platform.id_number import gender_of, id_number_problem
 from services.platform.xlsx_stream import Limits
 from services.special_work import declarations, workbooks
 from tests.services.review_helpers import actor, person_ids, submit
@@ -57,6 +58,8 @@ def test_template_has_marked_header_dropdowns_and_an_example(runtime):
     assert [c.value for c in sheet[1]] == HEADER
     assert sheet["A1"].font.color.rgb.endswith("C00000")
     assert sheet["B2"].value.startswith("（示例）")
+    assert id_number_problem(sheet["A2"].value) is None  # the example a user copies is a valid number
+    assert gender_of(sheet["A2"].value) == "male" and sheet["C2"].value == "男"
     formulas = sorted(v.formula1 for v in sheet.data_validations.dataValidation)
     assert formulas == ['"男,女"', "'工种名录'!$A$1:$A$3"]
     assert [r[0].value for r in book["工种名录"].iter_rows()] == ["MT001 井下采煤工", "MT002 井下掘进工",

@@ -45,8 +45,10 @@ def expected(user: str) -> dict[str, int]:
         "post task (empty form)": INVALID if may_review else NOT_FOUND,
         # out of scope: as if absent; in scope without the task's role: the engine's Forbidden
         "post claim": 302 if may_review else REFUSED if case_visible else NOT_FOUND,
-        # the applicant reads its case without the office's internals: no diagram (the designer's code)
-        "page case": may_see_case, "page diagram": OK if case_visible and staff else NOT_FOUND,
+        # the applicant reads its case on 我的办件, without the office's internals: the staff page sends
+        # it there, and it gets no diagram (the designer's code)
+        "page case": (OK if staff else 302) if case_visible else NOT_FOUND,
+        "page diagram": OK if case_visible and staff else NOT_FOUND,
         "page admin": OK if "admin" in USERS[user][0] else REFUSED,
         "page cockpit": OK if {"supervisor", "admin"} & set(USERS[user][0]) else REFUSED,
         "page incidents": OK if {"supervisor", "admin"} & set(USERS[user][0]) else REFUSED,

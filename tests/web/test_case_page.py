@@ -46,7 +46,9 @@ def test_case_list_finds_my_cases(runtime, browser):
 def test_enterprise_user_sees_its_own_case_but_not_the_task(runtime, browser):
     case = submit(runtime)
     enterprise = browser("enterprise")
-    assert enterprise.get(f"/cases/{case.instance_id}").status_code == 200
+    own = enterprise.get(f"/cases/{case.instance_id}")  # the staff page sends the applicant to its own page
+    assert own.status_code == 302 and own.headers["Location"].endswith(f"/my/cases/{case.instance_id}")
+    assert enterprise.get(own.headers["Location"]).status_code == 200
     assert enterprise.get(f"/tasks/{open_task(runtime, case.instance_id).id}").status_code == 404
 
 
@@ -84,12 +86,12 @@ def _reviewed_and_delegated(runtime, browser):
 
 
 def test_the_applicant_reads_its_case_without_the_office_s_internals(runtime, browser, client, bearer):
-    """The enterprise that submitted the batch follows its case on /cases/<id> and through the API
+    """The enterprise that submitted the batch follows its case on 我的办件 and through the API
     (as on the portal: steps, outcomes, conclusions), but not the usernames of the staff who handled
     it, the delegation, the automatic steps, the process variables or the BPMN (designer code)."""
     case = _reviewed_and_delegated(runtime, browser)
     enterprise = browser("enterprise")
-    page = enterprise.get(f"/cases/{case.instance_id}")
+    page = enterprise.get(f"/cases/{case.instance_id}", follow_redirects=True)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "材料齐全" in text and "复核" in text
     for internal in ("reviewer", "rechecker", "batch_id", "业务数据", "/diagrams/"):

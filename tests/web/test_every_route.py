@@ -114,6 +114,7 @@ def existing_values(runtime) -> dict[str, list[str]]:
         "job_id": first("SELECT id FROM job ORDER BY id LIMIT 1"),
         "lang": ["en", "zh"],
         "notification_id": first("SELECT id FROM notification ORDER BY id LIMIT 1"),
+        "process_key": first("SELECT DISTINCT key FROM process_definition ORDER BY key LIMIT 2"),
         "query_name": list(QUERIES),
         "registration_id": first("SELECT id FROM early_retirement ORDER BY id LIMIT 1"),
         "session_id": [],  # a real one of the user's would be the crawl's own session or token

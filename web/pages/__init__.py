@@ -32,6 +32,7 @@ from web.pages import (  # noqa: E402,F401  (routes register themselves on the b
     home,
     inbox,
     jobs,
+    my_cases,
     notifications,
     portal,
     queries,

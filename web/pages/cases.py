@@ -1,7 +1,7 @@
 """The case page (办件): status, data, open tasks, history, incidents and the BPMN diagram."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 
 from engine.definitions import list_definitions
 from engine.inbox import list_instances
@@ -32,8 +32,12 @@ def cases():
 @pages.get("/cases/<int:instance_id>")
 @login_required
 def case(instance_id: int):
+    """The office's case page; the applicant who started the case (without a staff role for its
+    region) is sent to the applicant's page of it in 我的办件."""
     view = get_case(uow().session, runtime().engine, page_actor(), instance_id, runtime().modules,
                     request.args.get("q", ""))
+    if not view.staff:
+        return redirect(url_for("pages.my_case", instance_id=instance_id))
     return render_template("case.html", case=view)
 
 

@@ -1,0 +1,129 @@
+"""发起办件 and 我的办件: what a user may start, starting it from its start form, and the cases the
+user started, as the applicant sees them.
+
+Any process whose ``startableBy`` names one of the user's roles (for the user's own region) is
+offered; a process whose start form is enough needs no Python at all. Starting goes through
+``WorkflowEngine.start_by_form``, which checks the permission again and takes from the form exactly
+what it accepts. Until the numbering service of the 办件 lifecycle exists, a case started here gets
+the business key ``BJ<yyyymmdd><6 random digits>`` (unguessable, and retried on the rare clash).
+
+我的办件 lists only the cases the user started (``started_by``), newest first; its case page is the
+applicant's view of ``case_view.get_case`` (no staff names, variables, diagrams or task links).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.actors import Actor
+from engine.db import UnitOfWork
+from engine.definitions import latest_definition
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.forms import FormDefinition
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
+from engine.runtime import WorkflowEngine
+from services.platform.case_view import CaseView, get_case
+from services.platform.modules import ProcessModule
+
+KEY_PREFIX = "BJ"
+KEY_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class StartableProcess:
+    key: str
+    name: str
+    version: int
+
+
+@dataclass(frozen=True)
+class StartPage:
+    process: StartableProcess
+    form: FormDefinition | None
+    region_code: str
+
+
+@dataclass(frozen=True)
+class MyCase:
+    """One row of 我的办件: the case and the steps it waits on (their names only)."""
+
+    instance: ProcessInstance
+    process_name: str
+    current_steps: list[str]
+
+
+def startable_processes(session: Session, actor: Actor, region_code: str) -> list[StartableProcess]:
+    """The newest version of every process ``actor`` may start for ``region_code``, by name."""
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    rows = session.execute(select(ProcessDefinition.key, ProcessDefinition.name, ProcessDefinition.version,
+                                  ProcessDefinition.startable_by)
+                           .join(newest, (ProcessDefinition.key == newest.c.key)
+                                 & (ProcessDefinition.version == newest.c.version)))
+    found = [StartableProcess(key, name or key, version) for key, name, version, starters in rows
+             if any(actor.holds(role, region_code) for role in starters or ())]
+    return sorted(found, key=lambda p: (p.name, p.key))
+
+
+def start_page(session: Session, engine: WorkflowEngine, actor: Actor, region_code: str,
+               process_key: str) -> StartPage:
+    """What the start page of one process shows; NotFound for a process the actor may not start
+    (exactly like one that does not exist: the list of processes is not theirs to probe)."""
+    definition = latest_definition(session, process_key)
+    try:
+        deployed = engine.startable(session, process_key, actor, region_code)
+    except (Forbidden, NotFound):
+        raise NotFound("流程不存在或您无权发起") from None
+    assert definition is not None  # startable found it
+    return StartPage(StartableProcess(process_key, deployed.name or process_key, definition.version),
+                     engine.start_form(deployed), region_code)
+
+
+def new_business_key(session: Session, now: datetime) -> str:
+    for _ in range(KEY_ATTEMPTS):
+        key = f"{KEY_PREFIX}{now:%Y%m%d}{secrets.randbelow(10 ** 6):06d}"
+        if session.scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == key).limit(1)) is None:
+            return key
+    raise Conflict("办件编号生成失败，请重试")
+
+
+def start_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,
+               form_data: dict, now: datetime) -> ProcessInstance:
+    """Start a case of ``process_key`` from its start form, as ``actor``, in ``region_code``."""
+    start_page(uow.session, engine, actor, region_code, process_key)  # NotFound before anything else
+    return engine.start_by_form(uow, process_key, business_key=new_business_key(uow.session, now),
+                                region_code=region_code, form_data=form_data, actor=actor)
+
+
+def list_my_cases(session: Session, actor: Actor, page: int, per_page: int,
+                  status: str | None = None) -> tuple[list[MyCase], int]:
+    """The cases ``actor`` started, newest first, with the names of the steps they wait on."""
+    query = select(ProcessInstance).where(ProcessInstance.started_by == actor.username)
+    if status:
+        query = query.where(ProcessInstance.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(query.order_by(ProcessInstance.id.desc()).limit(per_page)
+                                .offset((page - 1) * per_page)))
+    ids = [row.id for row in rows]
+    steps: dict[int, list[str]] = {}
+    for instance_id, label in session.execute(select(HumanTask.instance_id, HumanTask.label).where(
+            HumanTask.instance_id.in_(ids), HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.created_at)):
+        steps.setdefault(instance_id, []).append(label)
+    names = {definition_id: name for definition_id, name in session.execute(
+        select(ProcessDefinition.id, ProcessDefinition.name).where(
+            ProcessDefinition.id.in_({row.definition_id for row in rows})))}
+    return [MyCase(row, names.get(row.definition_id) or row.process_key, steps.get(row.id, [])) for row in rows], total
+
+
+def my_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
+            modules: list[ProcessModule]) -> CaseView:
+    """A case the actor started, as the applicant sees it — whatever other roles the actor holds
+    (NotFound for anyone else's case)."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or instance.started_by != actor.username:
+        raise NotFound("办件不存在或不是您发起的")
+    return get_case(session, engine, actor, instance_id, modules, as_applicant=True)

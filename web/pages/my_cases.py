@@ -1,0 +1,79 @@
+"""发起办件 (start a case from a process's start form) and 我的办件 (the cases the user started, and
+each one's applicant page). The rules live in services.platform.my_cases."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.db import utcnow
+from engine.errors import InvalidData
+from services.platform import my_cases
+from web.context import runtime, uow
+from web.pages import pages
+from web.pages.formdata import form_data, kept_values
+from web.pages.params import PageQuery, load
+from web.pages.session import login_required, page_actor
+
+PER_PAGE = 20
+STATUSES = ("running", "waiting", "error", "completed", "terminated")
+
+
+@pages.app_template_global()
+def may_start() -> bool:
+    """Whether the user may start any process (the menu offers 发起办件 then); asked once a request."""
+    if "may_start" not in g:
+        g.may_start = bool(my_cases.startable_processes(uow().session, page_actor(), g.user.region_code))
+    return bool(g.may_start)
+
+
+@pages.get("/start")
+@login_required
+def start_index():
+    processes = my_cases.startable_processes(uow().session, page_actor(), g.user.region_code)
+    return render_template("start.html", processes=processes)
+
+
+def render_start(process_key: str, values: dict | None = None, errors: dict | None = None, status: int = 200):
+    page = my_cases.start_page(uow().session, runtime().engine, page_actor(), g.user.region_code, process_key)
+    return render_template("start_form.html", page=page, values=values or {}, errors=errors or {}), status
+
+
+@pages.get("/start/<process_key>")
+@login_required
+def start_form(process_key: str):
+    return render_start(process_key)
+
+
+@pages.post("/start/<process_key>")
+@login_required
+def start_case(process_key: str):
+    work = uow()
+    page = my_cases.start_page(work.session, runtime().engine, page_actor(), g.user.region_code, process_key)
+    try:
+        instance = my_cases.start_case(work, runtime().engine, page_actor(), g.user.region_code, process_key,
+                                       form_data(page.form, request.form), utcnow())
+    except InvalidData as error:
+        work.session.rollback()
+        errors = dict(error.fields)
+        errors.setdefault("_form", [error.message])
+        return render_start(process_key, kept_values(page.form, request.form), errors, 400)
+    work.commit()
+    flash(_("已发起办件 %(key)s", key=instance.business_key), "success")
+    return redirect(url_for("pages.my_case", instance_id=instance.id))
+
+
+@pages.get("/my/cases")
+@login_required
+def my_case_list():
+    page = load(PageQuery(), request.args)[0].get("page", 1)
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    rows, total = my_cases.list_my_cases(uow().session, page_actor(), page, PER_PAGE, status)
+    return render_template("my_cases.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+                           status=status or "", statuses=STATUSES)
+
+
+@pages.get("/my/cases/<int:instance_id>")
+@login_required
+def my_case(instance_id: int):
+    view = my_cases.my_case(uow().session, runtime().engine, page_actor(), instance_id, runtime().modules)
+    return render_template("my_case.html", case=view)
