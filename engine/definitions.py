@@ -28,6 +28,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import case_summary
 from engine.db import utcnow
 from engine.forms import FormError, FormRegistry
 from engine.models import ProcessDefinition
@@ -120,6 +121,13 @@ def safe_xml(raw: bytes, filename: str) -> etree._Element:
     return root
 
 
+def process_properties(xml: str, filename: str, process_id: str) -> dict[str, str]:
+    """The extension properties of one process element of a deployed file (caseTitle …)."""
+    root = safe_xml(xml.encode("utf-8"), filename)
+    found = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=process_id)
+    return _properties(found[0]) if found else {}
+
+
 def _properties(element) -> dict[str, str]:
     return {
         p.get("name"): p.get("value", "")
@@ -161,6 +169,9 @@ class DefinitionValidator:
             for role in parsed.startable_by[process.get("id")]:
                 if role not in self.known_roles:
                     problems.append(Problem(filename, process.get("id"), f"startableBy 中的角色 {role} 不存在"))
+            properties = _properties(process)
+            problems += [Problem(filename, process.get("id"), message) for message in case_summary.problems(
+                properties.get("caseTitle"), properties.get("summaryFields"))]
         parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)
                             if (key := _properties(element).get("formKey"))}
         parsed.called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}

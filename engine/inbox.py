@@ -20,6 +20,9 @@ class TaskFilter:
     process_key: str | None = None
     business_key: str | None = None
     business_keys: list[str] | None = None
+    # a search: the business key itself, part of the case's search text (ID numbers, names, title …)
+    # or, with ``business_keys`` set, one of those (what a module's own search found for the text)
+    text: str | None = None
     name: str | None = None
     submitter: str | None = None
     region_code: str | None = None
@@ -55,7 +58,13 @@ def _filters(flt: TaskFilter, now: datetime) -> list:
         conditions.append(HumanTask.process_key == flt.process_key)
     if flt.business_key:
         conditions.append(HumanTask.business_key == flt.business_key)
-    if flt.business_keys is not None:
+    if flt.text:
+        matching = select(ProcessInstance.id).where(ProcessInstance.search_text.icontains(flt.text, autoescape=True))
+        found = [HumanTask.business_key == flt.text, HumanTask.instance_id.in_(matching)]
+        if flt.business_keys:
+            found.append(HumanTask.business_key.in_(flt.business_keys))
+        conditions.append(or_(*found))
+    elif flt.business_keys is not None:
         conditions.append(HumanTask.business_key.in_(flt.business_keys))
     if flt.name:
         conditions.append(HumanTask.name == flt.name)
@@ -95,6 +104,15 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime, p
                                     .offset((page - 1) * per_page)))
     rows = {row.id: row for row in session.scalars(select(HumanTask).where(HumanTask.id.in_(page_ids)))}
     return [rows[task_id] for task_id in page_ids], total or 0
+
+
+def case_titles(session: Session, instance_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(title, summary) of the cases of a page of tasks, by instance id."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.summary)
+                           .where(ProcessInstance.id.in_(set(instance_ids))))
+    return {instance_id: (title or "", summary or "") for instance_id, title, summary in rows}
 
 
 def count_open_by_step(session: Session, actor: Actor, now: datetime) -> list[tuple[str, str, str, int, int]]:

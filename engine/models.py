@@ -72,6 +72,9 @@ class ProcessInstance(Base):
     submitter: Mapped[str] = mapped_column(String(200), default="")
     # the ids of persons / parties the case is about, space separated, for inbox search
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # what the case is about, from its process's caseTitle and summaryFields (engine.case_summary)
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    summary: Mapped[str] = mapped_column(String(500), default="", server_default="")
     state: Mapped[str] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -106,7 +106,8 @@ class WorkflowEngine:
         now = utcnow()
         instance = start_instance(session, process_key, {
             "business_key": business_key, "region_code": region_code, "status": InstanceStatus.RUNNING,
-            "started_by": actor.username, "submitter": submitter, "search_text": search_text, "state": "",
+            "started_by": actor.username, "submitter": submitter, "search_text": search_text, "title": "",
+            "summary": "", "state": "",
             "lock_version": 1, "started_at": now, "updated_at": now})
         if instance is None:
             raise NotFound(f"流程 {process_key} 未部署")
@@ -453,9 +454,18 @@ class WorkflowEngine:
         now = utcnow()
         state = dump_state(workflow)
         writes.send(session, instance, state=state, status=status, updated_at=now,
-                    ended_at=now if ended else instance.ended_at)
+                    ended_at=now if ended else instance.ended_at, **self._summary(session, instance, workflow))
         sync_timers(session, instance, workflow)
         uow.after_commit(lambda: self.workflows.put(instance.id, state, workflow))
+
+    def _summary(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The title, summary and search text of a case whose process declares them, where they changed."""
+        summary = self.specs.get(session, instance.definition_id).summary
+        if not summary.declared:
+            return {}
+        data = dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
+        values = summary.values(data, instance.business_key)
+        return {name: value for name, value in values.items() if getattr(instance, name) != value}
 
     def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,
                     writes: ActionWrites) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy.orm import Session
 
-from engine.definitions import build_parser, definition_closure
+from engine import case_summary
+from engine.definitions import build_parser, definition_closure, process_properties
 from engine.expressions import ScriptRejected
 from engine.forms import FormDefinition, parse_form
 from engine.models import ProcessDefinition
@@ -36,6 +37,7 @@ class DeployedProcess:
     subprocess_specs: dict[str, Any]
     start_form: str | None = None  # formKey of its (none) start event: what the generic start accepts
     forms: dict[str, FormDefinition] = field(default_factory=dict)  # by key, of it and what it calls
+    summary: case_summary.CaseSummary = field(default_factory=case_summary.CaseSummary)  # caseTitle …
 
 
 class SpecCache:
@@ -63,12 +65,20 @@ class SpecCache:
                 for version in definition_closure(session, definition):
                     for key, document in (version.forms or {}).items():
                         forms.setdefault(key, parse_form(key, document))
+                start_form = _start_form(spec)
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
-                                         subprocess_specs, _start_form(spec), forms)
+                                         subprocess_specs, start_form, forms, _summary(definition, forms.get(
+                                             start_form or "")))
                 self._specs[definition_id] = cached
                 while len(self._specs) > MAX_SPECS:
                     self._specs.popitem(last=False)
         return cached
+
+
+def _summary(definition: ProcessDefinition, start_form: FormDefinition | None) -> case_summary.CaseSummary:
+    properties = process_properties(definition.xml, definition.filename, definition.key)
+    labels = {f.key: str(f.component.get("label") or f.key) for f in start_form.fields} if start_form else {}
+    return case_summary.parse(properties.get("caseTitle"), properties.get("summaryFields"), labels)
 
 
 def _start_form(spec: Any) -> str | None:

@@ -105,3 +105,17 @@ def test_the_platform_imports_no_system_and_no_system_imports_another():
             if pieces[1] != part:
                 wrong.append(f"{path.relative_to(ROOT)} imports {name}")
     assert wrong == []
+
+
+def test_the_web_platform_names_no_system():
+    """web/ outside web/<system>/ never imports a system's services or screens; a system's screens
+    (web/<system>/) import only their own system (and the platform)."""
+    wrong = []
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        parts = path.relative_to(ROOT / "web").parts
+        own = parts[0] if len(parts) > 1 and parts[0] in SYSTEMS else None
+        for name in modules_imported(path):
+            pieces = name.split(".")
+            if len(pieces) >= 2 and pieces[0] in ("services", "web") and pieces[1] in SYSTEMS and pieces[1] != own:
+                wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert wrong == []

@@ -1,6 +1,8 @@
 """Flask app factory: pages and the JSON API over one composition root."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from datetime import timedelta
 
 from flask import Flask, g
@@ -36,6 +38,9 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
     from web.api import api
     from web.pages import setup as setup_pages
 
+    for module in runtime.modules:  # a system's own screens, before the blueprints are registered
+        if importlib.util.find_spec(f"web.{module.name}") is not None:
+            importlib.import_module(f"web.{module.name}")
     guard.setup(app)  # before the blueprints: it decides how their <int:…> rules parse
     errors.register(app)
     app.register_blueprint(api)

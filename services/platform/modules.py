@@ -24,7 +24,7 @@ from engine.operators import OperatorRegistry
 from engine.runtime import WorkflowEngine
 
 if TYPE_CHECKING:  # the settings and the job service are the composition root's
-    from services.platform.jobs import JobService
+    from services.platform.jobs import Job, JobService
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,20 @@ class ContextPanel:
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """A navigation entry: the label (Chinese source text, translated by the pages), the page's
-    endpoint, and the roles that see it (empty: every signed-in user)."""
+    """A navigation entry of a module's own screens: the label (Chinese source text, translated by
+    the pages), the page's endpoint, who sees it (``shown_to``: the same check its service makes,
+    so the menu never offers a page that refuses), whether it is an applicant's entry (applicants
+    see only those) and the endpoints under which it is the current entry."""
 
     label: str
     endpoint: str
-    roles: frozenset[str] = frozenset()
-    applicants: bool = False  # shown to applicants (who see only entries marked so)
+    shown_to: Callable[[Actor], bool]
+    applicants: bool = False
+    active: tuple[str, ...] = ()  # endpoints (a trailing * : a prefix) for aria-current; default: endpoint
+
+    def is_current(self, endpoint: str | None) -> bool:
+        return endpoint is not None and any(
+            endpoint.startswith(a[:-1]) if a.endswith("*") else endpoint == a for a in self.active or (self.endpoint,))
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,9 @@ class ProcessModule:
     audit_actions: Mapping[str, str] = field(default_factory=dict)  # audit action → Chinese words
     labels: tuple[str, ...] = ()  # Chinese words of its data the pages translate (statuses, kinds…)
     menu: tuple[MenuEntry, ...] = ()
+    job_titles: Mapping[str, str] = field(default_factory=dict)  # job kind → what a case page calls it
+    # a job an applicant may follow because it belongs to the applicant's party (an enterprise's import)
+    party_job: Callable[[Job, Actor], bool] | None = None
     # a case of one of its processes was terminated (终止) or withdrawn: bring its domain rows along
     on_terminate: Callable[[Session, ProcessInstance, str], None] | None = None
     # the region of an applicant party (an enterprise code …), None when the code is not its party
@@ -115,6 +125,30 @@ def business_keys_for(modules: list[ProcessModule], session: Session, text: str)
     found = [module.search(session, text) for module in modules if module.search is not None]
     named = [keys for keys in found if keys is not None]
     return None if not named else [key for keys in named for key in keys]
+
+
+def menu_for(modules: list[ProcessModule], actor: Actor) -> list[MenuEntry]:
+    """The modules' menu entries ``actor`` sees: an applicant (a user of a party) the applicant
+    entries, anyone else the others their checks allow."""
+    applicant = actor.party is not None
+    return [entry for module in modules for entry in module.menu
+            if entry.applicants == applicant and entry.shown_to(actor)]
+
+
+def job_title(modules: list[ProcessModule], kind: str) -> str | None:
+    return next((module.job_titles[kind] for module in modules if kind in module.job_titles), None)
+
+
+def visible_job(modules: list[ProcessModule], session: Session, jobs: JobService, actor: Actor, job_id: int,
+                applicant_roles: frozenset[str]) -> Job:
+    """A job the actor may follow: one of the actor's party (as its module says), or what
+    :meth:`JobService.get_visible` allows (its creator, staff of its region)."""
+    from services.platform.jobs import Job
+
+    job = session.get(Job, job_id)
+    if job is not None and actor.party and any(m.party_job is not None and m.party_job(job, actor) for m in modules):
+        return job
+    return jobs.get_visible(session, job_id, actor, applicant_roles)
 
 
 def panels_for(modules: list[ProcessModule], context: PanelContext) -> list[Panel]:

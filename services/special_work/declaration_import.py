@@ -73,12 +73,17 @@ def queue_import(uow: UnitOfWork, jobs: JobService, actor: Actor, enterprise_cod
                        created_by=actor.username, region_code=enterprise.region_code, total=rows)
 
 
+def is_party_import(job: Job, actor: Actor) -> bool:
+    """An import of the actor's own enterprise: any of its users may follow it."""
+    return job.kind == KIND and actor.party is not None and actor.party == job.params.get("enterprise_code")
+
+
 def visible_job(session: Session, jobs: JobService, actor: Actor, job_id: int,
                 applicant_roles: frozenset[str]) -> Job:
     """A job the actor may follow: an import of the actor's own enterprise (any of its users), or
     what :meth:`JobService.get_visible` allows (its creator, staff of its region)."""
     job = session.get(Job, job_id)
-    if job is not None and job.kind == KIND and actor.party and actor.party == job.params.get("enterprise_code"):
+    if job is not None and is_party_import(job, actor):
         return job
     return jobs.get_visible(session, job_id, actor, applicant_roles)
 

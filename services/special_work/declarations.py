@@ -116,7 +116,7 @@ def submit_declaration(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, en
     instance = engine.start(
         uow, PROCESS_BY_KIND[kind], business_key=batch.batch_no, region_code=enterprise.region_code,
         data={"batch_id": batch.id, "batch_no": batch.batch_no, "kind": kind, "enterprise_code": enterprise.code},
-        actor=actor, submitter=enterprise.name, search_text=enterprise.code)
+        actor=actor, submitter=enterprise.name, search_text=f"{batch.batch_no} {enterprise.code} {enterprise.name}")
     batch.instance_id = instance.id
     return batch
 

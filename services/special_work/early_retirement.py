@@ -92,7 +92,8 @@ def register(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, id_number: s
     instance = engine.start(uow, PROCESS_KEY, business_key=_business_key(registration.id),
                             region_code=person.region_code,
                             data={"registration_id": registration.id, "id_number": person.id_number},
-                            actor=actor, submitter=person.name, search_text=person.id_number)
+                            actor=actor, submitter=person.name,
+                            search_text=f"{_business_key(registration.id)} {person.id_number} {person.name}")
     registration.instance_id = instance.id
     return registration
 

@@ -4,15 +4,47 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from engine.actors import Actor
 from engine.models import ProcessInstance
-from services.platform.modules import ProcessModule
-from services.special_work import context, declarations, demo, early_retirement, labels, operators, queries
+from services.platform.modules import MenuEntry, ProcessModule
+from services.special_work import (
+    batch_registration,
+    batch_validation,
+    catalogue,
+    context,
+    declaration_import,
+    declarations,
+    demo,
+    early_retirement,
+    enterprises,
+    labels,
+    operators,
+    queries,
+    register,
+    spot_checks,
+)
 from services.special_work.models import Enterprise
 
 
 def terminate(session: Session, instance: ProcessInstance, reason: str) -> None:
     declarations.terminate_batch(session, instance.id, reason)
     early_retirement.terminate_registration(session, instance.id, reason)
+
+
+def _applicant(actor: Actor) -> bool:
+    return actor.party is not None
+
+
+MENU = (
+    MenuEntry("我的申报", "pages.portal", _applicant, applicants=True, active=("pages.portal", "pages.portal_batch")),
+    MenuEntry("新增申报", "pages.portal_new", _applicant, applicants=True,
+              active=("pages.portal_new", "pages.portal_upload", "pages.portal_import")),
+    MenuEntry("人员信息管理", "pages.register_page", register.may_maintain, active=("pages.register*",)),
+    MenuEntry("抽查", "pages.spot_checks_page", spot_checks.is_provincial_checker, active=("pages.spot_check*",)),
+    MenuEntry("单位管理", "pages.enterprise_list", lambda actor: enterprises.may_manage(actor),
+              active=("pages.enterprise*",)),
+    MenuEntry("名录管理", "pages.catalogue_admin", catalogue.may_maintain, active=("pages.catalogue*",)),
+)
 
 
 def enterprise_region(session: Session, code: str) -> str | None:
@@ -36,4 +68,7 @@ MODULE = ProcessModule(
     search=declarations.batches_declaring,
     demo=demo.load,
     on_terminate=terminate,
+    menu=MENU,
+    job_titles={batch_validation.KIND: "后台校验", batch_registration.KIND: "后台入库"},
+    party_job=declaration_import.is_party_import,
 )

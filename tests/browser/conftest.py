@@ -105,7 +105,7 @@ def open_page(chromium, live):
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        page.wait_for_url(lambda url: url in (f"{base}/", f"{base}/my/cases"))  # an applicant lands on 我的办件
         return page
 
     yield make

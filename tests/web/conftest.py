@@ -38,7 +38,7 @@ class Browser:
         self.get("/signin")
         response = self.post("/signin", {"username": username, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)
-        self.get("/")
+        self.get("/", follow_redirects=True)
         return self
 
 
@@ -59,7 +59,8 @@ def browser(app, runtime):
         key = (str(runtime.db.url), username)
         if key in _SESSIONS:
             b.client.set_cookie("session", _SESSIONS[key])
-            if b.get("/").status_code == 200:
+            home = b.get("/", follow_redirects=True)  # the office's home, or an applicant's 我的办件
+            if home.status_code == 200 and home.request.path != "/signin":
                 return b
         b.sign_in(username)
         _SESSIONS[key] = b.client.get_cookie("session").value

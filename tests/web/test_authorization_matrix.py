@@ -40,7 +40,8 @@ def expected(user: str) -> dict[str, int]:
     manager = bool({"clerk", "reviewer", "admin"} & set(roles))
     may_see_case = OK if case_visible else NOT_FOUND
     return {
-        "page home": OK, "page inbox": OK, "page done": OK, "page cases": OK,
+        "page home": OK if staff else 302,  # an applicant's home is 我的办件
+        "page inbox": OK, "page done": OK, "page cases": OK,
         "page task": OK if may_review else NOT_FOUND,
         "post task (empty form)": INVALID if may_review else NOT_FOUND,
         # out of scope: as if absent; in scope without the task's role: the engine's Forbidden

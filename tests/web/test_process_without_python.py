@@ -20,6 +20,8 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
   <bpmn:process id="venue_booking" name="公共场地使用申请" isExecutable="true">
     <bpmn:extensionElements><spiffworkflow:properties>
       <spiffworkflow:property name="startableBy" value="enterprise" />
+      <spiffworkflow:property name="caseTitle" value="{venue}（{attendees} 人）" />
+      <spiffworkflow:property name="summaryFields" value="purpose" />
     </spiffworkflow:properties></bpmn:extensionElements>
     <bpmn:laneSet id="lanes">
       <bpmn:lane id="lane_reviewer" name="reviewer">
@@ -125,6 +127,10 @@ def test_a_process_without_python_runs_from_start_form_to_my_cases(venue_app):
     reviewer = signed_in(venue_app, "reviewer")
     inbox = text(reviewer.get("/inbox"))
     assert business_key in inbox
+    assert "市民中心二楼报告厅（120 人）" in inbox and "使用事由：行业培训" in inbox  # caseTitle, summaryFields
+    for part in ("二楼报告厅", business_key[-8:], "行业"):  # the inbox search finds it by part
+        assert business_key in text(reviewer.get(f"/inbox?q={part}")), part
+    assert business_key not in text(reviewer.get("/inbox?q=体育馆"))
     task_id = TASK_LINK.search(inbox[inbox.index(business_key) - 600:]).group(1)
     task_page = text(reviewer.get(f"/tasks/{task_id}"))
     assert "场地申请办理" in task_page and "办理结论" in task_page

@@ -98,4 +98,4 @@ def test_applicants_may_not_query_the_register(browser):
     enterprise = browser("enterprise")
     assert enterprise.get("/queries/persons").status_code == 403
     assert enterprise.client.get("/queries/persons/export.xlsx").status_code == 403
-    assert 'href="/queries"' not in enterprise.get("/").get_data(as_text=True)
+    assert 'href="/queries"' not in enterprise.get("/", follow_redirects=True).get_data(as_text=True)

@@ -33,17 +33,11 @@ def documented(summary: str, request=None, response=None, many: bool = False, st
 
 from web.api import (  # noqa: E402,F401  (routes register themselves on the blueprint)
     auth,
-    catalogue_admin,
-    declaration_files,
-    declarations,
     definitions,
-    directory,
-    enterprise_admin,
     instances,
     jobs,
     notifications,
     openapi,
     queries,
-    register_admin,
     tasks,
 )

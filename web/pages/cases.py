@@ -6,7 +6,6 @@ from flask import redirect, render_template, request, url_for
 from engine.definitions import list_definitions
 from engine.inbox import list_instances
 from services.platform.case_view import case_diagram_xml, get_case
-from services.special_work import attachments
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
@@ -46,11 +45,3 @@ def case(instance_id: int):
 def case_diagram(instance_id: int, definition_id: int):
     xml = case_diagram_xml(uow().session, runtime().engine, page_actor(), instance_id, definition_id)
     return file_response(xml.encode(), f"diagram-{definition_id}.bpmn", "application/xml")
-
-
-@pages.get("/attachments/<int:attachment_id>")
-@login_required
-def attachment(attachment_id: int):
-    """A case's file (e.g. the commitment letter), always downloaded, never rendered inline."""
-    item = attachments.get_attachment(uow().session, runtime().engine, page_actor(), attachment_id)
-    return file_response(item.content, item.filename, item.content_type)

@@ -29,7 +29,7 @@ def domain_labels() -> list[str]:
 
     labels = [*ROLES.values(), *audit.ACTION_LABELS.values(), *query_labels()]
     for module in MODULES:
-        labels += [module.title, *module.labels, *(entry.label for entry in module.menu)]
+        labels += [module.title, *module.labels, *(entry.label for entry in module.menu), *module.job_titles.values()]
     return list(dict.fromkeys(labels))
 
 

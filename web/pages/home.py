@@ -1,7 +1,7 @@
 """Home: open tasks per step (待审核, 待复核…) with overdue counts, and recent cases."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 
 from engine.db import utcnow
 from engine.definitions import list_definitions
@@ -14,7 +14,10 @@ from web.pages.session import login_required, page_actor
 @pages.get("/")
 @login_required
 def home():
+    """The office's home; an applicant's is 我的办件 (the cases they started and follow)."""
     session, actor = uow().session, page_actor()
+    if actor.party:
+        return redirect(url_for("pages.my_case_list"))
     steps = count_open_by_step(session, actor, utcnow())
     recent, _total = list_instances(session, actor, runtime().engine.applicant_roles, per_page=10)
     names = {d.key: d.name for d in list_definitions(session)}

@@ -9,7 +9,7 @@ from flask import render_template, request
 from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
-from engine.inbox import TaskFilter, list_tasks
+from engine.inbox import TaskFilter, case_titles, list_tasks
 from services.platform.batch_decisions import decide_tasks
 from services.platform.identity import list_regions
 from services.platform.modules import business_keys_for
@@ -26,12 +26,9 @@ def task_filter(session, query: dict) -> TaskFilter:
     flt = TaskFilter(scope=query["scope"], process_key=query.get("process_key"), name=query.get("step"),
                      submitter=query.get("submitter"), region_code=query.get("region_code"),
                      overdue=query["overdue"], sort=query["sort"], descending=query["order"] == "desc")
-    if query.get("q"):
-        keys = business_keys_for(runtime().modules, session, query["q"])
-        if keys is None:
-            flt.business_key = query["q"].strip()
-        else:
-            flt.business_keys = keys
+    if (query.get("q") or "").strip():
+        flt.text = query["q"].strip()
+        flt.business_keys = business_keys_for(runtime().modules, session, flt.text)
     if query.get("received_from"):
         flt.created_from = local_day_start_utc(query["received_from"])
     if query.get("received_to"):
@@ -52,6 +49,7 @@ def inbox():
     definitions = list_definitions(session)
     return render_template(
         "inbox.html", tasks=rows, total=total, query=query, errors=errors, args=args,
+        titles=case_titles(session, [t.instance_id for t in rows]),
         pages=max(1, ceil(total / query["per_page"])), definitions=definitions,
         process_names={d.key: d.name for d in definitions}, regions=list_regions(session))
 

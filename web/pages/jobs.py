@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
+from services.platform import modules
 from services.platform.jobs import Job, JobStatus
-from services.special_work import batch_registration, batch_validation, declaration_import
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.session import login_required, page_actor, safe_next
@@ -20,8 +20,8 @@ def job_status_label(code: str) -> str:
 
 def job_title(kind: str) -> str:
     """What a case page calls the background work it waits on."""
-    titles = {batch_validation.KIND: _("后台校验"), batch_registration.KIND: _("后台入库")}
-    return titles.get(kind, _("后台任务"))
+    title = modules.job_title(runtime().modules, kind)
+    return _(title) if title else _("后台任务")
 
 
 def job_progress(job: Job) -> dict:
@@ -46,8 +46,8 @@ def case_jobs(instance_id: int) -> list[dict]:
 @login_required
 def job_progress_json(job_id: int):
     """The progress bar's data (applicants and reviewers alike; 404 outside the user's scope)."""
-    job = declaration_import.visible_job(uow().session, runtime().jobs, page_actor(), job_id,
-                                         runtime().engine.applicant_roles)
+    job = modules.visible_job(runtime().modules, uow().session, runtime().jobs, page_actor(), job_id,
+                              runtime().engine.applicant_roles)
     return jsonify(job_progress(job))
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from engine.db import utcnow
 from engine.errors import InvalidData
-from services.platform import my_cases
+from services.platform import modules, my_cases
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values
@@ -24,6 +24,12 @@ def may_start() -> bool:
     if "may_start" not in g:
         g.may_start = bool(my_cases.startable_processes(uow().session, page_actor(), g.user.region_code))
     return bool(g.may_start)
+
+
+@pages.app_template_global()
+def module_menu() -> list[modules.MenuEntry]:
+    """The process modules' own menu entries the user sees (after the platform's)."""
+    return modules.menu_for(runtime().modules, page_actor())
 
 
 @pages.get("/start")

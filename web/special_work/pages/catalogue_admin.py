@@ -42,7 +42,8 @@ def render_catalogue(values: dict | None = None, errors: dict | None = None, sta
     catalogue.require_maintainer(page_actor())
     session = uow().session
     industry = (request.args.get("industry") or "").strip() or None
-    return render_template("catalogue_admin.html", entries=catalogue.list_work_types(session, industry, True),
+    return render_template("special_work/catalogue_admin.html",
+                           entries=catalogue.list_work_types(session, industry, True),
                            natures=catalogue.natures(session), industries=catalogue.industries(session),
                            industry=industry or "", values=values or {}, errors=errors or {},
                            editing=editing), status

@@ -40,7 +40,7 @@ def render_person(id_number: str, failed: tuple[str, int] | None = None, errors:
             view = person_for_spot_check(uow().session, page_actor(), id_number)
         except NotFound as error:
             lookup_errors, status = {"id_number": [error.message]}, 404
-    return render_template("spot_checks.html", view=view, id_number=id_number, failed=failed,
+    return render_template("special_work/spot_checks.html", view=view, id_number=id_number, failed=failed,
                            errors=errors or {}, lookup_errors=lookup_errors, results=spot_checks.RESULTS,
                            status_labels=early_retirement.STATUS_LABELS), status
 

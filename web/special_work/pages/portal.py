@@ -27,7 +27,7 @@ def portal():
     page = load(PageQuery(), request.args)[0].get("page", 1)
     rows, total = applicant_portal.list_batches(session, actor, page, PER_PAGE)
     imports = declaration_import.list_imports(session, actor)
-    return render_template("portal.html", rows=rows, total=total, page=page,
+    return render_template("special_work/portal.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), imports=imports,
                            progress={job.id: job_progress(job) for job in imports}, kinds=declarations.KINDS,
                            status_labels=declarations.STATUS_LABELS)
@@ -36,7 +36,7 @@ def portal():
 def render_new(errors: dict | None = None, values: dict | None = None, status: int = 200):
     code = applicant_portal.require_applicant(page_actor())
     enterprise = enterprises.get_visible_enterprise(uow().session, page_actor(), code)
-    return render_template("portal_new.html", enterprise=enterprise, kinds=declarations.KINDS,
+    return render_template("special_work/portal_new.html", enterprise=enterprise, kinds=declarations.KINDS,
                            errors=errors or {}, values=values or {"kind": "first"}), status
 
 
@@ -84,7 +84,8 @@ def portal_upload():
 def portal_import(job_id: int):
     job = declaration_import.get_import(uow().session, runtime().jobs, page_actor(), job_id,
                                         runtime().engine.applicant_roles)
-    return render_template("portal_import.html", job=job, progress=job_progress(job), result=job.result or {},
+    return render_template("special_work/portal_import.html", job=job, progress=job_progress(job),
+                           result=job.result or {},
                            timed_out=timed_out(job))
 
 
@@ -110,7 +111,7 @@ def portal_batch(batch_id: int):
     detail = applicant_portal.batch_detail(uow().session, runtime().engine, runtime().jobs, page_actor(), batch_id,
                                            shown)
     job = detail.validation_job
-    return render_template("portal_batch.html", d=detail, kinds=declarations.KINDS,
+    return render_template("special_work/portal_batch.html", d=detail, kinds=declarations.KINDS,
                            status_labels=declarations.STATUS_LABELS,
                            person_status_labels=declarations.PERSON_STATUS_LABELS,
                            progress=job_progress(job) if job else None, shown=shown)

@@ -63,7 +63,7 @@ def render_register(id_number: str, form: str | None = None, errors: dict | None
             view = person_view(session, page_actor(), id_number)
         except NotFound as error:
             lookup_errors, status = {"id_number": [error.message]}, status if form else 404
-    return render_template("register.html", view=view, id_number=id_number, form=form, errors=errors or {},
+    return render_template("special_work/register.html", view=view, id_number=id_number, form=form, errors=errors or {},
                            values=request.form, lookup_errors=lookup_errors,
                            work_types=catalogue.list_work_types(session), natures=catalogue.natures(session),
                            status_labels=early_retirement.STATUS_LABELS), status

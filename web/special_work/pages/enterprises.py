@@ -51,7 +51,8 @@ def _form_context() -> dict:
 
 def render_new(values: dict | None = None, errors: dict | None = None, status: int = 200):
     enterprises.require_any_manager(page_actor())
-    return render_template("enterprise_form.html", enterprise=None, values=values or {}, errors=errors or {},
+    return render_template("special_work/enterprise_form.html", enterprise=None, values=values or {},
+                           errors=errors or {},
                            **_form_context()), status
 
 
@@ -61,7 +62,7 @@ def render_edit(code: str, values: dict | None = None, errors: dict | None = Non
     session = uow().session
     enterprise = enterprises.get_visible_enterprise(session, page_actor(), code)
     current = {k: getattr(enterprise, k) for k in FIELDS}
-    return render_template("enterprise_form.html", enterprise=enterprise, values=values or current,
+    return render_template("special_work/enterprise_form.html", enterprise=enterprise, values=values or current,
                            errors=errors or {}, credentials=credentials,
                            audit_entries=audit.entries_for(session, "enterprise", code),
                            field_labels=enterprises.REQUIRED, **_form_context()), status
@@ -74,7 +75,7 @@ def enterprise_list():
     page = load(PageQuery(), request.args)[0].get("page", 1)
     filters = {k: request.args.get(k, "") for k in ("code", "name")}
     rows, total = queries.run(uow().session, page_actor(), "enterprises", filters, page, PER_PAGE)
-    return render_template("enterprises.html", rows=rows, total=total, page=page, filters=filters,
+    return render_template("special_work/enterprises.html", rows=rows, total=total, page=page, filters=filters,
                            pages=max(1, ceil(total / PER_PAGE)))
 
 
