@@ -134,7 +134,7 @@ class WorkflowEngine:
         return deployed
 
     def start_by_form(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
-                      form_data: dict[str, Any], actor: Actor) -> ProcessInstance:
+                      form_data: dict[str, Any], actor: Actor, submitter: str | None = None) -> ProcessInstance:
         """A user's own start (发起办件, ``POST /api/instances``): allowed by ``startableBy``, and the
         data is exactly what the start event's form (``formKey``) accepts — a process without a start
         form starts with no data at all. Nothing else reaches the case's variables."""
@@ -151,7 +151,7 @@ class WorkflowEngine:
         else:
             data = {}
         return self.start(uow, process_key, business_key=business_key, region_code=region_code, data=data,
-                          actor=actor, submitter=actor.username, search_text=business_key)
+                          actor=actor, submitter=submitter or actor.username, search_text=business_key)
 
     # ------------------------------------------------------------------ tasks
     def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:

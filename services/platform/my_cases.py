@@ -27,6 +27,7 @@ from engine.forms import FormDefinition
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.platform.case_view import CaseView, get_case
+from services.platform.identity import User
 from services.platform.modules import ProcessModule
 
 KEY_PREFIX = "BJ"
@@ -96,7 +97,15 @@ def start_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, region_cod
     """Start a case of ``process_key`` from its start form, as ``actor``, in ``region_code``."""
     start_page(uow.session, engine, actor, region_code, process_key)  # NotFound before anything else
     return engine.start_by_form(uow, process_key, business_key=new_business_key(uow.session, now),
-                                region_code=region_code, form_data=form_data, actor=actor)
+                                region_code=region_code, form_data=form_data, actor=actor,
+                                submitter=submitter_name(uow.session, actor))
+
+
+def submitter_name(session: Session, actor: Actor) -> str:
+    """Who the office sees as the case's submitter (申报单位 / 申请人): the user's name, with the
+    party they act for (an enterprise's code) when they act for one."""
+    name = session.scalar(select(User.display_name).where(User.username == actor.username)) or actor.username
+    return f"{name}（{actor.party}）" if actor.party else name
 
 
 def list_my_cases(session: Session, actor: Actor, page: int, per_page: int,

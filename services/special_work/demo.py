@@ -1,6 +1,7 @@
 """Demo data of the special-work-type system for `make run`, made by driving its real use cases and
 processes: catalogue entries, enterprises and their users, declarations waiting for review, persons
-in the register, an early-retirement registration, a failed spot check and a commitment letter."""
+in the register, an early-retirement registration, a failed spot check, a commitment letter and two
+requests for a work-history certificate."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,8 +9,9 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.actors import Actor
-from engine.db import UnitOfWork
+from engine.db import UnitOfWork, utcnow
 from engine.runtime import WorkflowEngine
+from services.platform import my_cases
 from services.platform.demo_data import DEMO_PASSWORD, demo_id_number
 from services.platform.identity import User, create_user
 from services.special_work import attachments, declarations, early_retirement, register, spot_checks
@@ -24,6 +26,7 @@ ENTERPRISES = [("110101000001", "北京东城示范煤矿有限公司", "110101"
 USERS = [("enterprise", ["enterprise"], "110101", "110101000001", "示范煤矿经办人"),
          ("spot_checker", ["spot_checker"], "110000", None, "省级抽查员"),
          ("catalogue_admin", ["catalogue_admin"], "000000", None, "部级名录管理员")]
+CERTIFICATE = "work_history_certificate"  # processes/special_work/work_history_certificate.bpmn
 DEMO_LETTER = b"%PDF-1.4\n% demo commitment letter\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
@@ -42,6 +45,7 @@ def load(uow: UnitOfWork, engine: WorkflowEngine) -> None:
         create_user(session, username, DEMO_PASSWORD, region, roles, display, enterprise, enforce_policy=False)
     _declarations(uow, engine)
     _register_and_early_retirement(uow, engine)
+    _certificate_requests(uow, engine)
 
 
 def _declarations(uow: UnitOfWork, engine: WorkflowEngine) -> None:
@@ -81,3 +85,17 @@ def _register_and_early_retirement(uow: UnitOfWork, engine: WorkflowEngine) -> N
     if first_batch is not None:
         submitter = Actor("enterprise", frozenset({("enterprise", "110101")}), first_batch.enterprise_code)
         attachments.attach(session, engine, submitter, first_batch.id, "承诺书.pdf", DEMO_LETTER)
+
+
+def _certificate_requests(uow: UnitOfWork, engine: WorkflowEngine) -> None:
+    """Two requests for a work-history certificate (a process that is data only), started as the
+    enterprise starts them from 发起办件: one waiting for the clerk's 受理, one accepted and waiting for
+    the approver."""
+    applicant = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
+    requests = [{"name": "王井下", "id_number": demo_id_number("110101", date(1968, 5, 1), 901),
+                 "purpose": "办理提前退休", "note": "本人申请办理提前退休，需出具井下作业经历证明"},
+                {"name": "张0", "id_number": demo_id_number("110101", date(1975, 3, 1), 11), "purpose": "劳动争议仲裁"}]
+    started = [my_cases.start_case(uow, engine, applicant, "110101", CERTIFICATE, data, utcnow()) for data in requests]
+    clerk = Actor("clerk", frozenset({("clerk", "110000")}))
+    [task] = engine.open_tasks(uow.session, started[1].id)
+    engine.complete_task(uow, task.id, clerk, {"decision": "approve", "conclusion": "材料齐全，予以受理"})

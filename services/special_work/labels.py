@@ -31,7 +31,10 @@ AUDIT_ACTIONS = {
     "catalogue.retire": "停用工种",
     "catalogue.nature_rule": "修改工作性质规则",
 }
+# the names of its processes (BPMN data), which 发起办件, 我的办件 and the case pages translate
+PROCESS_NAMES = ("首次申报审核", "年度申报审核", "特殊工种申报审核（校验 → 初审 → 复核）", "特殊工种提前退休信息登记",
+                 "特殊工种从业经历证明申请")
 LABELS = tuple(dict.fromkeys([
     *declarations.KINDS.values(), *declarations.STATUS_LABELS.values(), *declarations.PERSON_STATUS_LABELS.values(),
     *attachments.KINDS.values(), *enterprises.REQUIRED.values(), *spot_checks.RESULTS.values(),
-    *early_retirement.STATUS_LABELS.values()]))
+    *early_retirement.STATUS_LABELS.values(), *PROCESS_NAMES]))

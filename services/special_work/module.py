@@ -56,7 +56,7 @@ MODULE = ProcessModule(
     name="special_work",
     title="特殊工种审核",
     process_keys=frozenset({"first_declaration_review", "annual_declaration_review", "declaration_review_flow",
-                            "early_retirement_registration"}),
+                            "early_retirement_registration", "work_history_certificate"}),
     roles=labels.ROLES,
     applicant_roles=labels.APPLICANT_ROLES,
     setup=operators.setup,

@@ -22,7 +22,7 @@ def cases():
     rows, total = list_instances(session, page_actor(), runtime().engine.applicant_roles,
                                  business_key=business_key, status=request.args.get("status") or None,
                                  page=page, per_page=20)
-    names = {d.key: d.name for d in list_definitions(session)}
+    names = {d.key: d.name or d.key for d in list_definitions(session)}
     return render_template("cases.html", cases=rows, total=total, page=page, pages=max(1, -(-total // 20)),
                            process_names=names, business_key=business_key or "",
                            status=request.args.get("status") or "")

@@ -58,7 +58,7 @@ def cockpit():
     args = {k: v for k, v in request.args.items() if k != "page" and k not in errors and v}
     return render_template("cockpit.html", view=view, query=query, errors=errors, args=args,
                            pages=max(1, ceil(view.total / 20)), definitions=definitions,
-                           process_names={d.key: d.name for d in definitions}, statuses=InstanceStatus.ALL,
+                           process_names={d.key: d.name or d.key for d in definitions}, statuses=InstanceStatus.ALL,
                            regions=supervision.regions_in_scope(session, page_actor()))
 
 
@@ -68,7 +68,7 @@ def cockpit_incidents():
     session = uow().session
     query, _errors = load(ListQuery(), request.args)
     rows, total = supervision.open_incidents(session, page_actor(), query.get("page", 1), 50)
-    names = {d.key: d.name for d in list_definitions(session)}
+    names = {d.key: d.name or d.key for d in list_definitions(session)}
     return render_template("cockpit_incidents.html", rows=rows, total=total, page=query.get("page", 1),
                            pages=max(1, ceil(total / 50)), process_names=names)
 
@@ -80,7 +80,7 @@ def cockpit_overdue():
     query, errors = load(ListQuery(), request.args)
     view = supervision.overdue_tasks(session, page_actor(), utcnow(), query.get("page", 1), 50,
                                      query.get("region_code"))
-    names = {d.key: d.name for d in list_definitions(session)}
+    names = {d.key: d.name or d.key for d in list_definitions(session)}
     args = {k: v for k, v in request.args.items() if k != "page" and k not in errors and v}
     return render_template("cockpit_overdue.html", view=view, page=query.get("page", 1),
                            pages=max(1, ceil(view.total / 50)), process_names=names, args=args,

@@ -20,5 +20,5 @@ def home():
         return redirect(url_for("pages.my_case_list"))
     steps = count_open_by_step(session, actor, utcnow())
     recent, _total = list_instances(session, actor, runtime().engine.applicant_roles, per_page=10)
-    names = {d.key: d.name for d in list_definitions(session)}
+    names = {d.key: d.name or d.key for d in list_definitions(session)}
     return render_template("home.html", steps=steps, recent=recent, process_names=names)

@@ -51,7 +51,7 @@ def inbox():
         "inbox.html", tasks=rows, total=total, query=query, errors=errors, args=args,
         titles=case_titles(session, [t.instance_id for t in rows]),
         pages=max(1, ceil(total / query["per_page"])), definitions=definitions,
-        process_names={d.key: d.name for d in definitions}, regions=list_regions(session))
+        process_names={d.key: d.name or d.key for d in definitions}, regions=list_regions(session))
 
 
 @pages.post("/inbox/batch")
