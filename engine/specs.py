@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy.orm import Session
 
 from engine.definitions import build_parser, definition_closure
+from engine.errors import NotFound
 from engine.expressions import ScriptRejected
 from engine.forms import FormDefinition, parse_form
 from engine.models import ProcessDefinition
@@ -53,6 +54,8 @@ class SpecCache:
             cached = self._specs.get(definition_id)
             if cached is None:
                 definition = session.get(ProcessDefinition, definition_id)
+                if definition is None:
+                    raise NotFound("流程定义不存在")
                 documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
                 parser = build_parser(documents)
                 spec = parser.get_spec(definition.key)
