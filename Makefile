@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench translations
+.PHONY: run test lint typecheck install bench translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,10 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install lint
+typecheck: install
+	$(BIN)/mypy
+
+test: install lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import MetaData, create_engine, event, exc
+from sqlalchemy import CursorResult, MetaData, Result, Table, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -26,6 +27,9 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    if TYPE_CHECKING:
+        # Every model is declared with its columns, so its __table__ is a Table (DeclarativeBase says FromClause).
+        __table__: ClassVar[Table]
 
 
 def utcnow() -> datetime:
@@ -100,24 +104,29 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], read_only: bool = False):
         self._session_factory = session_factory
         self.read_only = read_only
-        self.session: Session | None = None
+        self._session: Session | None = None
         self._after_commit: list = []
 
+    @property
+    def session(self) -> Session:
+        """The transaction's session; there is one only once the ``with`` block has begun."""
+        if self._session is None:
+            raise RuntimeError("the unit of work has not begun")
+        return self._session
+
     def __enter__(self) -> UnitOfWork:
-        self.session = self._session_factory()
+        self._session = self._session_factory()
         if self.read_only:
             self.session.connection(execution_options={READ_ONLY: True})
         self._after_commit = []
         return self
 
     def __exit__(self, *exc) -> None:
-        assert self.session is not None
         # close() rolls back whatever was not committed; unlike rollback() it leaves loaded
         # objects readable (detached) for the caller to serialise.
         self.session.close()
 
     def commit(self) -> None:
-        assert self.session is not None
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
@@ -139,3 +148,11 @@ def session_scope(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The number of rows an UPDATE or DELETE run by ``Session.execute`` matched. Its result is a
+    CursorResult, which has the count, though ``Session.execute`` is typed to return any Result."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} has no row count: not the result of an UPDATE or DELETE")
+    return result.rowcount

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from engine import case_summary
 from engine.db import utcnow
+from engine.errors import NotFound
 from engine.forms import FormError, FormRegistry
 from engine.models import ProcessDefinition
 from engine.operators import OperatorRegistry
@@ -238,7 +239,8 @@ class DefinitionValidator:
         for path, kind, what in CODE_ELEMENTS:
             for element in root.xpath(path, namespaces=NS):
                 code = element if isinstance(element, str) else element.text or ""
-                owner = element.getparent() if isinstance(element, str) else element
+                # lxml's string results are str subclasses that have getparent()
+                owner = element.getparent() if isinstance(element, str) else element  # type: ignore[attr-defined]
                 problems += self._check_code(filename, _owner_id(owner), str(code), kind, what)
         return problems
 
@@ -390,7 +392,10 @@ class Deployer:
                 if called in provided:
                     documents.append((provided[called].xml, provided[called].filename))
                 elif session is not None:
-                    for definition in definition_closure(session, latest_definition(session, called)):
+                    latest = latest_definition(session, called)
+                    if latest is None:  # _prepare has refused the file already
+                        raise NotFound(f"调用的流程 {called} 未部署")
+                    for definition in definition_closure(session, latest):
                         documents.append((definition.xml.encode(), definition.filename))
             try:
                 parser = build_parser(documents)
@@ -426,6 +431,8 @@ class Deployer:
                     dep = session.get(ProcessDefinition, deploy_process(called, (*trail, pid)).definition_id)
                 else:
                     dep = latest_definition(session, called)
+                if dep is None:  # _prepare has refused the file already
+                    raise NotFound(f"调用的流程 {called} 未部署")
                 dependencies[called] = dep.id
                 dep_hashes.append(dep.content_hash)
                 for nested_key, nested_id in dep.dependencies.items():
@@ -464,7 +471,10 @@ def definition_closure(session: Session, definition: ProcessDefinition) -> list[
     """The definition followed by every definition it pins (transitively)."""
     result = [definition]
     for dep_id in sorted(set(definition.dependencies.values())):
-        result.append(session.get(ProcessDefinition, dep_id))
+        dependency = session.get(ProcessDefinition, dep_id)
+        if dependency is None:  # a deployed version is never deleted
+            raise NotFound("流程定义不存在")
+        result.append(dependency)
     return result
 
 

@@ -37,6 +37,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from itertools import chain
+from types import GeneratorType
 from typing import Any
 
 MAX_SOURCE = 10_000  # characters of one expression
@@ -112,7 +113,8 @@ Node = Callable[[_Frame], Any]
 
 
 # ---------------------------------------------------------------------------- size checks
-_CONTAINERS = (list, tuple, set, frozenset, dict, type({}.keys()), type({}.values()), type({}.items()))
+_CONTAINERS: tuple[type[Iterable[Any]], ...] = (list, tuple, set, frozenset, dict, type({}.keys()),
+                                                 type({}.values()), type({}.items()))
 _FIXED_TEXT = {float: 32, bool: 5, type(None): 4, date: 32, datetime: 64, timedelta: 64}  # longest repr
 _NOT_TEXT = 1 << 62  # the text size of something that has no text as case data (a generator, a function)
 
@@ -385,7 +387,7 @@ _COSTS = {name: FLAT for name in ("abs", "bool", "divmod", "int", "len", "round"
                                    "timedelta")}
 _COSTS.update({name: SHALLOW for name in ("all", "any", "float", "sum", "list", "tuple", "enumerate", "zip",
                                           "reversed", "map", "filter")})
-SAFE_FUNCTIONS: dict[str, _Safe] = {name: _Safe(function, name, _COSTS.get(name, DEEP)) for name, function in {
+_BUILTIN_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs, "all": lambda values: all(_materialise(values)), "any": lambda values: any(_materialise(values)),
     "bool": bool, "divmod": divmod, "float": float, "int": _int, "len": len, "round": _round, "str": _str,
     "sum": _sum, "sorted": _sorted, "max": _minmax(max), "min": _minmax(min), "range": _range,
@@ -395,7 +397,9 @@ SAFE_FUNCTIONS: dict[str, _Safe] = {name: _Safe(function, name, _COSTS.get(name,
     "zip": lambda *values: list(zip(*(_materialise(v) for v in values), strict=False)),
     "reversed": lambda values: list(reversed(_materialise(values))), "map": _map, "filter": _filter,
     "date": date, "datetime": datetime, "timedelta": timedelta,
-}.items()}
+}
+SAFE_FUNCTIONS: dict[str, _Safe] = {name: _Safe(function, name, _COSTS.get(name, DEEP))
+                                    for name, function in _BUILTIN_FUNCTIONS.items()}
 
 
 def _replace(text: str, old: str, new: str, count: int = -1) -> str:
@@ -606,7 +610,7 @@ class _Compiler:
             raise self.refuse(node, "*args / **kwargs")
         function = self.compile(node.func, depth)
         args = [self.compile(a, depth) for a in node.args]
-        keywords = [(k.arg, self.compile(k.value, depth)) for k in node.keywords]
+        keywords = [(k.arg, self.compile(k.value, depth)) for k in node.keywords if k.arg is not None]
 
         def call(frame: _Frame) -> Any:
             target = function(frame)
@@ -765,7 +769,7 @@ class Expression:
             _ACTIVE.budget = outer
 
 
-_LAZY = (type(x for x in ()), range, type({}.keys()), type({}.values()), type({}.items()))
+_LAZY: tuple[type[Iterable[Any]], ...] = (GeneratorType, range, type({}.keys()), type({}.values()), type({}.items()))
 _DATA = (str, int, float, bool, type(None), date, datetime, timedelta)
 
 

@@ -14,12 +14,15 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from engine.fields import Date
 from engine.values import DATE_RANGE_MESSAGE
+
+if TYPE_CHECKING:
+    from marshmallow.types import ErrorMessages
 
 INPUT_TYPES = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select",
                "datetime", "taglist"}
@@ -97,10 +100,20 @@ def parse_form(key: str, raw: str | bytes) -> FormDefinition:
     return FormDefinition(key=key, title=document.get("title", key), schema_json=document, fields=form_fields)
 
 
+class _FieldOptions(TypedDict, total=False):
+    """The keyword arguments that ``_field_for`` gives a marshmallow field."""
+
+    required: bool
+    validate: list[validate.Validator]
+    error_messages: ErrorMessages
+    allow_none: bool
+    load_default: type[list] | None
+
+
 def _field_for(form_field: FormField) -> fields.Field:
     label = form_field.label
     rules = form_field.component.get("validate") or {}
-    validators: list = []
+    validators: list[validate.Validator] = []
     messages = {
         "required": f"请填写“{label}”",
         "null": f"请填写“{label}”",
@@ -119,8 +132,9 @@ def _field_for(form_field: FormField) -> fields.Field:
             error=f"“{label}”应在 {rules.get('min', '-∞')} 到 {rules.get('max', '∞')} 之间"))
     if rules.get("pattern"):
         validators.append(validate.Regexp(rules["pattern"], error=f"“{label}”格式不正确"))
-    kwargs = {"required": form_field.required, "validate": validators, "error_messages": messages,
-              "allow_none": not form_field.required}
+    # the cast widens dict[str, str] to marshmallow's (invariant) ErrorMessages: still the same dict, amended below
+    kwargs: _FieldOptions = {"required": form_field.required, "validate": validators,
+                             "error_messages": cast("ErrorMessages", messages), "allow_none": not form_field.required}
     kind = form_field.type
     if not form_field.required:
         # A submission replaces every field of its form: an omitted optional field is empty, never a
@@ -143,15 +157,14 @@ def _field_for(form_field: FormField) -> fields.Field:
 
 def _compile(form: FormDefinition) -> Schema:
     declared: dict[str, Any] = {f.key: _field_for(f) for f in form.fields}
-    conditional = [f for f in form.fields if f.required_when]
+    conditional = [(f, f.required_when) for f in form.fields if f.required_when]
 
     class Meta:
         unknown = EXCLUDE
 
     def check_required_when(self, data, **_kwargs):
         errors = {}
-        for form_field in conditional:
-            other, value = form_field.required_when
+        for form_field, (other, value) in conditional:
             current = data.get(form_field.key)
             if str(data.get(other)) == value and (current is None or str(current).strip() == ""):
                 errors[form_field.key] = [f"请填写“{form_field.label}”"]

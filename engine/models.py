@@ -85,7 +85,7 @@ class ProcessInstance(Base):
 
     # Not a column: after an engine action (start, complete_task…) in this unit of work, the ids of
     # the instance's open user tasks, so that a caller can go on without querying for them.
-    open_task_ids = ()
+    open_task_ids: tuple[str, ...] = ()
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.actors import SYSTEM, Actor
-from engine.db import UnitOfWork, utcnow
+from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import latest_definition, parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormDefinition, FormRegistry
@@ -217,6 +217,8 @@ class WorkflowEngine:
         if not row.form_key:
             return None
         instance = session.get(ProcessInstance, row.instance_id)
+        if instance is None:
+            raise NotFound("办件不存在")
         return self._form(self.specs.get(session, instance.definition_id), row.form_key)
 
     def _check_guard(self, task, cleaned: dict[str, Any]) -> None:
@@ -341,8 +343,8 @@ class WorkflowEngine:
         if timer is None or timer.fired:
             return False
         instance = self._lock_instance(session, timer.instance_id)  # instance first: the lock order of complete_task
-        claimed = session.execute(update(Timer).where(Timer.id == timer_id, Timer.fired.is_(False))
-                                  .values(fired=True, fired_at=utcnow())).rowcount
+        claimed = rowcount(session.execute(update(Timer).where(Timer.id == timer_id, Timer.fired.is_(False))
+                                           .values(fired=True, fired_at=utcnow())))
         if not claimed or instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
             return False
         workflow = self._load(session, instance)
@@ -543,7 +545,10 @@ class WorkflowEngine:
             task = _find_task(workflow, task_id)
             return dict(task.data) if task is not None else {}
 
-        return self._read(session, session.get(ProcessInstance, row.instance_id), data_of_task)
+        instance = session.get(ProcessInstance, row.instance_id)
+        if instance is None:
+            raise NotFound("办件不存在")
+        return self._read(session, instance, data_of_task)
 
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
         return self._read(session, instance, lambda workflow: dict(workflow.data) | (

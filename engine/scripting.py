@@ -54,7 +54,7 @@ def check_script(source: str) -> None:
             [node.module or "."] if isinstance(node, ast.ImportFrom) and not node.level else \
             ["."] if isinstance(node, ast.ImportFrom) else []
         refused = [m for m in modules if m not in ALLOWED_IMPORTS]
-        if refused:
+        if refused and isinstance(node, ast.Import | ast.ImportFrom):
             raise ScriptRejected(f"脚本只能 import {', '.join(ALLOWED_IMPORTS)}，不能 import {refused[0]}"
                                  f"（第 {node.lineno} 行）")
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import case_summary
 from engine.definitions import build_parser, definition_closure, process_properties
+from engine.errors import NotFound
 from engine.expressions import ScriptRejected
 from engine.forms import FormDefinition, parse_form
 from engine.models import ProcessDefinition
@@ -55,6 +56,8 @@ class SpecCache:
             cached = self._specs.get(definition_id)
             if cached is None:
                 definition = session.get(ProcessDefinition, definition_id)
+                if definition is None:
+                    raise NotFound("流程定义不存在")
                 documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
                 parser = build_parser(documents)
                 spec = parser.get_spec(definition.key)

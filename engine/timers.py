@@ -68,6 +68,7 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow) -> None:
         return  # keep what is armed: a retry resumes the same timers
     pending = {row.task_id: row for row in session.scalars(
         select(Timer).where(Timer.instance_id == instance.id, Timer.fired.is_(False)))}
+    row: Timer | None
     for task_id, row in pending.items():
         if task_id not in wanted:
             session.delete(row)  # the event was cancelled (task completed, instance ended…)

@@ -37,11 +37,11 @@ from sqlalchemy import (
     BindParameter,
     Connection,
     Dialect,
-    Executable,
     Select,
     Table,
     Text,
     Update,
+    UpdateBase,
     bindparam,
     cast,
     column,
@@ -91,7 +91,7 @@ CHANGED_MEANWHILE = "办件已被他人同时修改，请刷新后重试"
 Answer = tuple[tuple[Any, ...] | None, int]  # a statement's first returned row (None: none) and row count
 
 
-def _run(connection: Connection, statement: Executable, parameters: dict[str, Any]) -> Answer:
+def _run(connection: Connection, statement: Select | UpdateBase, parameters: dict[str, Any]) -> Answer:
     """``statement`` with ``parameters``, in the connection's transaction.
 
     On PostgreSQL its SQL, compiled once, is executed by psycopg's own cursor, so psycopg receives
@@ -105,6 +105,8 @@ def _run(connection: Connection, statement: Executable, parameters: dict[str, An
     sql, defaults = _compiled(statement, connection.dialect)
     parameters = defaults | parameters
     driver = connection.connection.driver_connection
+    if driver is None:  # only a pooled connection that was closed has none
+        raise exc.ResourceClosedError("the database connection is closed")
     dbapi = connection.dialect.loaded_dbapi
     try:
         with driver.cursor() as cursor:
@@ -119,7 +121,7 @@ def _run(connection: Connection, statement: Executable, parameters: dict[str, An
 
 
 @lru_cache(maxsize=64)
-def _compiled(statement: Executable, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+def _compiled(statement: Select | UpdateBase, dialect: Dialect) -> tuple[str, dict[str, Any]]:
     """The SQL of ``statement`` for ``dialect`` and the values of its bound literals (LIMIT 1, a
     status compared with)."""
     compiled = statement.compile(dialect=dialect)
@@ -190,7 +192,7 @@ def _batch_statement(instance_columns: tuple[str, ...], shape: Shape) -> Update:
     ctes = []
     for n, (kind, columns) in enumerate(shape):
         if kind == "task_update":
-            write = update(_TASK).where(_TASK.c.id == bindparam(f"w{n}_pk")).values(
+            write: Update | postgresql.Insert = update(_TASK).where(_TASK.c.id == bindparam(f"w{n}_pk")).values(
                 {name: bindparam(f"w{n}_{name}") for name in columns})
         elif kind == "task_cancel":
             write = update(_TASK).where(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from limits import parse_many
 from sqlalchemy.engine import Engine
@@ -86,7 +87,7 @@ class Settings:
     def from_env(cls, **overrides) -> Settings:
         env = os.environ
         broker = env.get("BANJIAN_BROKER_URL", "")
-        values = {
+        values: dict[str, Any] = {  # Settings' keyword arguments, of its fields' several types
             "database_url": env.get("BANJIAN_DATABASE_URL", DEFAULT_DATABASE_URL),
             "processes_dir": Path(env.get("BANJIAN_PROCESSES_DIR", ROOT / "processes")),
             "forms_dir": Path(env.get("BANJIAN_FORMS_DIR", ROOT / "forms")),

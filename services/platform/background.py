@@ -6,6 +6,7 @@ of the web process, polls for them. Each step opens its own units of work and co
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -108,7 +109,7 @@ class EmbeddedRunner(_Loop):
         ]
         self.capped = runtime.jobs.capped_kinds()
         self.lanes = [_Loop(f"banjian-embedded-runner-{kind}", runtime,
-                            lambda kind=kind: runtime.jobs.run_pending(kinds=[kind]), poll_seconds)
+                            functools.partial(runtime.jobs.run_pending, kinds=[kind]), poll_seconds)
                       for kind in self.capped]
 
     def _fire_timers(self) -> None:

@@ -167,6 +167,8 @@ def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_i
                   modules: list[ProcessModule], search: str = "") -> TaskView:
     row = get_visible_task(session, actor, task_id)
     instance = session.get(ProcessInstance, row.instance_id)
+    if instance is None:
+        raise NotFound("办件不存在")
     form = engine.task_form(session, row)
     may_act = row.status == TaskStatus.OPEN and (
         row.assignee == actor.username or (row.assignee is None and actor.holds(row.lane, row.region_code)))

@@ -366,6 +366,7 @@ class JobService:
     def _run(self, job: Job, owner: str, timeout_errors: tuple[type[BaseException], ...]) -> str:
         job_id = job.id
         context = JobContext(self, job, owner)
+        stop_errors: tuple[type[BaseException], ...] = (JobTimedOut, *timeout_errors)
         try:
             result = self.kinds[job.kind].run(context)
             if context.finished_with is None:
@@ -376,7 +377,7 @@ class JobService:
             return "cancelled"
         except LeaseLost:
             return "skipped"
-        except (JobTimedOut, *timeout_errors):
+        except stop_errors:
             log.warning("job %s (%s) stopped at its time limit of %s s", job_id, job.kind, context.time_limit)
             self._stop(job_id, JobStatus.FAILED, time_limit_message(context.time_limit))
             return "failed"
@@ -421,8 +422,8 @@ class JobService:
         concurrent claims of the kind take turns (SQLite's write lock does so already)."""
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(job.kind.encode())})
-        return session.scalar(select(func.count()).select_from(Job).where(
-            Job.kind == job.kind, Job.status == JobStatus.RUNNING, Job.id != job.id, Job.lease_until > now))
+        return session.scalars(select(func.count()).select_from(Job).where(
+            Job.kind == job.kind, Job.status == JobStatus.RUNNING, Job.id != job.id, Job.lease_until > now)).one()
 
     def _start_next(self, kind: str) -> None:
         """A job of a capped kind has ended: hand the oldest queued job of its kind to the dispatcher."""

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Boolean, Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.db import Base, UnitOfWork, utcnow
+from engine.db import Base, UnitOfWork, rowcount, utcnow
 from engine.errors import NotFound
 from services.platform.jobs import JobContext, JobService
 
@@ -199,9 +199,9 @@ def mark_read(session: Session, username: str, notification_id: int) -> Notifica
 
 
 def mark_all_read(session: Session, username: str) -> int:
-    return session.execute(update(Notification).where(Notification.recipient == username,
-                                                      Notification.read_at.is_(None))
-                           .values(read_at=utcnow())).rowcount
+    return rowcount(session.execute(update(Notification).where(Notification.recipient == username,
+                                                               Notification.read_at.is_(None))
+                                    .values(read_at=utcnow())))
 
 
 def set_contact(session: Session, username: str, *, email: str | None = None, mobile: str | None = None,

@@ -22,7 +22,7 @@ from services.platform.identity import APPLICANT_ROLES
 from services.platform.spreadsheets import write_rows
 
 MAX_EXPORT_ROWS = 100_000
-BOOL_LABELS = {True: "是", False: "否"}
+BOOL_LABELS: dict[bool | None, str] = {True: "是", False: "否"}
 
 
 @dataclass(frozen=True)

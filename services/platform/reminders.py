@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.db import Base, UnitOfWork, utcnow
+from engine.errors import Conflict
 from engine.models import HumanTask, TaskStatus
 from engine.regions import parent_codes
 from services.platform.calendar import add_working_days, working_days_between
@@ -106,6 +107,8 @@ def send(uow: UnitOfWork, notifier: Notifier, kind: str, task_ids: list[str], no
     rows: list[dict] = []
     days_left = lru_cache(maxsize=None)(lambda due: max(0, working_days_between(now.date(), due)))
     for task in session.scalars(select(HumanTask).where(HumanTask.id.in_(claimed)).order_by(HumanTask.due_at)):
+        if task.due_at is None:  # find_due finds only tasks with a due date
+            raise Conflict("任务没有办理期限，无法催办")
         context = {"task": task, "due_text": task.due_at.strftime("%Y-%m-%d"),
                    "working_days_left": days_left(task.due_at.date()) if kind == DUE_SOON else 0}
         group = holders(task.lane, task.region_code)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.db import utcnow
+from engine.db import rowcount, utcnow
 from engine.errors import NotFound
 from services.platform.identity import AuthSession, User
 
@@ -117,5 +117,5 @@ def end_own_session(session: Session, user_id: int, session_id: int) -> None:
     """Sign out one of one's own sessions or tokens (another user's id is not found)."""
     deleted = session.execute(delete(AuthSession).where(AuthSession.id == session_id,
                                                         AuthSession.user_id == user_id))
-    if deleted.rowcount == 0:
+    if rowcount(deleted) == 0:
         raise NotFound("该登录会话不存在或已结束")

@@ -129,7 +129,7 @@ def overdue_tasks(session: Session, actor: Actor, now: datetime, page: int = 1, 
                                  .limit(per_page).offset((page - 1) * per_page)))
     last: dict[str, datetime] = {}
     if tasks:
-        by_step = {(t.instance_id, t.name): t.id for t in tasks}
+        by_step: dict[tuple[int, str | None], str] = {(t.instance_id, t.name): t.id for t in tasks}
         rows = session.execute(
             select(HistoryEvent.instance_id, HistoryEvent.task_name, func.max(HistoryEvent.at))
             .where(HistoryEvent.kind == "supervised", HistoryEvent.instance_id.in_({t.instance_id for t in tasks}))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import IO, Any
 from xml.parsers import expat
@@ -382,7 +382,7 @@ def _number(raw: str) -> int | float:
 
 
 def iter_rows(archive: zipfile.ZipFile, preferred_sheet: str, meter: Meter | None = None,
-              columns: int = MAX_COLUMNS) -> Iterator[tuple[int, tuple[Any, ...]]]:
+              columns: int = MAX_COLUMNS) -> Generator[tuple[int, tuple[Any, ...]], None, None]:
     """(row number, values) of each row of the preferred sheet (or the first one), values of the
     first ``columns`` columns only (cells further right are counted, not kept). ``meter`` carries
     the caps and the heartbeat (default: :class:`Limits` as they are, no heartbeat)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.db import UnitOfWork
+from engine.errors import NotFound
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services.platform.jobs import JobContext, JobService
@@ -47,6 +48,8 @@ def register(operators: OperatorRegistry, jobs: JobService, engine: WorkflowEngi
 
         def write(uow: UnitOfWork) -> dict[str, Any]:
             result = declarations.register_batch(uow.session, batch_id)
+            if ctx.instance_id is None:  # the operator submits the job with its case's instance
+                raise NotFound("办件不存在")
             engine.send_message(uow, ctx.instance_id, MESSAGE, result)
             return result
 

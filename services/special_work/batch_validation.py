@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.actors import SYSTEM
 from engine.db import UnitOfWork
+from engine.errors import NotFound
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services.platform.jobs import Job, JobContext, JobService
@@ -48,6 +49,8 @@ def register(operators: OperatorRegistry, jobs: JobService, engine: WorkflowEngi
 
         def write(uow: UnitOfWork) -> dict[str, Any]:
             result = declarations.store_checks(uow.session, batch_id, findings)
+            if ctx.instance_id is None:  # the operator submits the job with its case's instance
+                raise NotFound("办件不存在")
             engine.send_message(uow, ctx.instance_id, MESSAGE, result)
             return result
 

@@ -129,7 +129,10 @@ def register(jobs: JobService, engine: WorkflowEngine, limits: Limits | None = N
                 raise RuntimeError(f"declaration upload {upload_id} is gone")
             content, industry = upload.content, get_enterprise(read.session, upload.enterprise_code).industry
             work_types = declarations.catalogue_view(read.session)
-            total = read.session.get(Job, ctx.job_id).progress_total
+            job = read.session.get(Job, ctx.job_id)
+            if job is None:
+                raise NotFound("导入任务不存在")
+            total = job.progress_total
         try:
             parsed = workbooks.parse_declaration(content, work_types, industry,
                                                  on_rows=lambda done: ctx.heartbeat(done, total), limits=limits)
@@ -140,6 +143,8 @@ def register(jobs: JobService, engine: WorkflowEngine, limits: Limits | None = N
 
         def write(uow: UnitOfWork) -> dict[str, Any]:
             stored = uow.session.get(DeclarationUpload, upload_id)
+            if stored is None:
+                raise RuntimeError(f"declaration upload {upload_id} is gone")
             batch = None
             if parsed.persons and (stored.import_valid_rows or not parsed.problems):
                 actor = actor_for(get_user(uow.session, stored.uploaded_by))

@@ -17,11 +17,11 @@ from datetime import date
 from itertools import chain, islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Table, delete, func, insert, select, update
+from sqlalchemy import JSON, Table, delete, exc, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine.actors import Actor
-from engine.db import UnitOfWork, utcnow
+from engine.db import UnitOfWork, rowcount, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
@@ -145,7 +145,10 @@ def _bulk_insert(session: Session, table: Table, rows: Iterable[dict[str, Any]])
         return
     columns = list(head[0])
     as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    with connection.connection.driver_connection.cursor() as cursor, \
+    driver = connection.connection.driver_connection
+    if driver is None:  # only a pooled connection that was closed has none
+        raise exc.ResourceClosedError("the database connection is closed")
+    with driver.cursor() as cursor, \
             cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in chain(head, rows):
             copy.write_row([json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
@@ -438,27 +441,27 @@ def decide_persons(session: Session, batch_id: int, step: str, decision: str, re
     failed_status = "rejected" if step == "review" else "returned"
     note = (conclusion or "").strip() or None
     if decision == "reject":
-        failed = session.execute(update(DeclaredPerson).where(in_batch, under).values(
-            status=failed_status, conclusion=note, decided_by=actor), execution_options=NO_SYNC).rowcount
+        failed = rowcount(session.execute(update(DeclaredPerson).where(in_batch, under).values(
+            status=failed_status, conclusion=note, decided_by=actor), execution_options=NO_SYNC))
     else:
         failed = 0
         for start in range(0, len(ids), CHUNK):
-            failed += session.execute(update(DeclaredPerson).where(
+            failed += rowcount(session.execute(update(DeclaredPerson).where(
                 in_batch, under, DeclaredPerson.id.in_(ids[start:start + CHUNK])).values(
-                status=failed_status, conclusion=note, decided_by=actor), execution_options=NO_SYNC).rowcount
+                status=failed_status, conclusion=note, decided_by=actor), execution_options=NO_SYNC))
     passed = 0
     if step == "review":
-        passed = session.execute(update(DeclaredPerson).where(in_batch, under).values(
-            status="reviewed", conclusion=None, decided_by=actor), execution_options=NO_SYNC).rowcount
+        passed = rowcount(session.execute(update(DeclaredPerson).where(in_batch, under).values(
+            status="reviewed", conclusion=None, decided_by=actor), execution_options=NO_SYNC))
         return {"forwarded": passed, "rejected": failed}
-    passed = session.scalar(select(func.count()).where(in_batch, under))
+    passed = session.scalars(select(func.count()).where(in_batch, under)).one()
     return {"approved": passed, "returned": failed}
 
 
 def persons_to_register(session: Session, batch_id: int) -> int:
     """How many persons of the batch 复核 has passed and the register does not hold yet."""
-    return session.scalar(select(func.count()).where(DeclaredPerson.batch_id == batch_id,
-                                                     DeclaredPerson.status == "reviewed"))
+    return session.scalars(select(func.count()).where(DeclaredPerson.batch_id == batch_id,
+                                                      DeclaredPerson.status == "reviewed")).one()
 
 
 def register_batch(session: Session, batch_id: int) -> dict[str, int]:
@@ -531,7 +534,7 @@ def decide(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, batch_id: int,
     persons under that step (a clear error, nothing changed), then completes the task."""
     session = uow.session
     batch = get_visible_batch(session, engine, actor, batch_id)
-    task = next(iter(engine.open_tasks(session, batch.instance_id)), None)
+    task = next(iter(engine.open_tasks(session, batch.instance_id) if batch.instance_id is not None else []), None)
     if task is None or task.name not in UNDER_STEP:
         raise Conflict("该批次当前没有待审核或待复核的任务")
     ids = _person_ids(rejected_persons)

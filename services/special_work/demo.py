@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.db import UnitOfWork, utcnow
+from engine.errors import NotFound
 from engine.runtime import WorkflowEngine
 from services.platform import my_cases
 from services.platform.demo_data import DEMO_PASSWORD, demo_id_number
@@ -77,6 +78,8 @@ def _register_and_early_retirement(uow: UnitOfWork, engine: WorkflowEngine) -> N
         register.HistoryInput(mine, "MT002", date(1992, 1, 1), date(1996, 12, 31)),
         register.HistoryInput(mine, "MT001", date(1997, 1, 1), date(2003, 12, 31))])
     person = register.find_person(session, doubtful)
+    if person is None:  # added just above
+        raise NotFound("库中没有此人员")
     last = register.histories_of(session, person.id)[-1]
     checker = Actor("spot_checker", frozenset({("spot_checker", "110000")}))
     spot_checks.spot_check_work_histories(session, checker, [last.id], "fail", "该时段无社保缴费记录")

@@ -116,6 +116,8 @@ def get_visible_registration(session: Session, actor: Actor, registration_id: in
 def run_check(session: Session, registration_id: int) -> dict[str, Any]:
     registration = get_registration(session, registration_id)
     person = session.get(Person, registration.person_id)
+    if person is None:
+        raise NotFound("库中没有此人员")
     result = evaluate(session, person, registration.nature, registration.retirement_date)
     registration.age = result["age"]
     registration.accumulated_years = result["accumulated_years"]
