@@ -33,8 +33,11 @@ def upgrade() -> None:
                     bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             except sa.exc.DBAPIError:
                 return  # no privilege: the search scans
-            op.execute("CREATE INDEX ix_instance_search_trgm ON process_instance "
-                       "USING gin (search_text gin_trgm_ops)")
+            # the operator class by its schema: the database's search_path may not include it
+            where = bind.execute(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                                         "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'")).scalar_one()
+            op.execute(f'CREATE INDEX ix_instance_search_trgm ON process_instance '
+                       f'USING gin (search_text "{where}".gin_trgm_ops)')
 
 
 def downgrade() -> None:
