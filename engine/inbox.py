@@ -59,7 +59,9 @@ def _filters(flt: TaskFilter, now: datetime) -> list:
     if flt.business_key:
         conditions.append(HumanTask.business_key == flt.business_key)
     if flt.text:
-        matching = select(ProcessInstance.id).where(ProcessInstance.search_text.icontains(flt.text, autoescape=True))
+        # ILIKE (not lower() LIKE): PostgreSQL answers it from the trigram index ix_instance_search_trgm
+        pattern = "%" + flt.text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        matching = select(ProcessInstance.id).where(ProcessInstance.search_text.ilike(pattern, escape="/"))
         found = [HumanTask.business_key == flt.text, HumanTask.instance_id.in_(matching)]
         if flt.business_keys:
             found.append(HumanTask.business_key.in_(flt.business_keys))

@@ -131,6 +131,7 @@ def test_a_process_without_python_runs_from_start_form_to_my_cases(venue_app):
     for part in ("二楼报告厅", business_key[-8:], "行业"):  # the inbox search finds it by part
         assert business_key in text(reviewer.get(f"/inbox?q={part}")), part
     assert business_key not in text(reviewer.get("/inbox?q=体育馆"))
+    assert business_key not in text(reviewer.get("/inbox?q=%25")), "a % is a character, not a wildcard"
     task_id = TASK_LINK.search(inbox[inbox.index(business_key) - 600:]).group(1)
     task_page = text(reviewer.get(f"/tasks/{task_id}"))
     assert "场地申请办理" in task_page and "办理结论" in task_page
