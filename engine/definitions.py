@@ -28,7 +28,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import case_summary
+from engine import case_summary, numbering
 from engine.db import utcnow
 from engine.errors import NotFound
 from engine.forms import FormError, FormRegistry
@@ -173,6 +173,9 @@ class DefinitionValidator:
             properties = _properties(process)
             problems += [Problem(filename, process.get("id"), message) for message in case_summary.problems(
                 properties.get("caseTitle"), properties.get("summaryFields"))]
+            if properties.get("businessKeyPattern"):
+                problems += [Problem(filename, process.get("id"), f"businessKeyPattern：{message}")
+                             for message in numbering.problems(properties["businessKeyPattern"])]
         parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)
                             if (key := _properties(element).get("formKey"))}
         parsed.called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}

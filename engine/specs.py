@@ -39,6 +39,7 @@ class DeployedProcess:
     start_form: str | None = None  # formKey of its (none) start event: what the generic start accepts
     forms: dict[str, FormDefinition] = field(default_factory=dict)  # by key, of it and what it calls
     summary: case_summary.CaseSummary = field(default_factory=case_summary.CaseSummary)  # caseTitle …
+    business_key_pattern: str | None = None  # businessKeyPattern: the numbers of cases started from 发起办件
 
 
 class SpecCache:
@@ -69,17 +70,18 @@ class SpecCache:
                     for key, document in (version.forms or {}).items():
                         forms.setdefault(key, parse_form(key, document))
                 start_form = _start_form(spec)
+                properties = process_properties(definition.xml, definition.filename, definition.key)
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
-                                         subprocess_specs, start_form, forms, _summary(definition, forms.get(
-                                             start_form or "")))
+                                         subprocess_specs, start_form, forms,
+                                         _summary(properties, forms.get(start_form or "")),
+                                         properties.get("businessKeyPattern") or None)
                 self._specs[definition_id] = cached
                 while len(self._specs) > MAX_SPECS:
                     self._specs.popitem(last=False)
         return cached
 
 
-def _summary(definition: ProcessDefinition, start_form: FormDefinition | None) -> case_summary.CaseSummary:
-    properties = process_properties(definition.xml, definition.filename, definition.key)
+def _summary(properties: dict[str, str], start_form: FormDefinition | None) -> case_summary.CaseSummary:
     labels = {f.key: str(f.component.get("label") or f.key) for f in start_form.fields} if start_form else {}
     return case_summary.parse(properties.get("caseTitle"), properties.get("summaryFields"), labels)
 

@@ -13,6 +13,7 @@ from limits import parse_many
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import numbering
 from engine.db import UnitOfWork, make_engine
 from engine.definitions import DefinitionValidator, Deployer
 from engine.forms import FormRegistry
@@ -181,6 +182,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                       max_running=settings.job_max_running)
     notifier = notifications.notifier_from_settings(jobs, settings)
     engine.listeners += [case_updates.notify_starter(notifier), case_updates.termination_hooks(MODULES)]
+    numbering.register_operator(operators)
     wiring = modules.ModuleSetup(operators, jobs, engine, settings)
     for module in MODULES:
         if module.setup is not None:

@@ -4,25 +4,25 @@ user started, as the applicant sees them.
 Any process whose ``startableBy`` names one of the user's roles (for the user's own region) is
 offered; a process whose start form is enough needs no Python at all. Starting goes through
 ``WorkflowEngine.start_by_form``, which checks the permission again and takes from the form exactly
-what it accepts. Until the numbering service of the 办件 lifecycle exists, a case started here gets
-the business key ``BJ<yyyymmdd><6 random digits>`` (unguessable, and retried on the rare clash).
+what it accepts. A case started here gets the next number of its process's ``businessKeyPattern``
+(``engine.numbering``; default ``BJ{date}{seq:6}``: BJ20261202000001, BJ20261202000002 …).
 
 我的办件 lists only the cases the user started (``started_by``), newest first; its case page is the
 applicant's view of ``case_view.get_case`` (no staff names, variables, diagrams or task links).
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import numbering
 from engine.actors import Actor
 from engine.db import UnitOfWork
 from engine.definitions import latest_definition
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
@@ -30,8 +30,7 @@ from services.platform.case_view import CaseView, get_case
 from services.platform.identity import User
 from services.platform.modules import ProcessModule
 
-KEY_PREFIX = "BJ"
-KEY_ATTEMPTS = 5
+DEFAULT_KEY_PATTERN = "BJ{date}{seq:6}"  # a process's businessKeyPattern replaces it
 
 
 @dataclass(frozen=True)
@@ -84,19 +83,22 @@ def start_page(session: Session, engine: WorkflowEngine, actor: Actor, region_co
                      engine.start_form(deployed), region_code)
 
 
-def new_business_key(session: Session, now: datetime) -> str:
-    for _ in range(KEY_ATTEMPTS):
-        key = f"{KEY_PREFIX}{now:%Y%m%d}{secrets.randbelow(10 ** 6):06d}"
-        if session.scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == key).limit(1)) is None:
-            return key
-    raise Conflict("办件编号生成失败，请重试")
+def new_business_key(session: Session, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,
+                     now: datetime) -> str:
+    """The next number of the process's ``businessKeyPattern`` (default ``BJ{date}{seq:6}``), skipping any
+    a case already carries (numbers imported from an earlier system)."""
+    deployed = engine.startable(session, process_key, actor, region_code)
+    return numbering.draw(session, deployed.business_key_pattern or DEFAULT_KEY_PATTERN, at=now, region=region_code,
+                          taken=lambda key: session.scalar(select(ProcessInstance.id).where(
+                              ProcessInstance.business_key == key).limit(1)) is not None)
 
 
 def start_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,
                form_data: dict, now: datetime) -> ProcessInstance:
     """Start a case of ``process_key`` from its start form, as ``actor``, in ``region_code``."""
     start_page(uow.session, engine, actor, region_code, process_key)  # NotFound before anything else
-    return engine.start_by_form(uow, process_key, business_key=new_business_key(uow.session, now),
+    key = new_business_key(uow.session, engine, actor, region_code, process_key, now)
+    return engine.start_by_form(uow, process_key, business_key=key,
                                 region_code=region_code, form_data=form_data, actor=actor,
                                 submitter=submitter_name(uow.session, actor))
 

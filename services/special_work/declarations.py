@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Table, delete, exc, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from engine import numbering
 from engine.actors import Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -70,13 +71,12 @@ class PersonInput:
 
 
 def _next_batch_no(session: Session, kind: str, region_code: str) -> str:
-    today = utcnow().strftime("%Y%m%d")
-    prefix = f"{'SC' if kind == 'first' else 'ND'}{region_code}{today}"
-    # an index range instead of LIKE/count: constant cost however many batches exist
-    last = session.scalar(select(DeclarationBatch.batch_no).where(
-        DeclarationBatch.batch_no >= prefix, DeclarationBatch.batch_no < prefix + "~")
-        .order_by(DeclarationBatch.batch_no.desc()).limit(1))
-    return f"{prefix}{int(last[len(prefix):]) + 1 if last else 1:04d}"
+    """SC / ND, the region, the day and a 4-digit sequence of the day (``engine.numbering``: gap-free and
+    unique under concurrent submissions; a number an earlier batch already has is skipped)."""
+    pattern = f"{'SC' if kind == 'first' else 'ND'}{{region}}{{date}}{{seq:4}}"
+    return numbering.draw(session, pattern, at=utcnow(), region=region_code,
+                          taken=lambda number: session.scalar(select(DeclarationBatch.id).where(
+                              DeclarationBatch.batch_no == number)) is not None)
 
 
 def _iso(value: date | str) -> str:

@@ -22,6 +22,7 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
       <spiffworkflow:property name="startableBy" value="enterprise" />
       <spiffworkflow:property name="caseTitle" value="{venue}（{attendees} 人）" />
       <spiffworkflow:property name="summaryFields" value="purpose" />
+      <spiffworkflow:property name="businessKeyPattern" value="CD-{region}-{date}-{seq:4}" />
     </spiffworkflow:properties></bpmn:extensionElements>
     <bpmn:laneSet id="lanes">
       <bpmn:lane id="lane_reviewer" name="reviewer">
@@ -122,7 +123,7 @@ def test_a_process_without_python_runs_from_start_form_to_my_cases(venue_app):
     instance_id = int(case_url.rsplit("/", 1)[1])
     mine = text(applicant.get(case_url))
     assert "公共场地使用申请" in mine and "受理" in mine
-    business_key = re.search(r'<small class="mono">(BJ\d{14})</small>', mine).group(1)
+    business_key = re.search(r'<small class="mono">(CD-110101-\d{8}-0001)</small>', mine).group(1)
 
     reviewer = signed_in(venue_app, "reviewer")
     inbox = text(reviewer.get("/inbox"))
