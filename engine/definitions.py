@@ -28,7 +28,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import case_summary, numbering
+from engine import case_summary, lifecycle, numbering
 from engine.db import utcnow
 from engine.errors import NotFound
 from engine.forms import FormError, FormRegistry
@@ -129,6 +129,23 @@ def process_properties(xml: str, filename: str, process_id: str) -> dict[str, st
     return _properties(found[0]) if found else {}
 
 
+def step_properties(xml: str, filename: str, name: str) -> dict[str, str]:
+    """``{"<process id>/<element id>": value}`` of every element inside the file's processes that carries
+    the extension property ``name`` (caseStatus …)."""
+    root = safe_xml(xml.encode("utf-8"), filename)
+    return {f"{process_id}/{element_id}": value for process_id, element_id, value in _steps_with(root, name)}
+
+
+def _steps_with(root, name: str) -> list[tuple[str, str, str]]:
+    found = []
+    for process in root.xpath("//bpmn:process", namespaces=NS):
+        for prop in process.xpath(".//spiffworkflow:property[@name=$name]", namespaces=NS, name=name):
+            element = prop.getparent().getparent().getparent()  # property → properties → extensionElements
+            if element is not process:
+                found.append((process.get("id"), element.get("id"), prop.get("value", "")))
+    return found
+
+
 def _properties(element) -> dict[str, str]:
     return {
         p.get("name"): p.get("value", "")
@@ -176,6 +193,8 @@ class DefinitionValidator:
             if properties.get("businessKeyPattern"):
                 problems += [Problem(filename, process.get("id"), f"businessKeyPattern：{message}")
                              for message in numbering.problems(properties["businessKeyPattern"])]
+        for _pid, element_id, code in _steps_with(root, "caseStatus"):
+            problems += [Problem(filename, element_id, message) for message in lifecycle.problems(code)]
         parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)
                             if (key := _properties(element).get("formKey"))}
         parsed.called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}

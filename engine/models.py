@@ -72,6 +72,8 @@ class ProcessInstance(Base):
     submitter: Mapped[str] = mapped_column(String(200), default="")
     # the ids of persons / parties the case is about, space separated, for inbox search
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # 办件状态: the code of engine.lifecycle.CASE_STATUSES the steps' caseStatus last set
+    case_status: Mapped[str] = mapped_column(String(30), default="received", server_default="received")
     # what the case is about, from its process's caseTitle and summaryFields (engine.case_summary)
     title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     summary: Mapped[str] = mapped_column(String(500), default="", server_default="")

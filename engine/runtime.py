@@ -23,6 +23,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from engine import lifecycle
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import latest_definition, parse_due_rule
@@ -106,6 +107,7 @@ class WorkflowEngine:
         now = utcnow()
         instance = start_instance(session, process_key, {
             "business_key": business_key, "region_code": region_code, "status": InstanceStatus.RUNNING,
+            "case_status": lifecycle.RECEIVED,
             "started_by": actor.username, "submitter": submitter, "search_text": search_text, "title": "",
             "summary": "", "state": "",
             "lock_version": 1, "started_at": now, "updated_at": now})
@@ -456,17 +458,23 @@ class WorkflowEngine:
         now = utcnow()
         state = dump_state(workflow)
         writes.send(session, instance, state=state, status=status, updated_at=now,
-                    ended_at=now if ended else instance.ended_at, **self._summary(session, instance, workflow))
+                    ended_at=now if ended else instance.ended_at, **self._summary(session, instance, workflow, status))
         sync_timers(session, instance, workflow)
         uow.after_commit(lambda: self.workflows.put(instance.id, state, workflow))
 
-    def _summary(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> dict[str, Any]:
-        """The title, summary and search text of a case whose process declares them, where they changed."""
-        summary = self.specs.get(session, instance.definition_id).summary
-        if not summary.declared:
-            return {}
-        data = dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
-        values = summary.values(data, instance.business_key)
+    def _summary(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                 status: str) -> dict[str, Any]:
+        """What the case's process declares about it, where it changed: the title, summary and search
+        text (caseTitle, summaryFields) and the 办件状态 its steps set (caseStatus)."""
+        deployed = self.specs.get(session, instance.definition_id)
+        values: dict[str, Any] = {}
+        if deployed.summary.declared:
+            data = dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
+            values.update(deployed.summary.values(data, instance.business_key))
+        if status == InstanceStatus.TERMINATED:
+            values["case_status"] = lifecycle.TERMINATED
+        elif (case_status := lifecycle.current_status(workflow, deployed.status_steps)) is not None:
+            values["case_status"] = case_status
         return {name: value for name, value in values.items() if getattr(instance, name) != value}
 
     def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy.orm import Session
 
 from engine import case_summary
-from engine.definitions import build_parser, definition_closure, process_properties
+from engine.definitions import build_parser, definition_closure, process_properties, step_properties
 from engine.errors import NotFound
 from engine.expressions import ScriptRejected
 from engine.forms import FormDefinition, parse_form
@@ -40,6 +40,7 @@ class DeployedProcess:
     forms: dict[str, FormDefinition] = field(default_factory=dict)  # by key, of it and what it calls
     summary: case_summary.CaseSummary = field(default_factory=case_summary.CaseSummary)  # caseTitle …
     business_key_pattern: str | None = None  # businessKeyPattern: the numbers of cases started from 发起办件
+    status_steps: dict[str, str] = field(default_factory=dict)  # "<process>/<element>" → caseStatus code
 
 
 class SpecCache:
@@ -74,7 +75,10 @@ class SpecCache:
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
                                          subprocess_specs, start_form, forms,
                                          _summary(properties, forms.get(start_form or "")),
-                                         properties.get("businessKeyPattern") or None)
+                                         properties.get("businessKeyPattern") or None,
+                                         {key: code for version in definition_closure(session, definition)
+                                          for key, code in step_properties(version.xml, version.filename,
+                                                                           "caseStatus").items()})
                 self._specs[definition_id] = cached
                 while len(self._specs) > MAX_SPECS:
                     self._specs.popitem(last=False)

@@ -135,7 +135,17 @@ class InstanceSchema(Schema):
     ended_at = DateTime(allow_none=True)
 
 
+class LifecycleSchema(Schema):
+    """Where the case stands in the 办件 lifecycle (engine.lifecycle): its status code and words;
+    ``clock`` (the legal time limits) is null until the case clock is built."""
+
+    status = fields.String()
+    status_label = fields.String()
+    clock = fields.Dict(allow_none=True)
+
+
 class InstanceDetailSchema(InstanceSchema):
+    lifecycle = fields.Nested(LifecycleSchema)
     open_tasks = fields.List(fields.Nested(TaskSchema))
     history = fields.List(fields.Nested(HistorySchema))
     incidents = fields.List(fields.Nested(IncidentSchema))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import g, request
 from marshmallow import fields, validate
 
+from engine import lifecycle
 from engine.errors import Forbidden
 from engine.inbox import list_instances
 from engine.models import InstanceStatus
@@ -26,6 +27,8 @@ def instance_detail(session, instance_id: int) -> dict:
     staff names, automatic steps or incidents)."""
     record = case_record(session, runtime().engine, current_actor(), instance_id)
     body = InstanceSchema().dump(record.instance)
+    body["lifecycle"] = {"status": record.instance.case_status, "status_label": lifecycle.label(
+        record.instance.case_status), "clock": None}
     body["open_tasks"] = TaskSchema(many=True).dump(record.open_tasks)
     body["history"] = HistorySchema(many=True).dump(record.history)
     body["incidents"] = IncidentSchema(many=True).dump(record.incidents)

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from flask import Flask
 from flask_babel import gettext as _
 
+from engine import lifecycle
 from engine.db import utcnow
 from services.platform.identity import ROLES
 
@@ -56,11 +57,17 @@ def event_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
+def case_status(code: str | None) -> str:
+    """办件状态 in words (engine.lifecycle; the words are in the catalogue)."""
+    return _(lifecycle.label(code)) if code else ""
+
+
 def role_label(code: str) -> str:
     return _(ROLES[code]) if code in ROLES else code
 
 
 def setup(app: Flask) -> None:
     app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, instance_status=instance_status,
-                                 decision_label=decision_label, event_label=event_label, role_label=role_label)
+                                 decision_label=decision_label, event_label=event_label, role_label=role_label,
+                                 case_status=case_status)
     app.jinja_env.tests["overdue"] = overdue
