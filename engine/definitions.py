@@ -28,7 +28,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import case_summary, lifecycle, numbering
+from engine import case_clock, case_summary, lifecycle, numbering
 from engine.db import utcnow
 from engine.errors import NotFound
 from engine.forms import FormError, FormRegistry
@@ -190,9 +190,17 @@ class DefinitionValidator:
             properties = _properties(process)
             problems += [Problem(filename, process.get("id"), message) for message in case_summary.problems(
                 properties.get("caseTitle"), properties.get("summaryFields"))]
+            problems += [Problem(filename, process.get("id"), message)
+                         for message in case_clock.rules_problems(properties, parse_due_rule)]
+            starts_at = properties.get("clockStartsAt")
+            if starts_at and not process.xpath(".//*[@id=$id]", id=starts_at):
+                problems.append(Problem(filename, process.get("id"), f"clockStartsAt：流程中没有环节 {starts_at}"))
             if properties.get("businessKeyPattern"):
                 problems += [Problem(filename, process.get("id"), f"businessKeyPattern：{message}")
                              for message in numbering.problems(properties["businessKeyPattern"])]
+        for _pid, element_id, value in _steps_with(root, "clock"):
+            if value != "pause":
+                problems.append(Problem(filename, element_id, f"clock 属性只能是 pause（暂停计时），不能是 {value}"))
         for _pid, element_id, code in _steps_with(root, "caseStatus"):
             problems += [Problem(filename, element_id, message) for message in lifecycle.problems(code)]
         parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)

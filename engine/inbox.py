@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -108,13 +109,16 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime, p
     return [rows[task_id] for task_id in page_ids], total or 0
 
 
-def case_titles(session: Session, instance_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """(title, summary) of the cases of a page of tasks, by instance id."""
+def case_facts(session: Session, instance_ids: list[int]) -> dict[int, Any]:
+    """What a list shows of the cases of a page of tasks, by instance id: title, summary and the
+    clock's columns (``engine.case_clock.view`` reads them)."""
     if not instance_ids:
         return {}
-    rows = session.execute(select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.summary)
-                           .where(ProcessInstance.id.in_(set(instance_ids))))
-    return {instance_id: (title or "", summary or "") for instance_id, title, summary in rows}
+    rows = session.execute(select(
+        ProcessInstance.id, ProcessInstance.title, ProcessInstance.summary, ProcessInstance.clock_state,
+        ProcessInstance.clock_paused_since, ProcessInstance.clock_paused_days, ProcessInstance.statutory_due_at,
+        ProcessInstance.promised_due_at, ProcessInstance.ended_at).where(ProcessInstance.id.in_(set(instance_ids))))
+    return {row.id: row for row in rows}
 
 
 def count_open_by_step(session: Session, actor: Actor, now: datetime) -> list[tuple[str, str, str, int, int]]:

@@ -59,6 +59,7 @@ class ProcessInstance(Base):
         Index("ix_instance_business_key", "business_key"),
         Index("ix_instance_region_status", "region_code", "status"),
         Index("ix_instance_started_by", "started_by", "id"),  # 我的办件
+        Index("ix_instance_clock", "clock_state", "promised_due_at", "statutory_due_at"),  # clock levels
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +75,13 @@ class ProcessInstance(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # 办件状态: the code of engine.lifecycle.CASE_STATUSES the steps' caseStatus last set
     case_status: Mapped[str] = mapped_column(String(30), default="received", server_default="received")
+    # the case clock (engine.case_clock): "" when its process declares no limit
+    clock_state: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    clock_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    clock_paused_since: Mapped[datetime | None] = mapped_column(default=None)
+    clock_paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    statutory_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    promised_due_at: Mapped[datetime | None] = mapped_column(default=None)
     # what the case is about, from its process's caseTitle and summaryFields (engine.case_summary)
     title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     summary: Mapped[str] = mapped_column(String(500), default="", server_default="")

@@ -87,11 +87,9 @@ def draw(session: Session, pattern: str, *, at: datetime, region: str = "",
 def _next(session: Session, scope: str) -> int:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(NumberSequence).values(scope=scope, last_value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[NumberSequence.scope], set_={"last_value": NumberSequence.last_value + 1}
-    ).returning(NumberSequence.last_value)
-    return int(session.execute(statement).scalar_one())
+    upsert = insert(NumberSequence).values(scope=scope, last_value=1).on_conflict_do_update(
+        index_elements=[NumberSequence.scope], set_={"last_value": NumberSequence.last_value + 1})
+    return int(session.execute(upsert.returning(NumberSequence.last_value)).scalar_one())
 
 
 def register_operator(registry: OperatorRegistry) -> None:

@@ -12,7 +12,7 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import lifecycle
+from engine import case_clock, lifecycle
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import latest_definition, parse_due_rule
@@ -54,6 +54,13 @@ _OPEN_TASKS = (select(HumanTask).where(HumanTask.instance_id == bindparam("insta
                .order_by(HumanTask.created_at, HumanTask.id))
 
 
+def weekdays_between(start: date, end: date) -> int:
+    """Fallback working-day count without a holiday calendar: Mon–Fri after ``start`` up to ``end``."""
+    if end < start:
+        return -weekdays_between(end, start)
+    return sum(1 for n in range(1, (end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5)
+
+
 def calendar_due(start: datetime, amount: int, unit: str) -> datetime:
     """Fallback due rule without a holiday calendar (working days counted as Mon–Fri)."""
     if unit == "hours":
@@ -77,6 +84,7 @@ class WorkflowEngine:
 
     def __init__(self, forms: FormRegistry, operators: OperatorRegistry, *,
                  due_calculator: DueCalculator = calendar_due, applicant_roles: frozenset[str] = frozenset(),
+                 working_days: case_clock.WorkingDays = weekdays_between,
                  script_time_limit: float = 2.0, script_functions: Mapping[str, str] | None = None,
                  script_memory_mb: int = 256, action_time_limit: float | None = None):
         """``script_functions``: helpers designers may call in expressions and scripts, as
@@ -86,6 +94,7 @@ class WorkflowEngine:
         self.forms = forms
         self.operators = operators
         self.due_calculator = due_calculator
+        self.working_days = working_days
         self.applicant_roles = applicant_roles
         self.environment = RestrictedEnvironment(
             script_time_limit, script_functions,
@@ -450,24 +459,25 @@ class WorkflowEngine:
         committed, the workflow is cached with the state it was written as."""
         session = uow.session
         writes = writes or ActionWrites()
+        now = utcnow()
+        declared = self._declared_values(session, instance, workflow, status, now)  # may add history events
         self._sync_tasks(session, instance, workflow, status, writes)
         events = session.info.pop(_HISTORY, [])
         writes.insert_history(events)
         for listener in self.listeners:
             listener(uow, instance, events)
-        now = utcnow()
         state = dump_state(workflow)
         writes.send(session, instance, state=state, status=status, updated_at=now,
-                    ended_at=now if ended else instance.ended_at, **self._summary(session, instance, workflow, status))
+                    ended_at=now if ended else instance.ended_at, **declared)
         sync_timers(session, instance, workflow)
         uow.after_commit(lambda: self.workflows.put(instance.id, state, workflow))
 
-    def _summary(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                 status: str) -> dict[str, Any]:
+    def _declared_values(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,
+                         now: datetime) -> dict[str, Any]:
         """What the case's process declares about it, where it changed: the title, summary and search
-        text (caseTitle, summaryFields) and the 办件状态 its steps set (caseStatus)."""
+        text (caseTitle, summaryFields), the 办件状态 its steps set (caseStatus) and its clock."""
         deployed = self.specs.get(session, instance.definition_id)
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = self._clock(session, deployed.clock, instance, workflow, status, now)
         if deployed.summary.declared:
             data = dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
             values.update(deployed.summary.values(data, instance.business_key))
@@ -476,6 +486,40 @@ class WorkflowEngine:
         elif (case_status := lifecycle.current_status(workflow, deployed.status_steps)) is not None:
             values["case_status"] = case_status
         return {name: value for name, value in values.items() if getattr(instance, name) != value}
+
+    def _clock(self, session: Session, rules: case_clock.ClockRules, instance: ProcessInstance,
+               workflow: BpmnWorkflow, status: str, now: datetime) -> dict[str, Any]:
+        """The clock's transitions in this action (engine.case_clock): it starts when its start step
+        completes, stands still while a pausing step is open, stops when the case ends."""
+        if not rules.declared or instance.clock_state == case_clock.STOPPED:
+            return {}
+        values: dict[str, Any] = {}
+        state, started_at = instance.clock_state, instance.clock_started_at
+        ended = status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+        if not state:
+            if rules.starts_at is not None and not _has_completed(workflow, rules.starts_at):
+                return {}
+            state, started_at = case_clock.RUNNING, now
+            values.update(clock_state=state, clock_started_at=now,
+                          **case_clock.due_dates(rules, now, 0, self.due_calculator))
+            due = values["promised_due_at"] or values["statutory_due_at"]
+            self._event(session, instance, "clock_started", details={"due_at": due.isoformat() + "+00:00"})
+        pausing = None if ended else _open_step(workflow, rules.pausing)
+        if state == case_clock.PAUSED and pausing is None:
+            paused_since = instance.clock_paused_since or now
+            days = self.working_days(case_clock.local_day(paused_since), case_clock.local_day(now))
+            total = instance.clock_paused_days + days
+            state = case_clock.RUNNING
+            values.update(clock_state=state, clock_paused_since=None, clock_paused_days=total,
+                          **case_clock.due_dates(rules, started_at or now, total, self.due_calculator))
+            self._event(session, instance, "clock_resumed", details={"paused_days": days})
+        elif state == case_clock.RUNNING and pausing is not None:
+            values.update(clock_state=case_clock.PAUSED, clock_paused_since=now)
+            self._event(session, instance, "clock_paused", task_name=pausing.task_spec.bpmn_id,
+                        task_label=pausing.task_spec.bpmn_name)
+        if ended:
+            values["clock_state"] = case_clock.STOPPED
+        return values
 
     def _sync_tasks(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,
                     writes: ActionWrites) -> None:
@@ -561,6 +605,20 @@ class WorkflowEngine:
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
         return self._read(session, instance, lambda workflow: dict(workflow.data) | (
             dict(workflow.last_task.data) if workflow.last_task else {}))
+
+
+def _has_completed(workflow: BpmnWorkflow, step: str) -> bool:
+    """Whether the step ``"<process>/<element>"`` has completed in the workflow."""
+    return any(f"{task.workflow.spec.name}/{task.task_spec.bpmn_id}" == step
+               for task in workflow.get_tasks(state=TaskState.COMPLETED))
+
+
+def _open_step(workflow: BpmnWorkflow, steps: frozenset[str]) -> Any:
+    """A ready (open) task of one of ``steps``, or None."""
+    if not steps:
+        return None
+    return next((task for task in workflow.get_tasks(state=TaskState.READY)
+                 if f"{task.workflow.spec.name}/{task.task_spec.bpmn_id}" in steps), None)
 
 
 def _find_task(workflow: BpmnWorkflow, task_id: str):

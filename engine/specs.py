@@ -14,8 +14,14 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from sqlalchemy.orm import Session
 
-from engine import case_summary
-from engine.definitions import build_parser, definition_closure, process_properties, step_properties
+from engine import case_clock, case_summary
+from engine.definitions import (
+    build_parser,
+    definition_closure,
+    parse_due_rule,
+    process_properties,
+    step_properties,
+)
 from engine.errors import NotFound
 from engine.expressions import ScriptRejected
 from engine.forms import FormDefinition, parse_form
@@ -41,6 +47,7 @@ class DeployedProcess:
     summary: case_summary.CaseSummary = field(default_factory=case_summary.CaseSummary)  # caseTitle …
     business_key_pattern: str | None = None  # businessKeyPattern: the numbers of cases started from 发起办件
     status_steps: dict[str, str] = field(default_factory=dict)  # "<process>/<element>" → caseStatus code
+    clock: case_clock.ClockRules = field(default_factory=case_clock.ClockRules)  # statutoryLimit …
 
 
 class SpecCache:
@@ -76,13 +83,29 @@ class SpecCache:
                                          subprocess_specs, start_form, forms,
                                          _summary(properties, forms.get(start_form or "")),
                                          properties.get("businessKeyPattern") or None,
-                                         {key: code for version in definition_closure(session, definition)
-                                          for key, code in step_properties(version.xml, version.filename,
-                                                                           "caseStatus").items()})
+                                         _closure_steps(session, definition, "caseStatus"),
+                                         _clock(definition.key, properties,
+                                                _closure_steps(session, definition, "clock")))
                 self._specs[definition_id] = cached
                 while len(self._specs) > MAX_SPECS:
                     self._specs.popitem(last=False)
         return cached
+
+
+def _closure_steps(session: Session, definition: ProcessDefinition, name: str) -> dict[str, str]:
+    """``"<process>/<element>"`` → value of the step property ``name`` in the definition and what it calls."""
+    return {key: value for version in definition_closure(session, definition)
+            for key, value in step_properties(version.xml, version.filename, name).items()}
+
+
+def _clock(key: str, properties: dict[str, str], clock_steps: dict[str, str]) -> case_clock.ClockRules:
+    def limit(name: str) -> int | None:
+        return parse_due_rule(properties[name])[0] if properties.get(name) else None
+
+    starts_at = properties.get("clockStartsAt") or None
+    return case_clock.ClockRules(limit("statutoryLimit"), limit("promisedLimit"),
+                                 f"{key}/{starts_at}" if starts_at else None,
+                                 frozenset(step for step, value in clock_steps.items() if value == "pause"))
 
 
 def _summary(properties: dict[str, str], start_form: FormDefinition | None) -> case_summary.CaseSummary:

@@ -173,6 +173,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     forms = FormRegistry(settings.forms_dir)
     operators = OperatorRegistry()
     engine = WorkflowEngine(forms, operators, due_calculator=calendar.due_at,
+                            working_days=calendar.working_days_between,
                             applicant_roles=frozenset(identity.APPLICANT_ROLES),
                             script_time_limit=settings.script_time_limit, script_functions=calendar.SCRIPT_FUNCTIONS,
                             script_memory_mb=settings.script_memory_mb)

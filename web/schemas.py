@@ -135,13 +135,24 @@ class InstanceSchema(Schema):
     ended_at = DateTime(allow_none=True)
 
 
+class ClockSchema(Schema):
+    """The case clock (engine.case_clock): running / paused / stopped; normal / warning / overdue."""
+
+    state = fields.String()
+    level = fields.String()
+    due_at = DateTime(allow_none=True)  # the promised due date where declared, else the statutory one
+    statutory_due_at = DateTime(allow_none=True)
+    working_days_left = Integer(allow_none=True)
+    paused_days = Integer()
+
+
 class LifecycleSchema(Schema):
-    """Where the case stands in the 办件 lifecycle (engine.lifecycle): its status code and words;
-    ``clock`` (the legal time limits) is null until the case clock is built."""
+    """Where the case stands in the 办件 lifecycle: its status (engine.lifecycle) and its clock (null
+    for a process that declares no time limit)."""
 
     status = fields.String()
     status_label = fields.String()
-    clock = fields.Dict(allow_none=True)
+    clock = fields.Nested(ClockSchema, allow_none=True)
 
 
 class InstanceDetailSchema(InstanceSchema):

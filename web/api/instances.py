@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask import g, request
 from marshmallow import fields, validate
 
-from engine import lifecycle
+from engine import case_clock, lifecycle
+from engine.db import utcnow
 from engine.errors import Forbidden
 from engine.inbox import list_instances
 from engine.models import InstanceStatus
@@ -17,6 +18,7 @@ from web.schemas import (
     IncidentSchema,
     InstanceDetailSchema,
     InstanceSchema,
+    LifecycleSchema,
     StartInstanceRequest,
     TaskSchema,
 )
@@ -27,8 +29,10 @@ def instance_detail(session, instance_id: int) -> dict:
     staff names, automatic steps or incidents)."""
     record = case_record(session, runtime().engine, current_actor(), instance_id)
     body = InstanceSchema().dump(record.instance)
-    body["lifecycle"] = {"status": record.instance.case_status, "status_label": lifecycle.label(
-        record.instance.case_status), "clock": None}
+    instance = record.instance
+    body["lifecycle"] = LifecycleSchema().dump({
+        "status": instance.case_status, "status_label": lifecycle.label(instance.case_status),
+        "clock": case_clock.view(instance, utcnow(), runtime().engine.working_days)})
     body["open_tasks"] = TaskSchema(many=True).dump(record.open_tasks)
     body["history"] = HistorySchema(many=True).dump(record.history)
     body["incidents"] = IncidentSchema(many=True).dump(record.incidents)

@@ -9,7 +9,7 @@ from flask import render_template, request
 from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
-from engine.inbox import TaskFilter, case_titles, list_tasks
+from engine.inbox import TaskFilter, case_facts, list_tasks
 from services.platform.batch_decisions import decide_tasks
 from services.platform.identity import list_regions
 from services.platform.modules import business_keys_for
@@ -49,7 +49,7 @@ def inbox():
     definitions = list_definitions(session)
     return render_template(
         "inbox.html", tasks=rows, total=total, query=query, errors=errors, args=args,
-        titles=case_titles(session, [t.instance_id for t in rows]),
+        facts=case_facts(session, [t.instance_id for t in rows]),
         pages=max(1, ceil(total / query["per_page"])), definitions=definitions,
         process_names={d.key: d.name or d.key for d in definitions}, regions=list_regions(session))
 

@@ -2,9 +2,12 @@
 each one's applicant page). The rules live in services.platform.my_cases."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine import case_clock
 from engine.db import utcnow
 from engine.errors import InvalidData
 from services.platform import modules, my_cases
@@ -24,6 +27,12 @@ def may_start() -> bool:
     if "may_start" not in g:
         g.may_start = bool(my_cases.startable_processes(uow().session, page_actor(), g.user.region_code))
     return bool(g.may_start)
+
+
+@pages.app_template_global()
+def clock_of(instance: Any) -> dict[str, Any] | None:
+    """The case clock of an instance (or of a row with its clock columns), for the badge."""
+    return case_clock.view(instance, utcnow(), runtime().engine.working_days)
 
 
 @pages.app_template_global()

@@ -1,0 +1,100 @@
+"""The case clock (办件时限): the legal time limits of a case, counted in working days, with pauses.
+
+A process declares, as extension properties of its process element:
+
+- ``statutoryLimit`` (法定时限) and/or ``promisedLimit`` (承诺时限), e.g. ``20 working days``;
+- ``clockStartsAt``: the id of the step whose completion starts the clock (受理); without it the clock
+  starts with the case;
+
+and, on a user task, ``clock = pause``: while that step is open the clock stands still (补正: the
+applicant corrects the material; 特别程序: a hearing, a test). Each working day of a pause —
+the working days after the day it began, up to and including the day it ended, under the statutory
+calendar with its make-up days — moves the due dates by one working day. A case that ends stops its
+clock. The engine keeps the state in the instance row (``clock_*`` and the two due dates) and writes
+``clock_started`` / ``clock_paused`` / ``clock_resumed`` to the history.
+
+The level is read, never stored: 逾期 (overdue) past the due date (the promised one where declared),
+预警 (warning) when at most ``WARNING_WORKING_DAYS`` working days are left, else 正常 (normal); a paused
+clock is judged at the moment it stopped, a stopped one at the case's end.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+CST = timedelta(hours=8)  # working days are days in China; times are stored as naive UTC
+WARNING_WORKING_DAYS = 2
+RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+LEVELS = {"normal": "正常", "warning": "预警", "overdue": "逾期"}
+STATES = {RUNNING: "计时中", PAUSED: "已暂停", STOPPED: "已停止"}
+
+DueCalculator = Callable[[datetime, int, str], datetime]
+WorkingDays = Callable[[date, date], int]  # working days after the first date up to the second
+
+
+@dataclass(frozen=True)
+class ClockRules:
+    """What a process declares (see the module's docstring); ``pausing``: ``"<process>/<element>"``."""
+
+    statutory: int | None = None  # working days
+    promised: int | None = None
+    starts_at: str | None = None  # element id
+    pausing: frozenset[str] = frozenset()
+
+    @property
+    def declared(self) -> bool:
+        return self.statutory is not None or self.promised is not None
+
+
+def local_day(moment: datetime) -> date:
+    return (moment + CST).date()
+
+
+def rules_problems(properties: Mapping[str, str], parse_rule: Callable[[str], tuple[int, str]]) -> list[str]:
+    """What is wrong with a process's clock properties (deploy-time check), in Chinese."""
+    found = []
+    for name in ("statutoryLimit", "promisedLimit"):
+        if properties.get(name):
+            try:
+                amount, unit = parse_rule(properties[name])
+            except ValueError as error:
+                found.append(f"{name}：{error}")
+                continue
+            if unit != "working_days":
+                found.append(f"{name} 须以工作日计（例如 “20 working days”）")
+    if properties.get("clockStartsAt") and not (properties.get("statutoryLimit") or properties.get("promisedLimit")):
+        found.append("clockStartsAt 需要 statutoryLimit 或 promisedLimit")
+    return found
+
+
+def due_dates(rules: ClockRules, started_at: datetime, paused_days: int,
+              due_calculator: DueCalculator) -> dict[str, datetime | None]:
+    """The two due dates of a clock started at ``started_at`` that stood still ``paused_days``: the end
+    of the limit's last working day in China (as naive UTC), counted from the day the clock started."""
+    start_day = datetime.combine(local_day(started_at), time(12))
+
+    def due(limit: int | None) -> datetime | None:
+        if limit is None:
+            return None
+        last = due_calculator(start_day, limit + paused_days, "working_days").date()
+        return datetime.combine(last, time(23, 59, 59)) - CST
+
+    return {"statutory_due_at": due(rules.statutory), "promised_due_at": due(rules.promised)}
+
+
+def view(instance: Any, now: datetime, working_days: WorkingDays) -> dict[str, Any] | None:
+    """The clock as the API gives it (``lifecycle.clock``), None for a case whose process declares none."""
+    if not instance.clock_state:
+        return None
+    due = instance.promised_due_at or instance.statutory_due_at
+    at = {PAUSED: instance.clock_paused_since, STOPPED: instance.ended_at or now}.get(instance.clock_state, now)
+    at = at or now
+    left = working_days(local_day(at), local_day(due)) if due is not None else None
+    level = "overdue" if due is not None and at > due else \
+        "warning" if left is not None and left <= WARNING_WORKING_DAYS else "normal"
+    paused = instance.clock_paused_days + (working_days(local_day(instance.clock_paused_since), local_day(now))
+                                           if instance.clock_state == PAUSED and instance.clock_paused_since else 0)
+    return {"state": instance.clock_state, "level": level, "due_at": due,
+            "statutory_due_at": instance.statutory_due_at, "working_days_left": left, "paused_days": paused}

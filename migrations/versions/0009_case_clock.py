@@ -1,0 +1,31 @@
+"""case clock: the state and due dates of a case's legal time limits (engine/case_clock.py)
+
+Revision ID: 0009_case_clock
+Revises: 0008_case_status
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0009_case_clock'
+down_revision = '0008_case_status'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('process_instance') as batch:
+        batch.add_column(sa.Column('clock_state', sa.String(length=10), nullable=False, server_default=''))
+        batch.add_column(sa.Column('clock_started_at', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('clock_paused_since', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('clock_paused_days', sa.Integer(), nullable=False, server_default='0'))
+        batch.add_column(sa.Column('statutory_due_at', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('promised_due_at', sa.DateTime(), nullable=True))
+    op.create_index('ix_instance_clock', 'process_instance', ['clock_state', 'promised_due_at', 'statutory_due_at'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_instance_clock', table_name='process_instance')
+    with op.batch_alter_table('process_instance') as batch:
+        for name in ('promised_due_at', 'statutory_due_at', 'clock_paused_days', 'clock_paused_since',
+                     'clock_started_at', 'clock_state'):
+            batch.drop_column(name)
