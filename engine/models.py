@@ -80,6 +80,7 @@ class ProcessInstance(Base):
     clock_started_at: Mapped[datetime | None] = mapped_column(default=None)
     clock_paused_since: Mapped[datetime | None] = mapped_column(default=None)
     clock_paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    clock_pause_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")  # 中止 by hand
     statutory_due_at: Mapped[datetime | None] = mapped_column(default=None)
     promised_due_at: Mapped[datetime | None] = mapped_column(default=None)
     # what the case is about, from its process's caseTitle and summaryFields (engine.case_summary)

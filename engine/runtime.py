@@ -299,6 +299,40 @@ class WorkflowEngine:
         self._persist(uow, instance, workflow, InstanceStatus.TERMINATED, ended=True)
         return instance
 
+    def pause_clock(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
+        """中止 by hand: the case's clock stands still, with the reason, until :meth:`resume_clock`
+        (a step's end never resumes a clock stopped by hand). Who may do so is decided by the caller."""
+        session = uow.session
+        instance = self._lock_instance(session, instance_id)
+        if instance.clock_state != case_clock.RUNNING:
+            raise Conflict("办件时限未在计时，不能中止")
+        self._event(session, instance, "clock_paused", actor=actor.username, conclusion=reason)
+        self._write_clock(session, instance, clock_state=case_clock.PAUSED, clock_paused_since=utcnow(),
+                          clock_pause_reason=reason)
+        return instance
+
+    def resume_clock(self, uow: UnitOfWork, instance_id: int, actor: Actor, note: str = "") -> ProcessInstance:
+        """恢复 by hand of a clock paused by hand: the paused working days move the due dates."""
+        session = uow.session
+        instance = self._lock_instance(session, instance_id)
+        if instance.clock_state != case_clock.PAUSED or not instance.clock_pause_reason:
+            raise Conflict("办件时限未被人工中止，不能恢复")
+        now = utcnow()
+        days = self.working_days(case_clock.local_day(instance.clock_paused_since or now), case_clock.local_day(now))
+        total = instance.clock_paused_days + days
+        rules = self.specs.get(session, instance.definition_id).clock
+        self._event(session, instance, "clock_resumed", actor=actor.username, conclusion=note or None,
+                    details={"paused_days": days})
+        self._write_clock(session, instance, clock_state=case_clock.RUNNING, clock_paused_since=None,
+                          clock_pause_reason="", clock_paused_days=total,
+                          **case_clock.due_dates(rules, instance.clock_started_at or now, total, self.due_calculator))
+        return instance
+
+    def _write_clock(self, session: Session, instance: ProcessInstance, **values: Any) -> None:
+        writes = ActionWrites()
+        writes.insert_history(session.info.pop(_HISTORY, []))
+        writes.send(session, instance, updated_at=utcnow(), **values)
+
     def supervise(self, uow: UnitOfWork, task_id: str, actor: Actor, note: str = "") -> HumanTask:
         """Record that someone chased an open task (督办) as a ``supervised`` history event on its
         instance; the task itself does not change. Who may do so is decided by the caller."""
@@ -505,12 +539,14 @@ class WorkflowEngine:
             due = values["promised_due_at"] or values["statutory_due_at"]
             self._event(session, instance, "clock_started", details={"due_at": due.isoformat() + "+00:00"})
         pausing = None if ended else _open_step(workflow, rules.pausing)
+        if state == case_clock.PAUSED and instance.clock_pause_reason and not ended:
+            return values  # paused by hand: only 恢复 by hand resumes it
         if state == case_clock.PAUSED and pausing is None:
             paused_since = instance.clock_paused_since or now
             days = self.working_days(case_clock.local_day(paused_since), case_clock.local_day(now))
             total = instance.clock_paused_days + days
             state = case_clock.RUNNING
-            values.update(clock_state=state, clock_paused_since=None, clock_paused_days=total,
+            values.update(clock_state=state, clock_paused_since=None, clock_paused_days=total, clock_pause_reason="",
                           **case_clock.due_dates(rules, started_at or now, total, self.due_calculator))
             self._event(session, instance, "clock_resumed", details={"paused_days": days})
         elif state == case_clock.RUNNING and pausing is not None:

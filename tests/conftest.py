@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import text
@@ -168,3 +168,19 @@ def account(runtime: Runtime, username: str, *, active: bool = True, locked: boo
         user.failed_logins = 0
         user.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES) if locked else None
         uow.commit()
+
+
+def cst(day: str, hour: int = 10) -> datetime:
+    """``day`` (ISO) at ``hour`` o'clock in China, as the naive UTC the database holds."""
+    return datetime.fromisoformat(f"{day}T{hour - 8:02d}:00")
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """at('2025-09-26') sets the engine's clock to 10:00 that day in China (for the case clock)."""
+    def travel(day: str) -> datetime:
+        moment = cst(day)
+        monkeypatch.setattr("engine.runtime.utcnow", lambda: moment)
+        return moment
+
+    return travel

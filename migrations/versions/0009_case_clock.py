@@ -18,6 +18,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('clock_started_at', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('clock_paused_since', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('clock_paused_days', sa.Integer(), nullable=False, server_default='0'))
+        batch.add_column(sa.Column('clock_pause_reason', sa.String(length=500), nullable=False, server_default=''))
         batch.add_column(sa.Column('statutory_due_at', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('promised_due_at', sa.DateTime(), nullable=True))
     op.create_index('ix_instance_clock', 'process_instance', ['clock_state', 'promised_due_at', 'statutory_due_at'])
@@ -26,6 +27,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_instance_clock', table_name='process_instance')
     with op.batch_alter_table('process_instance') as batch:
-        for name in ('promised_due_at', 'statutory_due_at', 'clock_paused_days', 'clock_paused_since',
+        for name in ('promised_due_at', 'statutory_due_at', 'clock_pause_reason', 'clock_paused_days', 'clock_paused_since',
                      'clock_started_at', 'clock_state'):
             batch.drop_column(name)

@@ -165,6 +165,30 @@ def terminate_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instan
     return engine.terminate(uow, instance_id, actor, reason)
 
 
+def pause_clock(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int,
+                reason: str) -> ProcessInstance:
+    """中止: stop a case's clock by hand (a hearing, an expert review the process does not model);
+    the reason is required and kept in its history."""
+    _supervised_instance(uow.session, engine, actor, instance_id)
+    return engine.pause_clock(uow, instance_id, actor, _required(reason, "中止原因"))
+
+
+def resume_clock(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int,
+                 note: str = "") -> ProcessInstance:
+    """恢复 a clock stopped by hand; its paused working days move the due dates."""
+    _supervised_instance(uow.session, engine, actor, instance_id)
+    return engine.resume_clock(uow, instance_id, actor, (note or "").strip()[:MAX_NOTE])
+
+
+def _required(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidData(f"请填写{what}", fields={"reason": [f"请填写{what}"]})
+    if len(text) > MAX_NOTE:
+        raise InvalidData(f"{what}不能超过 {MAX_NOTE} 字", fields={"reason": [f"不能超过 {MAX_NOTE} 字"]})
+    return text
+
+
 def supervise_task(uow: UnitOfWork, engine: WorkflowEngine, notifier: Notifier, actor: Actor, task_id: str,
                    note: str = "") -> HumanTask:
     """督办: record the chase on the case's history and notify the task's assignee (or, while nobody

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine import case_clock
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
-from tests.conftest import actor
+from tests.conftest import actor, cst
 
 
 def user_task(element_id: str, name: str, extra: str = "") -> str:
@@ -57,22 +57,6 @@ PROCESS = f"""<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>
 """
 APPROVE = {"decision": "approve"}
-
-
-def cst(day: str, hour: int = 10) -> datetime:
-    """``day`` at ``hour`` o'clock in China, as the naive UTC the database holds."""
-    return datetime.fromisoformat(f"{day}T{hour - 8:02d}:00")
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """at('2025-09-26') sets the engine's clock to 10:00 that day in China."""
-    def travel(day: str) -> datetime:
-        moment = cst(day)
-        monkeypatch.setattr("engine.runtime.utcnow", lambda: moment)
-        return moment
-
-    return travel
 
 
 def deploy_and_start(runtime) -> int:
@@ -158,3 +142,46 @@ def test_clock_properties_that_cannot_count_are_refused_at_deploy(runtime):
         runtime.deployer.deploy(uow.session, [(bad.encode(), "bad_clock.bpmn")], "test")
     messages = " ".join(p.message for p in refused.value.problems)
     assert "promisedLimit 须以工作日计" in messages and "没有环节 nowhere" in messages and "pause" in messages
+
+
+def test_a_supervisor_stops_the_clock_by_hand_with_a_reason_and_resumes_it(runtime, at):
+    from engine.errors import Conflict, Forbidden, InvalidData
+    from services.platform import supervision
+
+    at("2025-09-26")
+    instance_id = deploy_and_start(runtime)
+    act(runtime, instance_id, "clerk", APPROVE)  # 受理: the clock runs
+
+    def pause(who, reason):
+        with runtime.unit_of_work() as uow:
+            supervision.pause_clock(uow, runtime.engine, actor(who), instance_id, reason)
+            uow.commit()
+
+    def resume(who):
+        with runtime.unit_of_work() as uow:
+            supervision.resume_clock(uow, runtime.engine, actor(who), instance_id)
+            uow.commit()
+
+    with pytest.raises(InvalidData):
+        pause("supervisor", "  ")
+    with pytest.raises(Forbidden):
+        pause("reviewer", "专家评审")
+    at("2025-09-29")
+    pause("supervisor", "专家评审")
+    with pytest.raises(Conflict):
+        pause("supervisor", "又一次")
+    at("2025-09-30")  # a step ending does not resume a clock stopped by hand
+    act(runtime, instance_id, "clerk", {"decision": "reject", "conclusion": "缺少材料"})
+    at("2025-10-09")
+    act(runtime, instance_id, "enterprise", APPROVE)
+    instance, view = clock(runtime, instance_id, "2025-10-09")
+    assert (view["state"], instance.clock_pause_reason) == ("paused", "专家评审")
+    at("2025-10-10")
+    resume("supervisor")
+    instance, view = clock(runtime, instance_id, "2025-10-10")
+    # paused 29 Sep – 10 Oct: 30 Sep, 9 and 10 Oct are working days
+    assert (view["state"], instance.clock_paused_days) == ("running", 3)
+    assert instance.promised_due_at == datetime(2025, 10, 21, 15, 59, 59)
+    with pytest.raises(Conflict):
+        resume("supervisor")
+

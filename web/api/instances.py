@@ -8,6 +8,7 @@ from engine.db import utcnow
 from engine.errors import Forbidden
 from engine.inbox import list_instances
 from engine.models import InstanceStatus
+from services.platform import supervision
 from services.platform.case_view import case_record
 from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
@@ -20,6 +21,7 @@ from web.schemas import (
     InstanceSchema,
     LifecycleSchema,
     StartInstanceRequest,
+    StrictSchema,
     TaskSchema,
 )
 
@@ -91,3 +93,28 @@ def retry_instance(instance_id: int):
     runtime().engine.retry(work, instance_id, actor)
     work.commit()
     return instance_detail(work.session, instance.id)
+
+
+class ClockPauseRequest(StrictSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+@api.post("/instances/<int:instance_id>/clock/pause")
+@api_login_required
+@documented("中止计时（督办人员、系统管理员；须填写原因）", request=ClockPauseRequest, response=InstanceDetailSchema)
+def pause_instance_clock(instance_id: int):
+    body = ClockPauseRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    supervision.pause_clock(work, runtime().engine, current_actor(), instance_id, body["reason"])
+    work.commit()
+    return instance_detail(work.session, instance_id)
+
+
+@api.post("/instances/<int:instance_id>/clock/resume")
+@api_login_required
+@documented("恢复计时（督办人员、系统管理员）", response=InstanceDetailSchema)
+def resume_instance_clock(instance_id: int):
+    work = uow()
+    supervision.resume_clock(work, runtime().engine, current_actor(), instance_id)
+    work.commit()
+    return instance_detail(work.session, instance_id)

@@ -126,3 +126,30 @@ def terminate_case(instance_id: int):
     work.commit()
     flash(_("办件已终止"), "success")
     return redirect(url_for("pages.case", instance_id=instance_id))
+
+
+@pages.post("/cases/<int:instance_id>/clock/pause")
+@login_required
+def pause_clock(instance_id: int):
+    """中止计时 with a reason (supervisors of the case's region; the service refuses others)."""
+    work = uow()
+    try:
+        supervision.pause_clock(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
+    except InvalidData as error:
+        work.session.rollback()
+        view = get_case(work.session, runtime().engine, page_actor(), instance_id, runtime().modules)
+        return render_template("case.html", case=view, clock_errors=error.fields or {"reason": [error.message]},
+                               clock_reason=request.form.get("reason", "")), 400
+    work.commit()
+    flash(_("已中止计时"), "success")
+    return redirect(url_for("pages.case", instance_id=instance_id))
+
+
+@pages.post("/cases/<int:instance_id>/clock/resume")
+@login_required
+def resume_clock(instance_id: int):
+    work = uow()
+    supervision.resume_clock(work, runtime().engine, page_actor(), instance_id, request.form.get("note", ""))
+    work.commit()
+    flash(_("已恢复计时"), "success")
+    return redirect(url_for("pages.case", instance_id=instance_id))

@@ -1,0 +1,22 @@
+"""中止 / 恢复 of a case clock on the case page and through the API: offered to supervisors only."""
+from __future__ import annotations
+
+from tests.processes.test_case_clock import APPROVE, act, deploy_and_start
+
+
+def test_the_case_page_and_the_api_offer_the_pause_to_supervisors_only(runtime, browser, client, login, at):
+    at("2025-09-26")
+    instance_id = deploy_and_start(runtime)
+    act(runtime, instance_id, "clerk", APPROVE)
+    supervisor = browser("supervisor")
+    page = supervisor.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert f"/cases/{instance_id}/clock/pause" in page
+    assert f"/cases/{instance_id}/clock/pause" not in browser("reviewer").get(f"/cases/{instance_id}").get_data(
+        as_text=True)
+    refused = supervisor.post(f"/cases/{instance_id}/clock/pause", {"reason": ""})
+    assert refused.status_code == 400 and "请填写中止原因" in refused.get_data(as_text=True)
+    assert supervisor.post(f"/cases/{instance_id}/clock/pause", {"reason": "听证"}).status_code == 302
+    assert client.post(f"/api/instances/{instance_id}/clock/resume", headers=login("reviewer")).status_code == 403
+    answer = client.post(f"/api/instances/{instance_id}/clock/resume", headers=login("supervisor"))
+    assert answer.status_code == 200 and answer.json["lifecycle"]["clock"]["state"] == "running"
+    assert client.post(f"/api/instances/{instance_id}/clock/resume", headers=login("supervisor")).status_code == 409
