@@ -98,3 +98,27 @@ def view(instance: Any, now: datetime, working_days: WorkingDays) -> dict[str, A
                                            if instance.clock_state == PAUSED and instance.clock_paused_since else 0)
     return {"state": instance.clock_state, "level": level, "due_at": due,
             "statutory_due_at": instance.statutory_due_at, "working_days_left": left, "paused_days": paused}
+
+
+def warning_threshold(now: datetime, due_calculator: DueCalculator) -> datetime:
+    """The end (in China) of the WARNING_WORKING_DAYS-th working day from today: a due date up to then is 预警."""
+    last = due_calculator(datetime.combine(local_day(now), time(12)), WARNING_WORKING_DAYS, "working_days").date()
+    return datetime.combine(last, time(23, 59, 59)) - CST
+
+
+def level_condition(level: str, now: datetime, threshold: datetime) -> Any:
+    """A SQL condition on ProcessInstance: cases whose clock is at ``level`` (normal / warning /
+    overdue) at ``now``, or ``paused`` — what the lists filter by (index ``ix_instance_clock``)."""
+    from sqlalchemy import and_, func
+
+    from engine.models import ProcessInstance as Case
+
+    if level == PAUSED:
+        return Case.clock_state == PAUSED
+    due = func.coalesce(Case.promised_due_at, Case.statutory_due_at)
+    running = Case.clock_state == RUNNING
+    if level == "overdue":
+        return and_(running, due < now)
+    if level == "warning":
+        return and_(running, due >= now, due <= threshold)
+    return and_(running, due > threshold)

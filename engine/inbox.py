@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from engine import case_clock
 from engine.actors import Actor, region_condition
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 
@@ -31,6 +32,8 @@ class TaskFilter:
     created_to: datetime | None = None
     due_before: datetime | None = None
     overdue: bool = False
+    clock_level: str | None = None  # the case clock's level: normal / warning / overdue / paused
+    clock_warning_until: datetime | None = None  # engine.case_clock.warning_threshold of the moment
     sort: str = "created_at"
     descending: bool = False
 
@@ -83,6 +86,10 @@ def _filters(flt: TaskFilter, now: datetime) -> list:
         conditions.append(HumanTask.due_at < flt.due_before)
     if flt.overdue:
         conditions.append(HumanTask.due_at < now)
+    if flt.clock_level:
+        threshold = flt.clock_warning_until or now
+        cases = select(ProcessInstance.id).where(case_clock.level_condition(flt.clock_level, now, threshold))
+        conditions.append(HumanTask.instance_id.in_(cases))
     return conditions
 
 

@@ -20,3 +20,27 @@ def test_the_case_page_and_the_api_offer_the_pause_to_supervisors_only(runtime, 
     answer = client.post(f"/api/instances/{instance_id}/clock/resume", headers=login("supervisor"))
     assert answer.status_code == 200 and answer.json["lifecycle"]["clock"]["state"] == "running"
     assert client.post(f"/api/instances/{instance_id}/clock/resume", headers=login("supervisor")).status_code == 409
+
+
+def test_the_inbox_filters_by_the_case_clock(runtime, browser, at):
+    from services.platform import supervision
+    from tests.conftest import actor
+
+    at("2025-09-26")
+    overdue = deploy_and_start(runtime)
+    paused = deploy_and_start(runtime)
+    for instance_id in (overdue, paused):
+        act(runtime, instance_id, "clerk", APPROVE)  # 受理 in 2025: long overdue by now
+    with runtime.unit_of_work() as uow:
+        supervision.pause_clock(uow, runtime.engine, actor("supervisor"), paused, "听证")
+        uow.commit()
+    clerk = browser("clerk")
+
+    pages = {level: clerk.get(f"/inbox?clock={level}").get_data(as_text=True)
+             for level in ("overdue", "paused", "warning", "normal")}
+    assert pages["overdue"].count("<td>审查</td>") == 1 and 'class="clock clock-overdue"' in pages["overdue"]
+    assert pages["paused"].count("<td>审查</td>") == 1 and 'class="clock clock-paused"' in pages["paused"]
+    assert "<td>审查</td>" not in pages["warning"] and "<td>审查</td>" not in pages["normal"]
+    assert clerk.get("/inbox").get_data(as_text=True).count("<td>审查</td>") == 2
+    unknown = clerk.get("/inbox?clock=soon")  # an unknown level is reported, not fatal
+    assert unknown.status_code == 200 and "未知的时限等级" in unknown.get_data(as_text=True)

@@ -6,6 +6,7 @@ from math import ceil
 
 from flask import render_template, request
 
+from engine import case_clock
 from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
@@ -29,6 +30,9 @@ def task_filter(session, query: dict) -> TaskFilter:
     if (query.get("q") or "").strip():
         flt.text = query["q"].strip()
         flt.business_keys = business_keys_for(runtime().modules, session, flt.text)
+    if query.get("clock"):
+        flt.clock_level = query["clock"]
+        flt.clock_warning_until = case_clock.warning_threshold(utcnow(), runtime().engine.due_calculator)
     if query.get("received_from"):
         flt.created_from = local_day_start_utc(query["received_from"])
     if query.get("received_to"):

@@ -67,6 +67,8 @@ class InboxQuery(PageForm):
     received_to = Date(load_default=None)
     due_before = Date(load_default=None)
     overdue = fields.Boolean(load_default=False)
+    clock = fields.String(load_default=None, validate=validate.OneOf(("normal", "warning", "overdue", "paused"),
+                                                                     error="未知的时限等级"))
     sort = fields.String(load_default="created_at", validate=validate.OneOf(SORTS))
     order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
     page = page_number()
