@@ -1,18 +1,20 @@
 """Demo data of the special-work-type system for `make run`, made by driving its real use cases and
 processes: catalogue entries, enterprises and their users, declarations waiting for review, persons
-in the register, an early-retirement registration, a failed spot check, a commitment letter and two
-requests for a work-history certificate."""
+in the register, an early-retirement registration, a failed spot check, a commitment letter and
+requests for a work-history certificate at each level of the case clock."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from engine import case_clock
 from engine.actors import Actor
 from engine.db import UnitOfWork, utcnow
 from engine.errors import NotFound
+from engine.models import ProcessInstance
 from engine.runtime import WorkflowEngine
-from services.platform import my_cases
+from services.platform import calendar, my_cases, supervision
 from services.platform.demo_data import DEMO_PASSWORD, demo_id_number
 from services.platform.identity import User, create_user
 from services.special_work import attachments, declarations, early_retirement, register, spot_checks
@@ -91,14 +93,36 @@ def _register_and_early_retirement(uow: UnitOfWork, engine: WorkflowEngine) -> N
 
 
 def _certificate_requests(uow: UnitOfWork, engine: WorkflowEngine) -> None:
-    """Two requests for a work-history certificate (a process that is data only), started as the
-    enterprise starts them from 发起办件: one waiting for the clerk's 受理, one accepted and waiting for
-    the approver."""
+    """Requests for a work-history certificate (a process that is data only), started as the enterprise
+    starts them from 发起办件: one waiting for the clerk's 受理, and four accepted ones waiting for the
+    approver whose clocks (5 promised, 10 statutory working days from 受理) stand at each level: accepted
+    today (正常), 4 working days ago (预警), 8 working days ago (逾期) and one stopped by a supervisor."""
     applicant = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
-    requests = [{"name": "王井下", "id_number": demo_id_number("110101", date(1968, 5, 1), 901),
-                 "purpose": "办理提前退休", "note": "本人申请办理提前退休，需出具井下作业经历证明"},
-                {"name": "张0", "id_number": demo_id_number("110101", date(1975, 3, 1), 11), "purpose": "劳动争议仲裁"}]
-    started = [my_cases.start_case(uow, engine, applicant, "110101", CERTIFICATE, data, utcnow()) for data in requests]
     clerk = Actor("clerk", frozenset({("clerk", "110000")}))
-    [task] = engine.open_tasks(uow.session, started[1].id)
-    engine.complete_task(uow, task.id, clerk, {"decision": "approve", "conclusion": "材料齐全，予以受理"})
+    supervisor = Actor("supervisor", frozenset({("supervisor", "110000")}))
+    people = [("王井下", date(1968, 5, 1), 901, "办理提前退休"), ("张0", date(1975, 3, 1), 11, "劳动争议仲裁"),
+              ("张1", date(1975, 3, 2), 13, "其他"), ("张2", date(1975, 3, 3), 15, "办理提前退休"),
+              ("刘存疑", date(1972, 8, 8), 903, "劳动争议仲裁")]
+    started = [my_cases.start_case(uow, engine, applicant, "110101", CERTIFICATE, {
+        "name": name, "id_number": demo_id_number("110101", birth, serial), "purpose": purpose}, utcnow())
+        for name, birth, serial, purpose in people]
+    for instance in started[1:]:
+        [task] = engine.open_tasks(uow.session, instance.id)
+        engine.complete_task(uow, task.id, clerk, {"decision": "approve", "conclusion": "材料齐全，予以受理"})
+    _accepted_working_days_ago(uow, engine, started[2].id, 4)
+    _accepted_working_days_ago(uow, engine, started[3].id, 8)
+    supervision.pause_clock(uow, engine, supervisor, started[4].id, "需调取原单位档案核实，暂停计时")
+
+
+def _accepted_working_days_ago(uow: UnitOfWork, engine: WorkflowEngine, instance_id: int, days: int) -> None:
+    """Demo only: the clock of a case as if its 受理 had been ``days`` working days ago (a fresh demo has
+    no history, and a supervisor's first look should show each level)."""
+    instance = uow.session.get(ProcessInstance, instance_id)
+    assert instance is not None
+    started = utcnow()
+    while calendar.working_days_between(case_clock.local_day(started), case_clock.local_day(utcnow())) < days:
+        started -= timedelta(days=1)
+    rules = engine.specs.get(uow.session, instance.definition_id).clock
+    instance.clock_started_at = started
+    for name, due in case_clock.due_dates(rules, started, 0, engine.due_calculator).items():
+        setattr(instance, name, due)
