@@ -118,7 +118,7 @@ class WorkflowEngine:
             "business_key": business_key, "region_code": region_code, "status": InstanceStatus.RUNNING,
             "case_status": lifecycle.RECEIVED,
             "started_by": actor.username, "submitter": submitter, "search_text": search_text, "title": "",
-            "summary": "", "state": "",
+            "summary": "", "clock_state": "", "clock_paused_days": 0, "clock_pause_reason": "", "state": "",
             "lock_version": 1, "started_at": now, "updated_at": now})
         if instance is None:
             raise NotFound(f"流程 {process_key} 未部署")
