@@ -112,37 +112,34 @@ def retry_case(instance_id: int):
     return redirect(url_for("pages.case", instance_id=instance_id))
 
 
-@pages.post("/cases/<int:instance_id>/terminate")
-@login_required
-def terminate_case(instance_id: int):
+def _with_reason(instance_id: int, action, done: str, errors_key: str, value_key: str):
+    """A supervisor's action on a case that needs a reason: on a refused reason the case page again,
+    with the error beside the field and what was typed; else back to the case page."""
     work = uow()
+    reason = request.form.get("reason", "")
     try:
-        supervision.terminate_case(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
+        action(work, runtime().engine, page_actor(), instance_id, reason)
     except InvalidData as error:
         work.session.rollback()
         view = get_case(work.session, runtime().engine, page_actor(), instance_id, runtime().modules)
-        return render_template("case.html", case=view, terminate_errors=error.fields or {"reason": [error.message]},
-                               reason=request.form.get("reason", "")), 400
+        context = {errors_key: error.fields or {"reason": [error.message]}, value_key: reason}
+        return render_template("case.html", case=view, **context), 400
     work.commit()
-    flash(_("办件已终止"), "success")
+    flash(done, "success")
     return redirect(url_for("pages.case", instance_id=instance_id))
+
+
+@pages.post("/cases/<int:instance_id>/terminate")
+@login_required
+def terminate_case(instance_id: int):
+    return _with_reason(instance_id, supervision.terminate_case, _("办件已终止"), "terminate_errors", "reason")
 
 
 @pages.post("/cases/<int:instance_id>/clock/pause")
 @login_required
 def pause_clock(instance_id: int):
     """中止计时 with a reason (supervisors of the case's region; the service refuses others)."""
-    work = uow()
-    try:
-        supervision.pause_clock(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
-    except InvalidData as error:
-        work.session.rollback()
-        view = get_case(work.session, runtime().engine, page_actor(), instance_id, runtime().modules)
-        return render_template("case.html", case=view, clock_errors=error.fields or {"reason": [error.message]},
-                               clock_reason=request.form.get("reason", "")), 400
-    work.commit()
-    flash(_("已中止计时"), "success")
-    return redirect(url_for("pages.case", instance_id=instance_id))
+    return _with_reason(instance_id, supervision.pause_clock, _("已中止计时"), "clock_errors", "clock_reason")
 
 
 @pages.post("/cases/<int:instance_id>/clock/resume")
