@@ -73,6 +73,8 @@ class ProcessInstance(Base):
     submitter: Mapped[str] = mapped_column(String(200), default="")
     # the ids of persons / parties the case is about, space separated, for inbox search
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # 查询码 (engine.query_code): follows the case's public status without an account; None before it existed
+    query_code: Mapped[str | None] = mapped_column(String(16), default=None, unique=True)
     # 办件状态: the code of engine.lifecycle.CASE_STATUSES the steps' caseStatus last set
     case_status: Mapped[str] = mapped_column(String(30), default="received", server_default="received")
     # the case clock (engine.case_clock): "" when its process declares no limit

@@ -23,7 +23,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import case_clock, lifecycle
+from engine import case_clock, lifecycle, query_code
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import latest_definition, parse_due_rule
@@ -116,7 +116,7 @@ class WorkflowEngine:
         now = utcnow()
         instance = start_instance(session, process_key, {
             "business_key": business_key, "region_code": region_code, "status": InstanceStatus.RUNNING,
-            "case_status": lifecycle.RECEIVED,
+            "case_status": lifecycle.RECEIVED, "query_code": query_code.new_code(),
             "started_by": actor.username, "submitter": submitter, "search_text": search_text, "title": "",
             "summary": "", "clock_state": "", "clock_paused_days": 0, "clock_pause_reason": "", "state": "",
             "lock_version": 1, "started_at": now, "updated_at": now})

@@ -77,12 +77,14 @@ class Settings:
     token_lifetime_minutes: int = 12 * 60
     signin_limit_per_ip: str = "30/minute;300/hour"
     signin_limit_per_account: str = "10/minute;60/hour"
+    query_code_limit_per_ip: str = "10/minute;100/hour"  # 办件查询 by 查询码, per client address
     ratelimit_storage_url: str = ""
     trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         parse_many(self.signin_limit_per_ip)  # a malformed limit fails at start-up, not at the first sign-in
         parse_many(self.signin_limit_per_account)
+        parse_many(self.query_code_limit_per_ip)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -119,6 +121,7 @@ class Settings:
             "token_lifetime_minutes": int(env.get("BANJIAN_TOKEN_LIFETIME_MINUTES", 12 * 60)),
             "signin_limit_per_ip": env.get("BANJIAN_SIGNIN_LIMIT_PER_IP", cls.signin_limit_per_ip),
             "signin_limit_per_account": env.get("BANJIAN_SIGNIN_LIMIT_PER_ACCOUNT", cls.signin_limit_per_account),
+            "query_code_limit_per_ip": env.get("BANJIAN_QUERY_CODE_LIMIT_PER_IP", cls.query_code_limit_per_ip),
             # processes behind one address must count together: a Redis broker serves when no storage is named
             "ratelimit_storage_url": env.get("BANJIAN_RATELIMIT_STORAGE_URL")
             or (broker if broker.startswith(("redis://", "rediss://")) else ""),

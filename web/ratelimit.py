@@ -1,4 +1,5 @@
-"""Rate limits on signing in, per client address and per submitted username.
+"""Rate limits on signing in, per client address and per submitted username, and on 办件查询 by
+查询码, per client address.
 
 ``POST /signin`` and ``POST /api/auth/token`` count into the same two limits, so an attacker gains
 nothing by alternating between them. Counting uses the `limits` package (the engine behind
@@ -26,15 +27,19 @@ log = logging.getLogger(__name__)
 
 
 class RateLimited(Exception):
-    """Too many sign-in attempts; ``retry_after`` seconds until the next one is counted again."""
+    """Too many attempts; ``retry_after`` seconds until the next one is counted again."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, what: str = "signin"):
         super().__init__(retry_after)
         self.retry_after = retry_after
+        self.what = what
 
     @property
     def message(self) -> str:
-        return _("登录尝试过于频繁，请 %(minutes)s 分钟后再试", minutes=max(1, math.ceil(self.retry_after / 60)))
+        minutes = max(1, math.ceil(self.retry_after / 60))
+        if self.what == "query_code":
+            return _("查询过于频繁，请 %(minutes)s 分钟后再试", minutes=minutes)
+        return _("登录尝试过于频繁，请 %(minutes)s 分钟后再试", minutes=minutes)
 
 
 class SignInLimiter:
@@ -43,6 +48,18 @@ class SignInLimiter:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_ip = parse_many(settings.signin_limit_per_ip)
         self._per_account = parse_many(settings.signin_limit_per_account)
+        self._per_ip_lookups = parse_many(settings.query_code_limit_per_ip)
+
+    def count_lookup(self) -> None:
+        """Count one 查询码 lookup from this request's address; RateLimited once the limit is exceeded
+        (an unreachable storage lets it through, as for sign-in)."""
+        try:
+            for item in self._per_ip_lookups:
+                if not self._limiter.hit(item, "query-code-ip", request.remote_addr or "-"):
+                    reset = self._limiter.get_window_stats(item, "query-code-ip", request.remote_addr or "-").reset_time
+                    raise RateLimited(max(1, math.ceil(reset - time.time())), "query_code")
+        except StorageError:
+            log.warning("query-code rate-limit storage unreachable; lookup not counted", exc_info=True)
 
     def count_attempt(self, username: str) -> None:
         """Count one attempt from this request's address for ``username``; raise RateLimited once a
@@ -60,6 +77,10 @@ class SignInLimiter:
                     raise RateLimited(max(1, math.ceil(reset - time.time())))
         except StorageError:
             log.warning("sign-in rate-limit storage unreachable; attempt not counted", exc_info=True)
+
+
+def count_query_code_lookup() -> None:
+    current_app.extensions["banjian.signin_limiter"].count_lookup()
 
 
 def count_signin_attempt(username: str) -> None:

@@ -34,4 +34,5 @@ from web.pages import (  # noqa: E402,F401  (routes register themselves on the b
     notifications,
     queries,
     tasks,
+    tracking,
 )

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from flask import Flask
 from flask_babel import gettext as _
 
-from engine import lifecycle
+from engine import lifecycle, query_code
 from engine.db import utcnow
 from services.platform.identity import ROLES
 
@@ -70,5 +70,5 @@ def role_label(code: str) -> str:
 def setup(app: Flask) -> None:
     app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, instance_status=instance_status,
                                  decision_label=decision_label, event_label=event_label, role_label=role_label,
-                                 case_status=case_status)
+                                 case_status=case_status, query_code=query_code.shown)
     app.jinja_env.tests["overdue"] = overdue

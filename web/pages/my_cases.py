@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import case_clock
+from engine import case_clock, query_code
 from engine.db import utcnow
 from engine.errors import InvalidData
 from services.platform import modules, my_cases
@@ -73,7 +73,8 @@ def start_case(process_key: str):
         errors.setdefault("_form", [error.message])
         return render_start(process_key, kept_values(page.form, request.form), errors, 400)
     work.commit()
-    flash(_("已发起办件 %(key)s", key=instance.business_key), "success")
+    code = query_code.shown(instance.query_code)
+    flash(_("已发起办件 %(key)s，查询码 %(code)s", key=instance.business_key, code=code), "success")
     return redirect(url_for("pages.my_case", instance_id=instance.id))
 
 
