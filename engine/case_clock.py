@@ -81,14 +81,15 @@ def due_dates(rules: ClockRules, started_at: datetime, paused_days: int,
         last = due_calculator(start_day, limit + paused_days, "working_days").date()
         return datetime.combine(last, time(23, 59, 59)) - CST
 
-    return {"statutory_due_at": due(rules.statutory), "promised_due_at": due(rules.promised)}
+    statutory, promised = due(rules.statutory), due(rules.promised)
+    return {"statutory_due_at": statutory, "promised_due_at": promised, "clock_due_at": promised or statutory}
 
 
 def view(instance: Any, now: datetime, working_days: WorkingDays) -> dict[str, Any] | None:
     """The clock as the API gives it (``lifecycle.clock``), None for a case whose process declares none."""
     if not instance.clock_state:
         return None
-    due = instance.promised_due_at or instance.statutory_due_at
+    due = instance.clock_due_at
     at = {PAUSED: instance.clock_paused_since, STOPPED: instance.ended_at or now}.get(instance.clock_state, now)
     at = at or now
     left = working_days(local_day(at), local_day(due)) if due is not None else None
@@ -109,13 +110,13 @@ def warning_threshold(now: datetime, due_calculator: DueCalculator) -> datetime:
 def level_condition(level: str, now: datetime, threshold: datetime) -> Any:
     """A SQL condition on ProcessInstance: cases whose clock is at ``level`` (normal / warning /
     overdue) at ``now``, or ``paused`` — what the lists filter by (index ``ix_instance_clock``)."""
-    from sqlalchemy import and_, func
+    from sqlalchemy import and_
 
     from engine.models import ProcessInstance as Case
 
     if level == PAUSED:
         return Case.clock_state == PAUSED
-    due = func.coalesce(Case.promised_due_at, Case.statutory_due_at)
+    due = Case.clock_due_at
     running = Case.clock_state == RUNNING
     if level == "overdue":
         return and_(running, due < now)

@@ -124,7 +124,8 @@ def case_facts(session: Session, instance_ids: list[int]) -> dict[int, Any]:
     rows = session.execute(select(
         ProcessInstance.id, ProcessInstance.title, ProcessInstance.summary, ProcessInstance.clock_state,
         ProcessInstance.clock_paused_since, ProcessInstance.clock_paused_days, ProcessInstance.statutory_due_at,
-        ProcessInstance.promised_due_at, ProcessInstance.ended_at).where(ProcessInstance.id.in_(set(instance_ids))))
+        ProcessInstance.promised_due_at, ProcessInstance.clock_due_at, ProcessInstance.ended_at,
+    ).where(ProcessInstance.id.in_(set(instance_ids))))
     return {row.id: row for row in rows}
 
 

@@ -59,7 +59,7 @@ class ProcessInstance(Base):
         Index("ix_instance_business_key", "business_key"),
         Index("ix_instance_region_status", "region_code", "status"),
         Index("ix_instance_started_by", "started_by", "id"),  # 我的办件
-        Index("ix_instance_clock", "clock_state", "promised_due_at", "statutory_due_at"),  # clock levels
+        Index("ix_instance_clock", "clock_state", "clock_due_at"),  # clock levels and reminders
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +85,7 @@ class ProcessInstance(Base):
     clock_pause_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")  # 中止 by hand
     statutory_due_at: Mapped[datetime | None] = mapped_column(default=None)
     promised_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    clock_due_at: Mapped[datetime | None] = mapped_column(default=None)  # the promised one where declared
     # what the case is about, from its process's caseTitle and summaryFields (engine.case_summary)
     title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     summary: Mapped[str] = mapped_column(String(500), default="", server_default="")

@@ -536,7 +536,7 @@ class WorkflowEngine:
             state, started_at = case_clock.RUNNING, now
             values.update(clock_state=state, clock_started_at=now,
                           **case_clock.due_dates(rules, now, 0, self.due_calculator))
-            due = values["promised_due_at"] or values["statutory_due_at"]
+            due = values["clock_due_at"]
             self._event(session, instance, "clock_started", details={"due_at": due.isoformat() + "+00:00"})
         pausing = None if ended else _open_step(workflow, rules.pausing)
         if state == case_clock.PAUSED and instance.clock_pause_reason and not ended:

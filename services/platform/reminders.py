@@ -1,4 +1,4 @@
-"""Reminders and escalation (催办 / 督办) over the open tasks' due dates.
+"""Reminders and escalation (催办 / 督办) over the open tasks' due dates and the cases' clocks.
 
 A periodic scan finds open tasks that fall due within the next ``before_working_days`` working days
 (``due_soon``: the assignee, or the task's group when nobody claimed it, is reminded) and tasks
@@ -7,8 +7,14 @@ task's region or a region above it are notified — 督办). Each (task, kind) i
 a ``reminder`` row under a unique constraint, in the transaction that writes the notifications, so
 two scanners racing never remind anyone twice.
 
-The scan reads only the indexed ``status``/``due_at`` columns of the task table and an anti-join
-on ``reminder``; see bench/reminder_scan.py for its cost on a million open tasks.
+The same over the case clocks (``engine.case_clock``): a running clock whose due date (the promised
+one where declared) falls within the warning window (``clock_warning``: whoever holds the case's open
+tasks is told) or has passed (``clock_overdue``: they and the region's supervisors — 督办), once per
+case and kind, claimed in ``case_reminder``. A paused or stopped clock is never reminded.
+
+The scans read only the indexed ``status``/``due_at`` columns of the task table (``clock_state``/
+``clock_due_at`` of the instance table) and an anti-join on the reminders sent; see
+bench/reminder_scan.py for their cost on a million open tasks and a million open cases.
 """
 from __future__ import annotations
 
@@ -21,16 +27,19 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, exists, literal, se
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from engine import case_clock
 from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict
-from engine.models import HumanTask, TaskStatus
+from engine.models import HumanTask, ProcessInstance, TaskStatus
 from engine.regions import parent_codes
-from services.platform.calendar import add_working_days, working_days_between
+from services.platform.calendar import add_working_days, due_at, working_days_between
 from services.platform.identity import RoleGrant, User
 from services.platform.notifications import Notifier, render
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
+CLOCK_WARNING = "clock_warning"
+CLOCK_OVERDUE = "clock_overdue"
 BATCH = 1000
 
 
@@ -46,9 +55,23 @@ class Reminder(Base):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CaseReminder(Base):
+    """One reminder of one kind sent for one case's clock — never a second."""
+
+    __tablename__ = "case_reminder"
+    __table_args__ = (UniqueConstraint("instance_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ScanResult(NamedTuple):
     due_soon: int
     overdue: int
+    clock_warning: int = 0
+    clock_overdue: int = 0
 
 
 def due_soon_limit(now: datetime, before_working_days: int) -> datetime:
@@ -127,11 +150,63 @@ def _rows(template: str, context: dict, recipients: list[str], task: HumanTask, 
              "task_id": task.id, "created_at": now} for r in dict.fromkeys(recipients)]
 
 
+def find_clock_due(session: Session, now: datetime, limit: int = BATCH) -> dict[str, list[int]]:
+    """Ids of cases whose running clock is owed a reminder, per kind (at most ``limit`` each)."""
+    threshold = case_clock.warning_threshold(now, due_at)
+    running = (ProcessInstance.clock_state == case_clock.RUNNING, ProcessInstance.clock_due_at.is_not(None))
+
+    def unreminded(kind: str):
+        return ~exists().where(CaseReminder.instance_id == ProcessInstance.id, CaseReminder.kind == kind)
+
+    warning = select(ProcessInstance.id).where(
+        *running, ProcessInstance.clock_due_at >= now, ProcessInstance.clock_due_at <= threshold,
+        unreminded(CLOCK_WARNING)).order_by(ProcessInstance.clock_due_at).limit(limit)
+    overdue = select(ProcessInstance.id).where(*running, ProcessInstance.clock_due_at < now,
+                                               unreminded(CLOCK_OVERDUE)).order_by(ProcessInstance.clock_due_at).limit(limit)
+    return {CLOCK_WARNING: list(session.scalars(warning)), CLOCK_OVERDUE: list(session.scalars(overdue))}
+
+
+def send_clock(uow: UnitOfWork, notifier: Notifier, kind: str, instance_ids: list[int], now: datetime) -> int:
+    """Claim and send clock reminders of ``kind`` for the cases ``instance_ids``: to whoever holds each
+    case's open tasks (the assignee, else the task's group), and for an overdue clock also to the
+    supervisors of the case's region (督办). Returns how many cases were reminded."""
+    session = uow.session
+    if not instance_ids:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows_in = select(ProcessInstance.id, literal(kind), literal(utcnow())).where(ProcessInstance.id.in_(instance_ids))
+    claimed = list(session.scalars(dialect.insert(CaseReminder).from_select(["instance_id", "kind", "sent_at"], rows_in)
+                                   .on_conflict_do_nothing(index_elements=["instance_id", "kind"])
+                                   .returning(CaseReminder.instance_id)))
+    holders = _Holders(session)
+    tasks: dict[int, list[HumanTask]] = {}
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(claimed),
+                                                        HumanTask.status == TaskStatus.OPEN)):
+        tasks.setdefault(task.instance_id, []).append(task)
+    rows: list[dict] = []
+    for instance in session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(claimed))):
+        due = instance.clock_due_at
+        assert due is not None  # find_clock_due finds only clocks with a due date
+        context = {"instance": instance, "due_text": f"{case_clock.local_day(due):%Y-%m-%d}",
+                   "working_days_left": max(0, working_days_between(case_clock.local_day(now),
+                                                                    case_clock.local_day(due))),
+                   "steps": "、".join(t.label for t in tasks.get(instance.id, [])) or "—"}
+        recipients = [name for task in tasks.get(instance.id, [])
+                      for name in ([task.assignee] if task.assignee else holders(task.lane, task.region_code))]
+        if kind == CLOCK_OVERDUE:
+            recipients += holders("supervisor", instance.region_code)
+        subject, body = render(f"reminder_{kind}", context)
+        rows += [{"recipient": r, "kind": f"reminder_{kind}", "subject": subject[:200], "body": body,
+                  "instance_id": instance.id, "task_id": None, "created_at": now} for r in dict.fromkeys(recipients)]
+    notifier.add(uow, rows)
+    return len(claimed)
+
+
 def scan_and_send(unit_of_work: Callable[[], UnitOfWork], notifier: Notifier, before_working_days: int,
                   now: datetime | None = None) -> ScanResult:
     """The periodic step: find and send everything owed, one committed batch at a time."""
     now = now or utcnow()
-    totals = {DUE_SOON: 0, OVERDUE: 0}
+    totals = {DUE_SOON: 0, OVERDUE: 0, CLOCK_WARNING: 0, CLOCK_OVERDUE: 0}
     while True:
         with unit_of_work() as uow:
             due = find_due(uow.session, now, before_working_days)
@@ -140,4 +215,13 @@ def scan_and_send(unit_of_work: Callable[[], UnitOfWork], notifier: Notifier, be
         for kind, count in sent.items():
             totals[kind] += count
         if all(len(ids) < BATCH for ids in due.values()):
-            return ScanResult(totals[DUE_SOON], totals[OVERDUE])
+            break
+    while True:
+        with unit_of_work() as uow:
+            owed = find_clock_due(uow.session, now)
+            sent = {kind: send_clock(uow, notifier, kind, ids, now) for kind, ids in owed.items()}
+            uow.commit()
+        for kind, count in sent.items():
+            totals[kind] += count
+        if all(len(ids) < BATCH for ids in owed.values()):
+            return ScanResult(totals[DUE_SOON], totals[OVERDUE], totals[CLOCK_WARNING], totals[CLOCK_OVERDUE])

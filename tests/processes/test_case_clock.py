@@ -185,3 +185,35 @@ def test_a_supervisor_stops_the_clock_by_hand_with_a_reason_and_resumes_it(runti
     with pytest.raises(Conflict):
         resume("supervisor")
 
+
+
+def test_reminders_and_escalation_follow_the_case_clock_once(runtime, at):
+    from services.platform import reminders, supervision
+    from services.platform.notifications import Notification
+
+    at("2025-09-26")
+    overdue = deploy_and_start(runtime)
+    act(runtime, overdue, "clerk", APPROVE)  # promised due 16 October
+    at("2025-10-09")
+    warning, paused = deploy_and_start(runtime), deploy_and_start(runtime)
+    for instance_id in (warning, paused):
+        act(runtime, instance_id, "clerk", APPROVE)  # promised due 22 October
+    with runtime.unit_of_work() as uow:
+        supervision.pause_clock(uow, runtime.engine, actor("supervisor"), paused, "听证")
+        uow.commit()
+
+    def scan():
+        return reminders.scan_and_send(runtime.unit_of_work, runtime.notifier, 2, now=cst("2025-10-20"))
+
+    result = scan()
+    assert (result.clock_warning, result.clock_overdue) == (1, 1)
+    with runtime.unit_of_work() as uow:
+        sent = sorted((n.recipient, n.kind, n.instance_id) for n in uow.session.scalars(
+            select(Notification).where(Notification.kind.like("reminder_clock%"))))
+    assert sent == [("clerk", "reminder_clock_overdue", overdue), ("clerk", "reminder_clock_warning", warning),
+                    ("supervisor", "reminder_clock_overdue", overdue)]
+    with runtime.unit_of_work() as uow:
+        subject = uow.session.scalars(select(Notification.subject).where(
+            Notification.kind == "reminder_clock_warning")).one()
+    assert "还剩 2 个工作日" in subject  # 21 and 22 October
+    assert scan()[2:] == (0, 0)  # each case and kind once
