@@ -150,8 +150,13 @@ def visible_instances(actor: Actor, applicant_roles: frozenset[str]):
 
 def list_instances(session: Session, actor: Actor, applicant_roles: frozenset[str], *, status: str | None = None,
                    process_key: str | None = None, business_key: str | None = None, page: int = 1,
-                   per_page: int = 20) -> tuple[list[ProcessInstance], int]:
+                   per_page: int = 20, clock: tuple[str, datetime, datetime] | None = None,
+                   ) -> tuple[list[ProcessInstance], int]:
+    """The cases the actor may see, newest first; ``clock``: (level, now, warning threshold) keeps
+    those whose case clock is at that level (engine.case_clock.level_condition)."""
     query = select(ProcessInstance).where(visible_instances(actor, applicant_roles))
+    if clock is not None:
+        query = query.where(case_clock.level_condition(*clock))
     if status:
         query = query.where(ProcessInstance.status == status)
     if process_key:

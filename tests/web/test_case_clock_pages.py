@@ -44,3 +44,25 @@ def test_the_inbox_filters_by_the_case_clock(runtime, browser, at):
     assert clerk.get("/inbox").get_data(as_text=True).count("<td>审查</td>") == 2
     unknown = clerk.get("/inbox?clock=soon")  # an unknown level is reported, not fatal
     assert unknown.status_code == 200 and "未知的时限等级" in unknown.get_data(as_text=True)
+
+
+def test_the_case_list_filters_by_the_case_clock(runtime, browser, at):
+    from services.platform import supervision
+    from tests.conftest import actor
+
+    at("2025-09-26")
+    overdue, paused = deploy_and_start(runtime), deploy_and_start(runtime)
+    for instance_id in (overdue, paused):
+        act(runtime, instance_id, "clerk", APPROVE)
+    with runtime.unit_of_work() as uow:
+        supervision.pause_clock(uow, runtime.engine, actor("supervisor"), paused, "专家评审")
+        uow.commit()
+    supervisor = browser("supervisor")
+
+    def listed(level: str) -> set[int]:
+        page = supervisor.get(f"/cases?clock={level}").get_data(as_text=True)
+        return {n for n in (overdue, paused) if f'href="/cases/{n}"' in page}
+
+    assert listed("overdue") == {overdue} and listed("paused") == {paused}
+    assert listed("warning") == set() and listed("normal") == set()
+    assert listed("") == {overdue, paused}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from engine import case_clock
+from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.inbox import list_instances
 from services.platform.case_view import case_diagram_xml, get_case
@@ -12,6 +14,8 @@ from web.pages import pages
 from web.pages.params import PageQuery, load
 from web.pages.session import login_required, page_actor
 
+CLOCK_LEVELS = ("overdue", "warning", "paused", "normal")
+
 
 @pages.get("/cases")
 @login_required
@@ -19,13 +23,16 @@ def cases():
     session = uow().session
     page = load(PageQuery(), request.args)[0].get("page", 1)
     business_key = (request.args.get("business_key") or "").strip() or None
+    level = request.args.get("clock") if request.args.get("clock") in CLOCK_LEVELS else None
+    now = utcnow()
+    clock = (level, now, case_clock.warning_threshold(now, runtime().engine.due_calculator)) if level else None
     rows, total = list_instances(session, page_actor(), runtime().engine.applicant_roles,
                                  business_key=business_key, status=request.args.get("status") or None,
-                                 page=page, per_page=20)
+                                 page=page, per_page=20, clock=clock)
     names = {d.key: d.name or d.key for d in list_definitions(session)}
     return render_template("cases.html", cases=rows, total=total, page=page, pages=max(1, -(-total // 20)),
                            process_names=names, business_key=business_key or "",
-                           status=request.args.get("status") or "")
+                           status=request.args.get("status") or "", clock=level or "")
 
 
 @pages.get("/cases/<int:instance_id>")
