@@ -13,7 +13,10 @@ from engine.actors import Actor, region_condition
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 
 SORTABLE = {"created_at": HumanTask.created_at, "due_at": HumanTask.due_at,
-            "business_key": HumanTask.business_key, "label": HumanTask.label}
+            "business_key": HumanTask.business_key, "label": HumanTask.label,
+            # the case clock's due date (engine.case_clock), read per listed task from its case
+            "clock_due_at": select(ProcessInstance.clock_due_at).where(
+                ProcessInstance.id == HumanTask.instance_id).scalar_subquery()}
 
 
 @dataclass
@@ -110,6 +113,9 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime, p
     ids = task_query(actor, flt, now, HumanTask.id.label("id"), column.label("sort_key")).subquery()
     total = session.scalar(select(func.count()).select_from(ids))
     order = ids.c.sort_key.desc() if flt.descending or flt.scope == "done" else ids.c.sort_key.asc()
+    if column is SORTABLE["clock_due_at"]:
+        order = order.nulls_last()  # cases without a clock after the others, either way (only here: the
+        # other sorts keep the plain order their indexes serve)
     page_ids = list(session.scalars(select(ids.c.id).order_by(order, ids.c.id).limit(per_page)
                                     .offset((page - 1) * per_page)))
     rows = {row.id: row for row in session.scalars(select(HumanTask).where(HumanTask.id.in_(page_ids)))}

@@ -1,6 +1,9 @@
 """中止 / 恢复 of a case clock on the case page and through the API: offered to supervisors only."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from engine.models import HumanTask, TaskStatus
 from tests.processes.test_case_clock import APPROVE, act, deploy_and_start
 
 
@@ -66,3 +69,22 @@ def test_the_case_list_filters_by_the_case_clock(runtime, browser, at):
     assert listed("overdue") == {overdue} and listed("paused") == {paused}
     assert listed("warning") == set() and listed("normal") == set()
     assert listed("") == {overdue, paused}
+
+
+def test_the_inbox_sorts_by_the_case_clock(runtime, browser, at):
+    at("2025-10-09")
+    later = deploy_and_start(runtime)
+    act(runtime, later, "clerk", APPROVE)  # promised due 22 October
+    at("2025-09-26")
+    sooner = deploy_and_start(runtime)
+    act(runtime, sooner, "clerk", APPROVE)  # promised due 16 October
+    clerk = browser("clerk")
+    first = clerk.get("/inbox?sort=clock_due_at").get_data(as_text=True)
+    last = clerk.get("/inbox?sort=clock_due_at&order=desc").get_data(as_text=True)
+    with runtime.unit_of_work() as uow:
+        tasks = {uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == n,
+                                                                HumanTask.status == TaskStatus.OPEN)).one(): n
+                 for n in (sooner, later)}
+    order = [tasks[t] for t in sorted(tasks, key=first.index)]
+    assert order == [sooner, later]
+    assert [tasks[t] for t in sorted(tasks, key=last.index)] == [later, sooner]

@@ -7,7 +7,7 @@ from engine.fields import Date, Integer
 from web.api.paging import MAX_PAGE
 
 REQUIRED = {"required": "此项为必填项", "null": "此项为必填项"}
-SORTS = ("created_at", "due_at", "business_key", "label")
+SORTS = ("created_at", "due_at", "business_key", "label", "clock_due_at")
 SCOPES = ("all", "mine", "group", "done")
 
 
