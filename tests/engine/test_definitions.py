@@ -107,6 +107,9 @@ def test_cli_validate_exit_codes(tmp_path):
     import os
 
     env = {**os.environ, "BANJIAN_DATABASE_URL": env_db}
+    unmigrated = subprocess.run([*banjian, "validate", "processes"], env=env, capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parents[2])
+    assert unmigrated.returncode == 0, unmigrated.stderr  # validating needs no database
     subprocess.run([*banjian, "db-upgrade"], env=env, check=True, capture_output=True)
     good = subprocess.run([*banjian, "validate", "processes"], env=env, capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[2])
