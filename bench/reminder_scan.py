@@ -40,6 +40,16 @@ TASK_COLUMNS = ("id", "instance_id", "process_key", "process_version", "business
                 "lane", "region_code", "submitter", "status", "created_at", "due_at")
 
 
+def due_of(n: int, now):
+    """The n-th loaded row's due date: the first OWED_PER_KIND overdue, the next within the reminder
+    window, the rest weeks ahead."""
+    if n < OWED_PER_KIND:
+        return now - timedelta(hours=1 + n % 200)
+    if n < 2 * OWED_PER_KIND:
+        return now + timedelta(minutes=30 + n % 600)
+    return now + timedelta(days=30 + n % 60)
+
+
 def load(runtime, tasks: int, cases: int, now) -> None:
     with runtime.unit_of_work() as uow:
         definition = uow.session.scalars(select(ProcessDefinition).where(
@@ -52,24 +62,12 @@ def load(runtime, tasks: int, cases: int, now) -> None:
                   " submitter, search_text, state, lock_version, started_at, updated_at, clock_state, clock_due_at)"
         with cursor.copy(f"COPY process_instance {columns} FROM STDIN") as copy:
             for n in range(base + 1, base + cases + 1):
-                k = n - base - 1
-                if k < OWED_PER_KIND:
-                    due = now - timedelta(hours=1 + k % 200)  # overdue
-                elif k < 2 * OWED_PER_KIND:
-                    due = now + timedelta(minutes=30 + k % 600)  # within the warning window
-                else:
-                    due = now + timedelta(days=30 + k % 60)
                 copy.write_row((n, definition.id, definition.key, definition.version, f"BENCH{n:08d}", "110101",
                                 "waiting", "enterprise", "北京东城示范煤矿有限公司", "", "{}", 1, now, now,
-                                "running", due))
+                                "running", due_of(n - base - 1, now)))
         with cursor.copy(f"COPY human_task ({', '.join(TASK_COLUMNS)}) FROM STDIN") as copy:
             for n in range(tasks):
-                if n < OWED_PER_KIND:
-                    due = now - timedelta(hours=1 + n % 200)  # overdue
-                elif n < 2 * OWED_PER_KIND:
-                    due = now + timedelta(minutes=30 + n % 600)  # due within the window
-                else:
-                    due = now + timedelta(days=30 + n % 60)
+                due = due_of(n, now)
                 instance = base + n % cases + 1
                 copy.write_row((str(uuid.uuid4()), instance, definition.key, definition.version,
                                 f"BENCH{instance:08d}", "review", "初审", "declaration_review", "reviewer", "110101",

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Integer, String
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from engine.case_clock import CST  # numbers carry China Standard Time dates
 from engine.db import Base, utcnow
 from engine.errors import Conflict, InvalidData
 from engine.operators import OperatorContext, OperatorRegistry
 
-CST = timedelta(hours=8)  # times are stored as naive UTC; numbers carry China Standard Time dates
 FIELD = re.compile(r"\{(year|month|date|region|seq:(\d{1,2}))\}")
 ANY_FIELD = re.compile(r"\{[^{}]*\}")
 MAX_SKIPS = 1000  # numbers taken by imported history skipped in one draw before giving up
@@ -63,8 +63,9 @@ def draw(session: Session, pattern: str, *, at: datetime, region: str = "",
          taken: Callable[[str], bool] | None = None) -> str:
     """The next number of ``pattern`` for a case of ``region`` at ``at`` (naive UTC), counted in the
     caller's transaction; ``taken(number)`` skips numbers already in use elsewhere."""
-    if problems(pattern):
-        raise InvalidData("；".join(problems(pattern)))
+    found = problems(pattern)
+    if found:
+        raise InvalidData("；".join(found))
     local = at + CST
     values = {"year": f"{local:%Y}", "month": f"{local:%Y%m}", "date": f"{local:%Y%m%d}", "region": region}
     width = 0

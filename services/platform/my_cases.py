@@ -45,6 +45,7 @@ class StartPage:
     process: StartableProcess
     form: FormDefinition | None
     region_code: str
+    key_pattern: str  # the process's businessKeyPattern, or DEFAULT_KEY_PATTERN
 
 
 @dataclass(frozen=True)
@@ -80,25 +81,23 @@ def start_page(session: Session, engine: WorkflowEngine, actor: Actor, region_co
         raise NotFound("流程不存在或您无权发起") from None
     assert definition is not None  # startable found it
     return StartPage(StartableProcess(process_key, deployed.name or process_key, definition.version),
-                     engine.start_form(deployed), region_code)
+                     engine.start_form(deployed), region_code, deployed.business_key_pattern or DEFAULT_KEY_PATTERN)
 
 
-def new_business_key(session: Session, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,
-                     now: datetime) -> str:
+def new_business_key(session: Session, page: StartPage, now: datetime) -> str:
     """The next number of the process's ``businessKeyPattern`` (default ``BJ{date}{seq:6}``), skipping any
     a case already carries (numbers imported from an earlier system)."""
-    deployed = engine.startable(session, process_key, actor, region_code)
-    return numbering.draw(session, deployed.business_key_pattern or DEFAULT_KEY_PATTERN, at=now, region=region_code,
+    return numbering.draw(session, page.key_pattern, at=now, region=page.region_code,
                           taken=lambda key: session.scalar(select(ProcessInstance.id).where(
                               ProcessInstance.business_key == key).limit(1)) is not None)
 
 
 def start_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,
                form_data: dict, now: datetime) -> ProcessInstance:
-    """Start a case of ``process_key`` from its start form, as ``actor``, in ``region_code``."""
-    start_page(uow.session, engine, actor, region_code, process_key)  # NotFound before anything else
-    key = new_business_key(uow.session, engine, actor, region_code, process_key, now)
-    return engine.start_by_form(uow, process_key, business_key=key,
+    """Start a case of ``process_key`` from its start form, as ``actor``, in ``region_code`` (the engine
+    checks ``startableBy`` again as it starts)."""
+    page = start_page(uow.session, engine, actor, region_code, process_key)  # NotFound before anything else
+    return engine.start_by_form(uow, process_key, business_key=new_business_key(uow.session, page, now),
                                 region_code=region_code, form_data=form_data, actor=actor,
                                 submitter=submitter_name(uow.session, actor))
 

@@ -18,10 +18,10 @@ bench/reminder_scan.py for their cost on a million open tasks and a million open
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, time
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, exists, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -136,18 +136,23 @@ def send(uow: UnitOfWork, notifier: Notifier, kind: str, task_ids: list[str], no
                    "working_days_left": days_left(task.due_at.date()) if kind == DUE_SOON else 0}
         group = holders(task.lane, task.region_code)
         if kind == DUE_SOON:
-            rows += _rows(f"reminder_{kind}", context, [task.assignee] if task.assignee else group, task, now)
+            recipients = [task.assignee] if task.assignee else group
+            rows += _rows(f"reminder_{kind}", context, recipients, task.instance_id, task.id, now)
         else:
-            rows += _rows("reminder_overdue", context, ([task.assignee] if task.assignee else []) + group, task, now)
-            rows += _rows("escalation_overdue", context, holders("supervisor", task.region_code), task, now)
+            recipients = ([task.assignee] if task.assignee else []) + group
+            rows += _rows("reminder_overdue", context, recipients, task.instance_id, task.id, now)
+            rows += _rows("escalation_overdue", context, holders("supervisor", task.region_code), task.instance_id,
+                          task.id, now)
     notifier.add(uow, rows)
     return len(claimed)
 
 
-def _rows(template: str, context: dict, recipients: list[str], task: HumanTask, now: datetime) -> list[dict]:
+def _rows(template: str, context: dict, recipients: list[str], instance_id: int, task_id: str | None,
+          now: datetime) -> list[dict]:
+    """One in-app notification per recipient (each once), of a task or (``task_id`` None) of a case."""
     subject, body = render(template, context)
-    return [{"recipient": r, "kind": template, "subject": subject[:200], "body": body, "instance_id": task.instance_id,
-             "task_id": task.id, "created_at": now} for r in dict.fromkeys(recipients)]
+    return [{"recipient": r, "kind": template, "subject": subject[:200], "body": body, "instance_id": instance_id,
+             "task_id": task_id, "created_at": now} for r in dict.fromkeys(recipients)]
 
 
 def find_clock_due(session: Session, now: datetime, limit: int = BATCH) -> dict[str, list[int]]:
@@ -195,33 +200,33 @@ def send_clock(uow: UnitOfWork, notifier: Notifier, kind: str, instance_ids: lis
                       for name in ([task.assignee] if task.assignee else holders(task.lane, task.region_code))]
         if kind == CLOCK_OVERDUE:
             recipients += holders("supervisor", instance.region_code)
-        subject, body = render(f"reminder_{kind}", context)
-        rows += [{"recipient": r, "kind": f"reminder_{kind}", "subject": subject[:200], "body": body,
-                  "instance_id": instance.id, "task_id": None, "created_at": now} for r in dict.fromkeys(recipients)]
+        rows += _rows(f"reminder_{kind}", context, recipients, instance.id, None, now)
     notifier.add(uow, rows)
     return len(claimed)
 
 
 def scan_and_send(unit_of_work: Callable[[], UnitOfWork], notifier: Notifier, before_working_days: int,
                   now: datetime | None = None) -> ScanResult:
-    """The periodic step: find and send everything owed, one committed batch at a time."""
-    now = now or utcnow()
-    totals = {DUE_SOON: 0, OVERDUE: 0, CLOCK_WARNING: 0, CLOCK_OVERDUE: 0}
+    """The periodic step: find and send everything owed — tasks, then case clocks — one committed
+    batch at a time."""
+    moment = now or utcnow()
+    totals: dict[str, int] = {}
+    _drain(unit_of_work, lambda session: find_due(session, moment, before_working_days),
+           lambda uow, kind, ids: send(uow, notifier, kind, ids, moment), totals)
+    _drain(unit_of_work, lambda session: find_clock_due(session, moment),
+           lambda uow, kind, ids: send_clock(uow, notifier, kind, ids, moment), totals)
+    return ScanResult(totals[DUE_SOON], totals[OVERDUE], totals[CLOCK_WARNING], totals[CLOCK_OVERDUE])
+
+
+def _drain(unit_of_work: Callable[[], UnitOfWork], find: Callable[[Session], Mapping[str, list[Any]]],
+           send_kind: Callable[[UnitOfWork, str, list[Any]], int], totals: dict[str, int]) -> None:
+    """Find and send owed reminders batch by batch until a batch comes back short; counts into ``totals``."""
     while True:
         with unit_of_work() as uow:
-            due = find_due(uow.session, now, before_working_days)
-            sent = {kind: send(uow, notifier, kind, ids, now) for kind, ids in due.items()}
+            owed = find(uow.session)
+            sent = {kind: send_kind(uow, kind, ids) for kind, ids in owed.items()}
             uow.commit()
         for kind, count in sent.items():
-            totals[kind] += count
-        if all(len(ids) < BATCH for ids in due.values()):
-            break
-    while True:
-        with unit_of_work() as uow:
-            owed = find_clock_due(uow.session, now)
-            sent = {kind: send_clock(uow, notifier, kind, ids, now) for kind, ids in owed.items()}
-            uow.commit()
-        for kind, count in sent.items():
-            totals[kind] += count
+            totals[kind] = totals.get(kind, 0) + count
         if all(len(ids) < BATCH for ids in owed.values()):
-            return ScanResult(totals[DUE_SOON], totals[OVERDUE], totals[CLOCK_WARNING], totals[CLOCK_OVERDUE])
+            return
