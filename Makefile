@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install bench translations
+.PHONY: run test lint typecheck install fonts bench translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) fonts
+
+# The CJK fonts printed documents embed (services/platform/documents.py): Debian packages, installed
+# with apt-get when missing (as root, or with password-less sudo); otherwise say how.
+FONT_PACKAGES := fonts-arphic-uming fonts-wqy-microhei
+fonts:
+	@if fc-list : family 2>/dev/null | grep -q "AR PL UMing CN" && fc-list : family | grep -q "WenQuanYi Micro Hei"; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing the document fonts ($(FONT_PACKAGES))"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig $(FONT_PACKAGES) >/dev/null) \
+	  || echo "warning: could not install $(FONT_PACKAGES); printed documents will be refused"; \
+	elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then \
+	  sudo -n sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig $(FONT_PACKAGES)" >/dev/null \
+	  || echo "warning: could not install $(FONT_PACKAGES); printed documents will be refused"; \
+	else echo "warning: install the fonts $(FONT_PACKAGES) (Debian) for printed documents"; fi
 
 run: install
 	$(BIN)/banjian db-upgrade

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,10 +157,13 @@ def _properties(element) -> dict[str, str]:
 class DefinitionValidator:
     """Checks a BPMN file against the XSD, SpiffWorkflow's parser and Banjian's conventions."""
 
-    def __init__(self, forms: FormRegistry, operators: OperatorRegistry, known_roles: Iterable[str]):
+    def __init__(self, forms: FormRegistry, operators: OperatorRegistry, known_roles: Iterable[str],
+                 property_checks: Mapping[str, Callable[[str], list[str]]] | None = None):
         self.forms = forms
         self.operators = operators
         self.known_roles = set(known_roles)
+        # process properties that platform services read (documents …): name → what is wrong with a value
+        self.property_checks = dict(property_checks or {})
 
     def parse(self, raw: bytes, filename: str) -> tuple[ParsedFile, list[Problem]]:
         root = safe_xml(raw, filename)
@@ -195,6 +198,9 @@ class DefinitionValidator:
             starts_at = properties.get("clockStartsAt")
             if starts_at and not process.xpath(".//*[@id=$id]", id=starts_at):
                 problems.append(Problem(filename, process.get("id"), f"clockStartsAt：流程中没有环节 {starts_at}"))
+            problems += [Problem(filename, process.get("id"), message)
+                         for name, check in self.property_checks.items() if properties.get(name)
+                         for message in check(properties[name])]
             if properties.get("businessKeyPattern"):
                 problems += [Problem(filename, process.get("id"), f"businessKeyPattern：{message}")
                              for message in numbering.problems(properties["businessKeyPattern"])]
@@ -215,10 +221,9 @@ class DefinitionValidator:
 
     @staticmethod
     def _parse_dmn(raw: bytes, filename: str, root) -> tuple[ParsedFile, list[Problem]]:
-        decisions = [d.get("id") for d in root if etree.QName(d).localname == "decision"]
+        decisions = [d.get("id") for d in _decisions(root)]
         parsed = ParsedFile(filename=filename, xml=raw, root=root, process_ids=decisions)
-        parsed.names = {d.get("id"): d.get("name") or d.get("id") for d in root
-                        if etree.QName(d).localname == "decision"}
+        parsed.names = {d.get("id"): d.get("name") or d.get("id") for d in _decisions(root)}
         problems = [] if decisions else [Problem(filename, "", "DMN 文件中没有决策表 (decision)")]
         return parsed, problems + _dmn_code_problems(root, filename)
 
@@ -283,6 +288,11 @@ class DefinitionValidator:
         except ScriptRejected as error:
             return [Problem(filename, element_id, f"{what}无法解析或不被允许：{error}")]
         return []
+
+
+def _decisions(root) -> list:
+    """The decision elements of a DMN file (skipping comments and processing instructions)."""
+    return [d for d in root if isinstance(d.tag, str) and etree.QName(d).localname == "decision"]
 
 
 def _dmn_code_problems(root, filename: str) -> list[Problem]:

@@ -143,6 +143,8 @@ def _field_for(form_field: FormField) -> fields.Field:
     if kind == "number":
         return fields.Float(**kwargs)
     if kind == "checkbox":
+        if form_field.required:  # as in HTML and form-js: a required checkbox must be ticked
+            validators.append(validate.Equal(True, error=f"请勾选“{label}”"))
         return fields.Boolean(**kwargs)
     if kind in ("checklist", "taglist"):
         inner_validators = kwargs.pop("validate")

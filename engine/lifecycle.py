@@ -15,6 +15,7 @@ from SpiffWorkflow.task import TaskState
 
 RECEIVED = "received"
 TERMINATED = "terminated"
+WITHDRAWN = "withdrawn"
 CASE_STATUSES: dict[str, str] = {
     RECEIVED: "接件",
     "accepted": "已受理",
@@ -25,10 +26,14 @@ CASE_STATUSES: dict[str, str] = {
     "special_ended": "特别程序（结束）",
     "closed_approved": "办结（通过）",
     "closed_rejected": "办结（不通过）",
-    "withdrawn": "已撤回",
+    WITHDRAWN: "已撤回",
     "cancelled": "已撤销",
     TERMINATED: "已终止",
 }
+
+
+# The decisions a step's form may record (its ``decision`` field), in words, the same for every process.
+DECISION_LABELS: dict[str, str] = {"approve": "通过", "reject": "不通过", "return": "退回", "correct": "补正材料"}
 
 
 def problems(code: str) -> list[str]:

@@ -77,6 +77,8 @@ class ProcessInstance(Base):
     query_code: Mapped[str | None] = mapped_column(String(16), default=None, unique=True)
     # 办件状态: the code of engine.lifecycle.CASE_STATUSES the steps' caseStatus last set
     case_status: Mapped[str] = mapped_column(String(30), default="received", server_default="received")
+    # when staff first opened the case (case or task page, claim): until then its applicant may 撤回 it
+    staff_opened_at: Mapped[datetime | None] = mapped_column(default=None)
     # the case clock (engine.case_clock): "" when its process declares no limit
     clock_state: Mapped[str] = mapped_column(String(10), default="", server_default="")
     clock_started_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -13,6 +13,8 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session
 from engine import case_clock, lifecycle, query_code
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
-from engine.definitions import latest_definition, parse_due_rule
+from engine.definitions import build_parser, latest_definition, parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormDefinition, FormRegistry
 from engine.models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
@@ -180,7 +182,8 @@ class WorkflowEngine:
         than the actor may know: a task of a case outside the actor's scope is NotFound (exactly like
         one that does not exist), one they may see but not act on is Forbidden, and only then is its
         state (done, claimed by someone else) a Conflict."""
-        if row.assignee != actor.username and not actor.holds(row.lane, row.region_code):
+        if row.assignee != actor.username and (row.lane in self.applicant_roles
+                                               or not actor.holds(row.lane, row.region_code)):
             if row.completed_by == actor.username or self.can_view(actor, instance):
                 raise Forbidden("您无权办理此任务")
             raise NotFound("任务不存在")
@@ -288,16 +291,33 @@ class WorkflowEngine:
         self._advance(uow, instance, workflow, actor)
         return instance
 
-    def terminate(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
+    def terminate(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str, *,
+                  ending: str = lifecycle.TERMINATED,
+                  allowed: Callable[[ProcessInstance], None] | None = None) -> ProcessInstance:
+        """End a case for good: every open task and timer goes, the module's termination hook runs (a
+        listener). ``ending``: its 办件状态 — 终止 by a supervisor, 撤回 / 撤销 by the applicant;
+        ``allowed`` checks the locked row (raising to refuse), so that no concurrent change slips in
+        between the check and the end."""
         session = uow.session
         instance = self._lock_instance(session, instance_id)
         if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
             raise Conflict("办件已结束")
+        if allowed is not None:
+            allowed(instance)
         workflow = self._load(session, instance)
         workflow.cancel()
-        self._event(session, instance, "terminated", actor=actor.username, conclusion=reason)
-        self._persist(uow, instance, workflow, InstanceStatus.TERMINATED, ended=True)
+        self._event(session, instance, "terminated", actor=actor.username, conclusion=reason,
+                    details={"case_status": ending})
+        self._persist(uow, instance, workflow, InstanceStatus.TERMINATED, ended=True, ending=ending)
         return instance
+
+    def mark_opened(self, uow: UnitOfWork, instance_id: int) -> None:
+        """Record that staff first opened the case (until then its applicant may 撤回 it). Bumps the row's
+        version, so that a withdrawal that read the row before this loses (engine.writes)."""
+        uow.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                                          ProcessInstance.staff_opened_at.is_(None))
+                            .values(staff_opened_at=utcnow(), lock_version=ProcessInstance.lock_version + 1)
+                            .execution_options(synchronize_session=False))
 
     def pause_clock(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
         """中止 by hand: the case's clock stands still, with the reason, until :meth:`resume_clock`
@@ -487,14 +507,14 @@ class WorkflowEngine:
         self._persist(uow, instance, workflow, status, ended=status == InstanceStatus.COMPLETED, writes=writes)
 
     def _persist(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
-                 ended: bool = False, writes: ActionWrites | None = None) -> None:
+                 ended: bool = False, writes: ActionWrites | None = None, ending: str = lifecycle.TERMINATED) -> None:
         """Write back the workflow state, the task rows, the history and the timer rows of an instance:
         the first three together with the instance's versioned UPDATE (see ``engine.writes``). Once
         committed, the workflow is cached with the state it was written as."""
         session = uow.session
         writes = writes or ActionWrites()
         now = utcnow()
-        declared = self._declared_values(session, instance, workflow, status, now)  # may add history events
+        declared = self._declared_values(session, instance, workflow, status, now, ending)  # may add history events
         self._sync_tasks(session, instance, workflow, status, writes)
         events = session.info.pop(_HISTORY, [])
         writes.insert_history(events)
@@ -507,7 +527,7 @@ class WorkflowEngine:
         uow.after_commit(lambda: self.workflows.put(instance.id, state, workflow))
 
     def _declared_values(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, status: str,
-                         now: datetime) -> dict[str, Any]:
+                         now: datetime, ending: str = lifecycle.TERMINATED) -> dict[str, Any]:
         """What the case's process declares about it, where it changed: the title, summary and search
         text (caseTitle, summaryFields), the 办件状态 its steps set (caseStatus) and its clock."""
         deployed = self.specs.get(session, instance.definition_id)
@@ -516,7 +536,7 @@ class WorkflowEngine:
             data = dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
             values.update(deployed.summary.values(data, instance.business_key))
         if status == InstanceStatus.TERMINATED:
-            values["case_status"] = lifecycle.TERMINATED
+            values["case_status"] = ending
         elif (case_status := lifecycle.current_status(workflow, deployed.status_steps)) is not None:
             values["case_status"] = case_status
         return {name: value for name, value in values.items() if getattr(instance, name) != value}
@@ -587,6 +607,8 @@ class WorkflowEngine:
                 "form_key": props.get("formKey", ""), "lane": task.task_spec.lane or "",
                 "region_code": instance.region_code, "submitter": instance.submitter, "status": TaskStatus.OPEN,
                 "created_at": now, "due_at": due_at,
+                # a step in an applicant's lane (补正) is the case's own applicant's, never another party's
+                "assignee": instance.started_by if task.task_spec.lane in self.applicant_roles else None,
             })
         writes.keep_open_tasks(instance.id, rows)
 
@@ -638,9 +660,32 @@ class WorkflowEngine:
             raise NotFound("办件不存在")
         return self._read(session, instance, data_of_task)
 
+    def decide(self, session: Session, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs of the first rule of the newest deployed DMN decision ``decision_id`` that matches
+        ``data`` ({} when none does), evaluated with the same restricted expressions as a business rule
+        task: rules officials change (who may rate a case, how often) without a new release."""
+        definition = latest_definition(session, decision_id)
+        if definition is None or not definition.filename.endswith(".dmn"):
+            raise NotFound(f"决策表 {decision_id} 未部署")
+        table = _decision_table(definition.id, definition.xml, definition.filename, decision_id)
+        context = SimpleNamespace(data=dict(data),
+                                  workflow=SimpleNamespace(script_engine=ServiceScriptEngine(self.environment, None)))
+        with self.environment.action():
+            return dict(table.result(context))
+
+    def process_properties(self, session: Session, instance: ProcessInstance) -> dict[str, str]:
+        """The extension properties of the case's process (documents, issuingOffice …), for platform services."""
+        return self.specs.get(session, instance.definition_id).properties
+
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict[str, Any]:
         return self._read(session, instance, lambda workflow: dict(workflow.data) | (
             dict(workflow.last_task.data) if workflow.last_task else {}))
+
+
+@lru_cache(maxsize=64)
+def _decision_table(definition_id: int, xml: str, filename: str, decision_id: str) -> Any:
+    """The parsed table of a deployed DMN version (immutable, so cached by its id)."""
+    return build_parser([(xml.encode("utf-8"), filename)]).get_engine(decision_id, None)
 
 
 def _has_completed(workflow: BpmnWorkflow, step: str) -> bool:

@@ -48,6 +48,7 @@ class DeployedProcess:
     business_key_pattern: str | None = None  # businessKeyPattern: the numbers of cases started from 发起办件
     status_steps: dict[str, str] = field(default_factory=dict)  # "<process>/<element>" → caseStatus code
     clock: case_clock.ClockRules = field(default_factory=case_clock.ClockRules)  # statutoryLimit …
+    properties: dict[str, str] = field(default_factory=dict)  # the process element's extension properties
 
 
 class SpecCache:
@@ -85,7 +86,7 @@ class SpecCache:
                                          properties.get("businessKeyPattern") or None,
                                          _closure_steps(session, definition, "caseStatus"),
                                          _clock(definition.key, properties,
-                                                _closure_steps(session, definition, "clock")))
+                                                _closure_steps(session, definition, "clock")), properties)
                 self._specs[definition_id] = cached
                 while len(self._specs) > MAX_SPECS:
                     self._specs.popitem(last=False)

@@ -23,9 +23,11 @@ from services.platform import (  # noqa: F401 (some imported for their models on
     audit,
     calendar,
     case_updates,
+    documents,
     identity,
     modules,
     notifications,
+    ratings,
     reminders,
     sessions,
 )
@@ -80,6 +82,11 @@ class Settings:
     query_code_limit_per_ip: str = "10/minute;100/hour"  # 办件查询 by 查询码, per client address
     ratelimit_storage_url: str = ""
     trusted_proxies: int = 0
+    # printed documents (services.platform.documents): the office after the region's name, the address
+    # the verification QR code points to, and a folder of seal images named <region code>.png
+    issuing_office: str = documents.DEFAULT_OFFICE
+    public_url: str = ""
+    seals_dir: Path | None = None
 
     def __post_init__(self) -> None:
         parse_many(self.signin_limit_per_ip)  # a malformed limit fails at start-up, not at the first sign-in
@@ -126,6 +133,9 @@ class Settings:
             "ratelimit_storage_url": env.get("BANJIAN_RATELIMIT_STORAGE_URL")
             or (broker if broker.startswith(("redis://", "rediss://")) else ""),
             "trusted_proxies": int(env.get("BANJIAN_TRUSTED_PROXIES", 0)),
+            "issuing_office": env.get("BANJIAN_ISSUING_OFFICE", cls.issuing_office),
+            "public_url": env.get("BANJIAN_PUBLIC_URL", ""),
+            "seals_dir": Path(env["BANJIAN_SEALS_DIR"]) if env.get("BANJIAN_SEALS_DIR") else None,
         }
         values.update(overrides)
         settings = cls(**values)
@@ -162,6 +172,7 @@ class Runtime:
     sessions: sessions.SessionStore
     jobs: JobService
     notifier: notifications.Notifier
+    documents: documents.DocumentService
     modules: list[modules.ProcessModule]
 
     def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
@@ -187,14 +198,18 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     notifier = notifications.notifier_from_settings(jobs, settings)
     engine.listeners += [case_updates.notify_starter(notifier), case_updates.termination_hooks(MODULES)]
     numbering.register_operator(operators)
+    printer = documents.DocumentService(engine, issuing_office=settings.issuing_office,
+                                        public_url=settings.public_url, seals_dir=settings.seals_dir)
+    documents.register_operator(operators, printer)
+    documents.register_batch(jobs, printer)
     wiring = modules.ModuleSetup(operators, jobs, engine, settings)
     for module in MODULES:
         if module.setup is not None:
             module.setup(wiring)
-    deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES))
+    deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES, documents.PROCESS_PROPERTY_CHECKS))
     return Runtime(settings=settings, db=db, session_factory=session_factory,
                    engine=engine, deployer=deployer, sessions=session_store(settings),
-                   jobs=jobs, notifier=notifier, modules=MODULES)
+                   jobs=jobs, notifier=notifier, documents=printer, modules=MODULES)
 
 
 def session_store(settings: Settings) -> sessions.SessionStore:

@@ -27,6 +27,9 @@ BENCHMARKS = [  # script, toy-size arguments, needs PostgreSQL, its last line
      r"declaration import of 200 persons: [\d.]+ s \(\d+ rows/s\) on (postgresql\S*|sqlite), peak \d+ MB"),
     ("inbox_load.py", ["--tasks", "200", "--done", "50", "--requests", "5"], True,
      r"inbox over 200 open tasks \(PostgreSQL\): page p95 [\d.]+ ms .*, API p95 [\d.]+ ms"),
+    ("document_batch.py", ["--cases", "5"], False,
+     r"document batch of \d+ notices on (postgresql|sqlite): [\d.]+ s \(\d+ ms each\); "
+     r"one notice median \d+ ms, p95 \d+ ms"),
     ("reminder_scan.py", ["--tasks", "500"], True,
      r"reminder scan over 500 open tasks: \d+ ms .*; 500 reminders sent in [\d.]+ s"),
 ]

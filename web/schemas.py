@@ -155,8 +155,19 @@ class LifecycleSchema(Schema):
     clock = fields.Nested(ClockSchema, allow_none=True)
 
 
+class DocumentSchema(Schema):
+    """A printed document of the case (services.platform.documents)."""
+
+    number = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    url = fields.String()  # downloads the PDF with the caller's token
+    issued_at = DateTime()
+
+
 class InstanceDetailSchema(InstanceSchema):
     lifecycle = fields.Nested(LifecycleSchema)
+    documents = fields.List(fields.Nested(DocumentSchema))
     open_tasks = fields.List(fields.Nested(TaskSchema))
     history = fields.List(fields.Nested(HistorySchema))
     incidents = fields.List(fields.Nested(IncidentSchema))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import lifecycle
 from engine.db import UnitOfWork
 from engine.models import ProcessInstance
 from engine.runtime import CaseListener as Listener
 from services.platform.modules import ProcessModule
 from services.platform.notifications import Notifier
 
-DECISIONS = {"approve": "通过", "reject": "不通过", "return": "退回"}
 OUTCOMES = ("task_completed", "completed", "terminated")
 TEMPLATE = "case_update"
 
@@ -31,7 +31,7 @@ def notify_starter(notifier: Notifier) -> Listener:
                 continue
             notifier.notify(uow, [instance.started_by], TEMPLATE, {
                 "instance": instance, "kind": event["kind"], "step": event["task_label"] or "",
-                "decision": DECISIONS.get(event["decision"] or "", event["decision"] or ""),
+                "decision": lifecycle.DECISION_LABELS.get(event["decision"] or "", event["decision"] or ""),
                 "conclusion": event["conclusion"] or ""}, instance_id=instance.id)
 
     return listener

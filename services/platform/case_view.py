@@ -18,6 +18,7 @@ from engine.errors import NotFound
 from engine.forms import FormDefinition
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
+from services.platform.identity import APPLICANT_ROLES
 from services.platform.modules import Panel, PanelContext, ProcessModule, panels_for
 
 # workflow variables that are plumbing, not business data worth showing to a reviewer
@@ -84,7 +85,8 @@ class TaskView:
 def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     """A task its assignee, a holder of its role in its region (or above), or its completer may see."""
     row = session.get(HumanTask, task_id)
-    if row is None or not (row.assignee == actor.username or actor.holds(row.lane, row.region_code)
+    office_task = row is not None and row.lane not in APPLICANT_ROLES  # an applicant's step is its assignee's
+    if row is None or not (row.assignee == actor.username or (office_task and actor.holds(row.lane, row.region_code))
                            or row.completed_by == actor.username):
         raise NotFound("任务不存在或不在您的管辖范围内")
     return row
@@ -125,7 +127,7 @@ def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance
     history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
                                    .order_by(HistoryEvent.id)))
     if as_applicant or not is_staff_viewer(engine, actor, instance):
-        return CaseRecord(instance, False, {}, [_as_applicant_sees_task(t) for t in open_tasks],
+        return CaseRecord(instance, False, {}, [_as_applicant_sees_task(t, actor) for t in open_tasks],
                           [_as_applicant_sees_event(e, actor) for e in history if e.kind in APPLICANT_EVENTS], [])
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id)
                                      .order_by(Incident.id)))
@@ -133,12 +135,14 @@ def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance
     return CaseRecord(instance, True, data, open_tasks, history, incidents)
 
 
-def _as_applicant_sees_task(task: HumanTask) -> HumanTask:
-    """A detached copy without its assignee (never added to the session, so nothing is written)."""
+def _as_applicant_sees_task(task: HumanTask, actor: Actor) -> HumanTask:
+    """A detached copy that names no member of staff (never added to the session, so nothing is
+    written): the assignee only when it is the applicant's own step (补正)."""
     return HumanTask(id=task.id, instance_id=task.instance_id, process_key=task.process_key,
                      process_version=task.process_version, business_key=task.business_key, name=task.name,
                      label=task.label, form_key="", lane=task.lane, region_code=task.region_code,
-                     submitter=task.submitter, assignee=None, status=task.status, created_at=task.created_at,
+                     submitter=task.submitter, assignee=task.assignee if task.assignee == actor.username else None,
+                     status=task.status, created_at=task.created_at,
                      due_at=task.due_at)
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import lifecycle
 from engine.actors import Actor
 from engine.definitions import list_definitions
 from engine.inbox import SORTABLE, TaskFilter, task_query
@@ -21,7 +22,6 @@ from services.platform.spreadsheets import write_rows
 
 MAX_EXPORT_ROWS = 20_000
 CST = timedelta(hours=8)  # times are stored as naive UTC
-DECISIONS = {"approve": "通过", "reject": "不通过"}
 OPEN_HEADERS = ["业务编号", "办理环节", "流程", "申报单位", "区划", "接收日期", "办理期限", "是否超期", "认领人"]
 DONE_HEADERS = ["业务编号", "办理环节", "流程", "申报单位", "区划", "接收日期", "办理日期", "办理结论"]
 
@@ -49,7 +49,8 @@ def inbox_workbook(session: Session, actor: Actor, flt: TaskFilter, now: datetim
             common = [t.business_key, t.label, names.get(t.process_key, t.process_key), t.submitter,
                       t.region_code, local_day(t.created_at)]
             if done:
-                yield [*common, local_day(t.completed_at), DECISIONS.get(t.decision or "", t.decision or "")]
+                decision = t.decision or ""
+                yield [*common, local_day(t.completed_at), lifecycle.DECISION_LABELS.get(decision, decision)]
             else:
                 late = t.due_at is not None and t.due_at < now
                 yield [*common, local_day(t.due_at), "是" if late else "否", t.assignee or ""]

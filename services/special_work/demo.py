@@ -14,7 +14,7 @@ from engine.db import UnitOfWork, utcnow
 from engine.errors import NotFound
 from engine.models import ProcessInstance
 from engine.runtime import WorkflowEngine
-from services.platform import calendar, my_cases, supervision
+from services.platform import calendar, documents, my_cases, ratings, supervision
 from services.platform.demo_data import DEMO_PASSWORD, demo_id_number
 from services.platform.identity import User, create_user
 from services.special_work import attachments, declarations, early_retirement, register, spot_checks
@@ -49,6 +49,7 @@ def load(uow: UnitOfWork, engine: WorkflowEngine) -> None:
     _declarations(uow, engine)
     _register_and_early_retirement(uow, engine)
     _certificate_requests(uow, engine)
+    _certificate_lifecycle(uow, engine)
 
 
 def _declarations(uow: UnitOfWork, engine: WorkflowEngine) -> None:
@@ -112,6 +113,39 @@ def _certificate_requests(uow: UnitOfWork, engine: WorkflowEngine) -> None:
     _accepted_working_days_ago(uow, engine, started[2].id, 4)
     _accepted_working_days_ago(uow, engine, started[3].id, 8)
     supervision.pause_clock(uow, engine, supervisor, started[4].id, "需调取原单位档案核实，暂停计时")
+
+
+def _certificate_lifecycle(uow: UnitOfWork, engine: WorkflowEngine) -> None:
+    """Requests further along the 办件 lifecycle, with their printed documents: one waiting for the
+    applicant's 补正 (its 补正材料通知书 issued by the step, its clock paused), one refused with its 不予受理决定书,
+    and two closed with their 准予许可决定书 — one rated 非常满意, one rated 不满意, whose 差评 waits for a
+    supervisor's 核实."""
+    applicant = Actor("enterprise", frozenset({("enterprise", "110101")}), "110101000001")
+    clerk = Actor("clerk", frozenset({("clerk", "110000")}))
+    approver = Actor("approver", frozenset({("approver", "110000")}))
+    printer = documents.DocumentService(engine, issuing_office=documents.DEFAULT_OFFICE)
+
+    def request(name: str, serial: int) -> ProcessInstance:
+        return my_cases.start_case(uow, engine, applicant, "110101", CERTIFICATE, {
+            "name": name, "id_number": demo_id_number("110101", date(1970, 1, 1), serial), "purpose": "办理提前退休"},
+            utcnow())
+
+    def step(instance: ProcessInstance, who: Actor, data: dict) -> None:
+        [task] = engine.open_tasks(uow.session, instance.id)
+        engine.complete_task(uow, task.id, who, data)
+
+    correcting = request("赵补正", 21)
+    step(correcting, clerk, {"decision": "correct", "correction_items": "原单位出具的工作证明\n本人身份证复印件"})
+    refused = request("钱不符", 23)
+    step(refused, clerk, {"decision": "reject", "conclusion": "所申请人员不属于本单位职工，不属于本机关受理范围"})
+    printer.issue_on_demand(uow.session, clerk, refused.id, "refusal_decision")
+    for name, serial, grade, comment in (("孙办结", 25, 5, "办理迅速，一次办好"),
+                                         ("李差评", 27, 2, "等待时间过长，咨询电话无人接听")):
+        closed = request(name, serial)
+        step(closed, clerk, {"decision": "approve", "conclusion": "材料齐全，予以受理"})
+        step(closed, approver, {"decision": "approve", "conclusion": "经核查属实，予以出具"})
+        printer.issue_on_demand(uow.session, approver, closed.id, "approval_decision")
+        ratings.rate(uow, engine, applicant, closed.id, grade, comment)
 
 
 def _accepted_working_days_ago(uow: UnitOfWork, engine: WorkflowEngine, instance_id: int, days: int) -> None:

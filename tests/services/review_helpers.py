@@ -5,7 +5,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from engine.models import HumanTask, TaskStatus
+from engine.db import utcnow
+from engine.models import HumanTask, ProcessInstance, TaskStatus
+from services.platform import my_cases
 from services.platform.demo_data import demo_id_number
 from services.special_work import declarations, register
 from tests.conftest import actor, person
@@ -23,6 +25,19 @@ def open_task(runtime, instance_id) -> HumanTask | None:
     with runtime.unit_of_work() as uow:
         return uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                            HumanTask.status == TaskStatus.OPEN)).first()
+
+
+CERTIFICATE_REQUEST = {"name": "王井下", "id_number": "110101196805019011", "purpose": "办理提前退休",
+                       "note": "本人申请"}
+
+
+def request_certificate(runtime) -> ProcessInstance:
+    """A work-history certificate request, started by ``enterprise`` from 发起办件 (waiting for 受理)."""
+    with runtime.unit_of_work() as uow:
+        instance = my_cases.start_case(uow, runtime.engine, actor("enterprise"), "110101", "work_history_certificate",
+                                       CERTIFICATE_REQUEST, utcnow())
+        uow.commit()
+        return instance
 
 
 def complete(runtime, instance_id, who, data):

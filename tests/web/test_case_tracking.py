@@ -7,23 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from engine import query_code
-from engine.db import utcnow
 from engine.models import ProcessInstance
 from services.bootstrap import Settings, bootstrap
-from services.platform import my_cases
-from tests.conftest import TEST_SIGNIN_LIMITS, actor
-from tests.services.review_helpers import complete
+from tests.conftest import TEST_SIGNIN_LIMITS
+from tests.services.review_helpers import CERTIFICATE_REQUEST, complete, request_certificate
 from tests.web.conftest import Browser
-
-REQUEST = {"name": "王井下", "id_number": "110101196805019011", "purpose": "办理提前退休", "note": "本人申请"}
-
-
-def request_certificate(runtime) -> ProcessInstance:
-    with runtime.unit_of_work() as uow:
-        instance = my_cases.start_case(uow, runtime.engine, actor("enterprise"), "110101", "work_history_certificate",
-                                       REQUEST, utcnow())
-        uow.commit()
-        return instance
 
 
 def look_up(visitor: Browser, code: str):
@@ -42,7 +30,7 @@ def test_the_code_shows_the_public_status_and_nothing_personal(runtime, browser)
         page = answer.get_data(as_text=True)
         assert answer.status_code == 200, typed
         assert instance.business_key in page and "已受理" in page and "审批出具" in page
-        for personal in ("王井下", REQUEST["id_number"], "材料齐全", "enterprise", "clerk", "示范煤矿"):
+        for personal in ("王井下", CERTIFICATE_REQUEST["id_number"], "材料齐全", "enterprise", "clerk", "示范煤矿"):
             assert personal not in page, personal
 
 

@@ -104,10 +104,12 @@ def existing_values(runtime) -> dict[str, list[str]]:
         "batch_id": first("SELECT id FROM declaration_batch ORDER BY id LIMIT 2"),
         "code": first("SELECT code FROM enterprise ORDER BY code LIMIT 1")
         + first("SELECT code FROM work_type ORDER BY code LIMIT 1")
-        + first("SELECT code FROM work_nature ORDER BY code LIMIT 1"),
+        + first("SELECT code FROM work_nature ORDER BY code LIMIT 1")
+        + first("SELECT verify_code FROM case_document ORDER BY id LIMIT 1"),
         "definition_id": first("SELECT id FROM process_definition ORDER BY id LIMIT 2"),
         "grant_id": first("SELECT g.id FROM role_grant g JOIN app_user u ON u.id = g.user_id "
                           "WHERE u.username = 'clerk'"),
+        "document_id": first("SELECT id FROM case_document ORDER BY id LIMIT 2"),
         "history_id": first("SELECT id FROM work_history ORDER BY id LIMIT 1"),
         "id_number": first("SELECT id_number FROM person ORDER BY id LIMIT 1"),
         "instance_id": first("SELECT id FROM process_instance ORDER BY id LIMIT 2"),

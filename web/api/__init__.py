@@ -34,10 +34,12 @@ def documented(summary: str, request=None, response=None, many: bool = False, st
 from web.api import (  # noqa: E402,F401  (routes register themselves on the blueprint)
     auth,
     definitions,
+    documents,
     instances,
     jobs,
     notifications,
     openapi,
     queries,
+    statistics,
     tasks,
 )

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from flask import g, request
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from engine import case_clock, lifecycle
 from engine.db import utcnow
 from engine.errors import Forbidden
+from engine.fields import DateTime, Integer
 from engine.inbox import list_instances
 from engine.models import InstanceStatus
-from services.platform import supervision
+from services.platform import applicant_actions, ratings, supervision
 from services.platform.case_view import case_record
 from web.api import api, documented
+from web.api.documents import document_body
 from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
@@ -38,6 +40,7 @@ def instance_detail(session, instance_id: int) -> dict:
     body["open_tasks"] = TaskSchema(many=True).dump(record.open_tasks)
     body["history"] = HistorySchema(many=True).dump(record.history)
     body["incidents"] = IncidentSchema(many=True).dump(record.incidents)
+    body["documents"] = [document_body(d) for d in runtime().documents.for_case(session, instance.id)]
     return body
 
 
@@ -74,11 +77,55 @@ def start_instance():
     return instance_detail(work.session, instance.id), 201
 
 
+class RatingRequest(StrictSchema):
+    grade = Integer(required=True, strict=True, minimum=1, maximum=5)  # 5 非常满意 … 1 非常不满意
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class RatingSchema(Schema):
+    grade = Integer(minimum=1, maximum=5)
+    grade_label = fields.String()
+    comment = fields.String()
+    rated_at = DateTime()
+    followup_status = fields.String(allow_none=True)
+    feedback = fields.String(allow_none=True)
+
+
+class WithdrawRequest(StrictSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
 @api.get("/instances/<int:instance_id>")
 @api_login_required
 @documented("办件详情：状态、版本、待办任务、历史", response=InstanceDetailSchema)
 def get_instance(instance_id: int):
-    return instance_detail(uow().session, instance_id)
+    body = instance_detail(uow().session, instance_id)
+    instance = runtime().engine.get_instance(uow().session, instance_id, current_actor())
+    applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), current_actor(), instance)
+    return body
+
+
+@api.post("/instances/<int:instance_id>/ratings")
+@api_login_required
+@documented("好差评（申请人；办结后，次数和期限按 rating_rules 决策表；不满意须写明原因，并转督办核实整改）",
+            request=RatingRequest, response=RatingSchema, many=True, status=201)
+def rate_instance(instance_id: int):
+    body = RatingRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    ratings.rate(work, runtime().engine, current_actor(), instance_id, body["grade"], body["comment"])
+    work.commit()
+    return {"items": RatingSchema(many=True).dump(ratings.ratings_of(work.session, instance_id))}, 201
+
+
+@api.post("/instances/<int:instance_id>/withdraw")
+@api_login_required
+@documented("撤回申请（申请人本人，工作人员开始办理前）", request=WithdrawRequest, response=InstanceDetailSchema)
+def withdraw_instance(instance_id: int):
+    body = WithdrawRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    applicant_actions.withdraw(work, runtime().engine, current_actor(), instance_id, body["reason"])
+    work.commit()
+    return instance_detail(work.session, instance_id)
 
 
 @api.post("/instances/<int:instance_id>/retry")

@@ -5,7 +5,8 @@ from marshmallow import fields, validate
 
 from engine.db import utcnow
 from engine.inbox import SORTABLE, TaskFilter, list_tasks
-from services.platform import task_actions
+from engine.models import ProcessInstance
+from services.platform import applicant_actions, task_actions
 from services.platform.case_view import get_visible_task
 from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
@@ -44,6 +45,9 @@ def get_tasks():
 @documented("任务详情及其表单定义", response=TaskDetailSchema)
 def get_task(task_id: str):
     row = get_visible_task(uow().session, current_actor(), task_id)
+    instance = uow().session.get(ProcessInstance, row.instance_id)
+    if instance is not None:
+        applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), current_actor(), instance)
     body = TaskSchema().dump(row)
     form = runtime().engine.task_form(uow().session, row)
     body["form"] = form.schema_json if form is not None else None

@@ -26,6 +26,7 @@ from web.pages import (  # noqa: E402,F401  (routes register themselves on the b
     cases,
     cockpit,
     designer,
+    documents,
     export,
     home,
     inbox,
@@ -33,6 +34,7 @@ from web.pages import (  # noqa: E402,F401  (routes register themselves on the b
     my_cases,
     notifications,
     queries,
+    statistics,
     tasks,
     tracking,
 )

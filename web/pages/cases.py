@@ -7,6 +7,7 @@ from engine import case_clock
 from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.inbox import list_instances
+from services.platform import applicant_actions
 from services.platform.case_view import case_diagram_xml, get_case
 from web.api.downloads import file_response
 from web.context import runtime, uow
@@ -44,6 +45,7 @@ def case(instance_id: int):
                     request.args.get("q", ""))
     if not view.staff:
         return redirect(url_for("pages.my_case", instance_id=instance_id))
+    applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), page_actor(), view.instance)
     return render_template("case.html", case=view)
 
 

@@ -25,10 +25,12 @@ def domain_labels() -> list[str]:
     """The words of the platform and of every process module that pages translate at run time."""
     from engine import lifecycle
     from services.bootstrap import MODULES
-    from services.platform import audit
+    from services.platform import applicant_actions, audit, documents, ratings
     from services.platform.identity import ROLES
 
-    labels = [*ROLES.values(), *audit.ACTION_LABELS.values(), *query_labels(), *lifecycle.CASE_STATUSES.values()]
+    labels = [*ROLES.values(), *audit.ACTION_LABELS.values(), *query_labels(), *lifecycle.CASE_STATUSES.values(),
+              *(kind.title for kind in documents.KINDS.values()), *ratings.GRADES.values(), applicant_actions.OPENED,
+              *lifecycle.DECISION_LABELS.values()]
     for module in MODULES:
         labels += [module.title, *module.labels, *(entry.label for entry in module.menu), *module.job_titles.values()]
     return list(dict.fromkeys(labels))

@@ -46,8 +46,8 @@ def instance_status(code: str) -> str:
 
 
 def decision_label(code: str | None) -> str:
-    labels = {"approve": _("通过"), "reject": _("不通过")}
-    return labels.get(code or "", code or "")
+    label = lifecycle.DECISION_LABELS.get(code or "")
+    return _(label) if label else code or ""
 
 
 def event_label(kind: str) -> str:

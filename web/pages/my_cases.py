@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 
 from engine import case_clock, query_code
 from engine.db import utcnow
-from engine.errors import InvalidData
-from services.platform import modules, my_cases
+from engine.errors import Conflict, InvalidData
+from services.platform import applicant_actions, modules, my_cases, ratings
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values
@@ -91,5 +91,47 @@ def my_case_list():
 @pages.get("/my/cases/<int:instance_id>")
 @login_required
 def my_case(instance_id: int):
-    view = my_cases.my_case(uow().session, runtime().engine, page_actor(), instance_id, runtime().modules)
-    return render_template("my_case.html", case=view)
+    session = uow().session
+    view = my_cases.my_case(session, runtime().engine, page_actor(), instance_id, runtime().modules)
+    return render_template("my_case.html", case=view,
+                           may_withdraw=applicant_actions.may_withdraw(session, page_actor(), view.instance),
+                           rating=ratings.eligibility(session, runtime().engine, page_actor(), view.instance, utcnow()),
+                           ratings=ratings.ratings_of(session, instance_id), grades=ratings.GRADES)
+
+
+@pages.post("/my/cases/<int:instance_id>/rating")
+@login_required
+def rate_case(instance_id: int):
+    """好差评 by the applicant; a 差评 opens its follow-up for a supervisor."""
+    work = uow()
+    grade = request.form.get("grade", "")
+    try:
+        rating = ratings.rate(work, runtime().engine, page_actor(), instance_id, int(grade) if grade.isdigit() else 0,
+                              request.form.get("comment", ""))
+    except (InvalidData, Conflict) as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.my_case", instance_id=instance_id) + "#rating")
+    work.commit()
+    flash(_("感谢您的评价") if rating.followup_instance_id is None
+          else _("感谢您的评价，您反映的问题已转督办人员核实整改"), "success")
+    return redirect(url_for("pages.my_case", instance_id=instance_id) + "#rating")
+
+
+@pages.post("/my/cases/<int:instance_id>/withdraw")
+@login_required
+def withdraw_case(instance_id: int):
+    """撤回 by the applicant; refused (with the reason, nothing changed) once staff have begun."""
+    if request.form.get("confirm") != "yes":
+        flash(_("请勾选“确认撤回”后再提交"), "error")
+        return redirect(url_for("pages.my_case", instance_id=instance_id))
+    work = uow()
+    try:
+        applicant_actions.withdraw(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
+    except Conflict as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.my_case", instance_id=instance_id))
+    work.commit()
+    flash(_("申请已撤回"), "success")
+    return redirect(url_for("pages.my_case", instance_id=instance_id))

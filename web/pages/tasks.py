@@ -5,7 +5,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidData
-from services.platform import task_actions
+from engine.models import ProcessInstance
+from services.platform import applicant_actions, task_actions
 from services.platform.case_view import get_task_view, get_visible_task
 from services.platform.identity import colleagues_for
 from web.context import runtime, uow
@@ -21,6 +22,9 @@ def render_task(task_id: str, values: dict | None = None, errors: dict | None = 
                          request.args.get("q", ""))
     colleagues = colleagues_for(session, view.task.lane, view.task.region_code, page_actor().username) \
         if view.may_act else []
+    instance = session.get(ProcessInstance, view.task.instance_id)
+    if instance is not None:
+        applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), page_actor(), instance)
     return render_template("task.html", view=view, values=values or {}, errors=errors or {},
                            colleagues=colleagues), status
 

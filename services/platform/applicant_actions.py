@@ -1,0 +1,69 @@
+"""What an applicant may do with a running case of their own, besides its steps (补正 is a step in the
+applicant's lane, assigned to the case's applicant by the engine).
+
+撤回 (withdraw): the applicant takes the application back while no member of staff has opened it yet —
+the rule of the petition manual, applied to every process: once staff opened the case page or a task
+of it (``ProcessInstance.staff_opened_at``) or took or did one of its steps, the office is working on it
+and only the office may end it (终止). The check runs on the locked row inside the ending transaction,
+and opening bumps the row's version, so a withdrawal racing the first opening either wins or is refused
+— never both.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import lifecycle
+from engine.actors import Actor
+from engine.db import UnitOfWork
+from engine.errors import Conflict, Forbidden, InvalidData
+from engine.models import HumanTask, InstanceStatus, ProcessInstance
+from engine.runtime import WorkflowEngine
+
+MAX_REASON = 500
+OPENED = "工作人员已开始办理，不能撤回；如需终止办理，请联系办理机关"
+
+
+def staff_has_begun(session: Session, instance: ProcessInstance) -> bool:
+    """Whether staff opened the case or took or did one of its steps (someone other than its applicant)."""
+    if instance.staff_opened_at is not None:
+        return True
+    touched = select(HumanTask.id).where(
+        HumanTask.instance_id == instance.id,
+        ((HumanTask.assignee.is_not(None)) & (HumanTask.assignee != instance.started_by))
+        | ((HumanTask.completed_by.is_not(None)) & (HumanTask.completed_by != instance.started_by))).limit(1)
+    return session.scalar(touched) is not None
+
+
+def may_withdraw(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
+    return (instance.started_by == actor.username
+            and instance.status in (InstanceStatus.RUNNING, InstanceStatus.WAITING)
+            and not staff_has_begun(session, instance))
+
+
+def withdraw(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int, reason: str) -> ProcessInstance:
+    """撤回 by the applicant (see the module docstring); every open step and timer ends, the module's
+    termination hook runs, the 办件状态 becomes 已撤回."""
+    instance = engine.get_instance(uow.session, instance_id, actor)  # NotFound outside the actor's scope
+    if instance.started_by != actor.username:
+        raise Forbidden("只有申请人本人可以撤回申请")
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        raise InvalidData(f"撤回原因不能超过 {MAX_REASON} 字", fields={"reason": [f"不能超过 {MAX_REASON} 字"]})
+
+    def not_yet_opened(locked: ProcessInstance) -> None:
+        if staff_has_begun(uow.session, locked):
+            raise Conflict(OPENED)
+
+    return engine.terminate(uow, instance_id, actor, f"申请人撤回：{reason}" if reason else "申请人撤回",
+                            ending=lifecycle.WITHDRAWN, allowed=not_yet_opened)
+
+
+def note_staff_opened(engine: WorkflowEngine, unit_of_work: UnitOfWork, actor: Actor,
+                      instance: ProcessInstance) -> None:
+    """Record, in a transaction of its own, that staff of the case's region first opened it."""
+    if instance.staff_opened_at is None and any(
+            role not in engine.applicant_roles and actor.holds(role, instance.region_code) for role in actor.roles):
+        with unit_of_work as work:
+            engine.mark_opened(work, instance.id)
+            work.commit()
