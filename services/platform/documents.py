@@ -61,8 +61,9 @@ FONTS = ("AR PL UMing CN", "WenQuanYi Micro Hei")  # body (宋体-like), 红头 
 FONT_PACKAGES = "fonts-arphic-uming fonts-wqy-microhei"
 NOT_FOUND = "文书不存在或不在您的管辖范围内"
 
-ACCEPTED_ONWARD = frozenset({"accepted", "correction_started", "correction_ended", "special_started",
-                             "special_ended", "closed_approved", "closed_rejected"})
+# where a 受理通知书 may be issued by hand: 补正 is left out, since many processes ask for material before
+# 受理 (a step that issues it after a later 补正 does so whatever the status)
+ACCEPTED_ONWARD = frozenset({"accepted", "special_started", "special_ended", "closed_approved", "closed_rejected"})
 
 
 @dataclass(frozen=True)

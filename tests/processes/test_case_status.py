@@ -48,10 +48,14 @@ def test_a_refusal_at_acceptance_and_a_termination(runtime):
     assert case_status(runtime, terminated) == "terminated"
 
 
-def test_a_declaration_closes_approved_through_the_flow_it_calls(runtime):
+def test_a_declaration_is_accepted_on_submission_clocked_and_closes_through_the_flow_it_calls(runtime):
     _, instance_id = submit(runtime, [person(1)])
+    assert case_status(runtime, instance_id) == "accepted"  # an online declaration: 受理 on submission
+    with runtime.unit_of_work() as uow:
+        instance = uow.session.get(ProcessInstance, instance_id)
+        assert instance.clock_state == "running" and instance.statutory_due_at is not None  # 40 working days
     complete(runtime, instance_id, "reviewer", {"decision": "approve"})
-    assert case_status(runtime, instance_id) == "received"
+    assert case_status(runtime, instance_id) == "accepted"
     complete(runtime, instance_id, "rechecker", {"decision": "approve"})
     assert case_status(runtime, instance_id) == "closed_approved"
 

@@ -64,11 +64,12 @@ def _batch_offers() -> list[tuple[str, str, list[documents.DocumentKind]]]:
 def document_batch_form():
     if not any(role not in runtime().engine.applicant_roles for role in page_actor().roles):
         raise Forbidden("只有办理机关的工作人员可以批量出具文书")
-    job = None
+    job, result = None, None
     if request.args.get("job", "").isdigit():
-        job = job_progress(runtime().jobs.get_visible(uow().session, int(request.args["job"]), page_actor(),
-                                                      runtime().engine.applicant_roles))
-    return render_template("documents_batch.html", offers=_batch_offers(), job=job)
+        row = runtime().jobs.get_visible(uow().session, int(request.args["job"]), page_actor(),
+                                         runtime().engine.applicant_roles)
+        job, result = job_progress(row), row.result if row.kind == documents.BATCH else None
+    return render_template("documents_batch.html", offers=_batch_offers(), job=job, result=result)
 
 
 @pages.post("/documents/batch")
