@@ -25,7 +25,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import case_clock, lifecycle, query_code
+from engine import case_clock, lifecycle, query_code, returns
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import build_parser, latest_definition, parse_due_rule
@@ -206,7 +206,6 @@ class WorkflowEngine:
             raise Conflict("任务已不在待办状态")
         self._check_guard(task, cleaned)
         task.data.update(cleaned)
-        task.run()
         decision = str(cleaned["decision"]) if cleaned.get("decision") is not None else None
         writes = ActionWrites()
         writes.update_task(row, status=TaskStatus.COMPLETED, completed_at=utcnow(), completed_by=actor.username,
@@ -214,7 +213,7 @@ class WorkflowEngine:
         self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
                     task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
                     details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
-        self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes)
+        self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes, completing=task)
         return instance
 
     def _form(self, deployed: DeployedProcess, key: str) -> FormDefinition:
@@ -274,6 +273,116 @@ class WorkflowEngine:
                     task_label=row.label, conclusion=note or None, details={"to": to.username})
         self._write_history(uow.session)
         return row
+
+    # ------------------------------------------------------------------ 退回 and 撤回 (engine.returns)
+    def return_targets(self, session: Session, row: HumanTask) -> list[tuple[str, str]]:
+        """(BPMN id, name) of the earlier steps the open task ``row`` may be returned to, earliest first."""
+        instance = session.get(ProcessInstance, row.instance_id)
+        if instance is None or row.status != TaskStatus.OPEN:
+            return []
+
+        def targets(workflow: BpmnWorkflow) -> list[tuple[str, str]]:
+            task = _find_task(workflow, row.id)
+            if task is None or task.state != TaskState.READY:
+                return []
+            return [(bpmn_id, done.task_spec.bpmn_name or bpmn_id) for bpmn_id, done in _targets(task).items()]
+
+        return self._read(session, instance, targets)
+
+    def return_task(self, uow: UnitOfWork, task_id: str, actor: Actor, target: str, reason: str) -> ProcessInstance:
+        """退回: send the case back from this open step to an earlier one, with a reason. The target is
+        offered to its lane again — to the case's applicant in an applicant's lane, to the person who did
+        it before where the process says ``returnAssignee = previous``."""
+        session = uow.session
+        row, instance = self._lock_task(session, task_id)
+        self._check_actor(row, instance, actor)
+        reason = _reason(reason, "退回原因")
+        workflow = self._load(session, instance)
+        task = _find_task(workflow, task_id)
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("任务已不在待办状态")
+        earlier = _targets(task).get(target)
+        if earlier is None:
+            raise InvalidData("不能退回到该环节：只能退回到本环节之前已办理、且流程允许退回的环节",
+                              fields={"target": ["请选择可退回的环节"]})
+        previous = session.get(HumanTask, str(earlier.id))
+        self._rewind(uow, instance, workflow, earlier, actor)
+        now = utcnow()
+        writes = ActionWrites()
+        writes.update_task(row, status=TaskStatus.COMPLETED, completed_at=now, completed_by=actor.username,
+                           decision="return")
+        if previous is not None:
+            to_previous = self.specs.get(session, instance.definition_id).properties.get("returnAssignee") == "previous"
+            assignee = instance.started_by if previous.lane in self.applicant_roles \
+                else previous.completed_by if to_previous else None
+            writes.update_task(previous, status=TaskStatus.OPEN, completed_at=None, completed_by=None, decision=None,
+                               assignee=assignee, created_at=now, due_at=self._due_at(earlier, now))
+        self._event(session, instance, "task_returned", actor=actor.username, task_name=row.name,
+                    task_label=row.label, decision="return", conclusion=reason,
+                    details={"target": target, "target_label": earlier.task_spec.bpmn_name or target})
+        self._advance(uow, instance, workflow, actor, writes=writes)
+        return instance
+
+    def withdraw_task(self, uow: UnitOfWork, task_id: str, actor: Actor) -> ProcessInstance:
+        """撤回: the person who completed a step takes the decision back while the next step has not been
+        acted on (nobody claimed it, nothing after it was done); the process may forbid it
+        (``withdrawable = false``). The step is theirs again."""
+        session = uow.session
+        row, instance = self._lock_task(session, task_id)
+        if row.status == TaskStatus.OPEN and row.assignee == actor.username:
+            raise Conflict("该环节已在您的待办中，无需撤回")  # a double click on 撤回
+        if row.completed_by != actor.username:
+            if self.can_view(actor, instance):
+                raise Forbidden("只能撤回本人办理的环节")
+            raise NotFound("任务不存在")
+        if row.status != TaskStatus.COMPLETED or row.decision == "return":
+            raise Conflict("该环节不是已办理状态，不能撤回")
+        if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
+            raise Conflict("办件已办结、已终止或处于异常状态，不能撤回")
+        if self.specs.get(session, instance.definition_id).properties.get("withdrawable", "").lower() == "false":
+            raise Forbidden("本流程不允许撤回已办理的环节")
+        workflow = self._load(session, instance)
+        task = _find_task(workflow, task_id)
+        if task is None or task.state != TaskState.COMPLETED:
+            raise Conflict("流程已推进，不能撤回")
+        following = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                     if returns.reaches(task.task_spec, t.task_spec)}
+        later = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                        HumanTask.id != row.id,
+                                                        HumanTask.completed_at > row.completed_at)).first()
+        if not following or later is not None:
+            raise Conflict("下一环节已经办理，不能撤回")
+        if any(t.assignee is not None for t in self.open_tasks(session, instance.id) if t.id in following):
+            raise Conflict("下一环节已有人认领，不能撤回")
+        self._rewind(uow, instance, workflow, task, actor)
+        now = utcnow()
+        writes = ActionWrites()
+        writes.update_task(row, status=TaskStatus.OPEN, completed_at=None, completed_by=None, decision=None,
+                           assignee=actor.username, created_at=now, due_at=self._due_at(task, now))
+        self._event(session, instance, "task_withdrawn", actor=actor.username, task_name=row.name,
+                    task_label=row.label)
+        self._advance(uow, instance, workflow, actor, writes=writes)
+        return instance
+
+    def _rewind(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, target: Any,
+                actor: Actor) -> None:
+        """engine.returns.rewind with the case's script engine: resetting may evaluate designer code
+        (a 会签 step's loopCardinality); a failure refuses the action (nothing is written, and the workflow
+        was taken out of the cache by ``_load``)."""
+        workflow.script_engine = self._script_engine(uow, instance, actor)
+        try:
+            with self.environment.action():
+                returns.rewind(workflow, target)
+        except Exception as error:  # noqa: BLE001 - the workflow's own failures, whatever their class
+            raise Conflict(f"无法退回：{_error_message(error)}") from None
+
+    def _due_at(self, task: Any, now: datetime) -> datetime | None:
+        """The due date of a user task opened at ``now`` (its ``dueIn``)."""
+        rule = _task_properties(task).get("dueIn")
+        if not rule:
+            return None
+        amount, unit = parse_due_rule(rule)
+        return self.due_calculator(now, amount, unit)
 
     # ------------------------------------------------------------------ repair
     def retry(self, uow: UnitOfWork, instance_id: int, actor: Actor) -> ProcessInstance:
@@ -463,11 +572,13 @@ class WorkflowEngine:
             self.workflows.put(instance.id, instance.state, workflow)
 
     def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
-                 refuse_invalid: bool = False, writes: ActionWrites | None = None) -> None:
+                 refuse_invalid: bool = False, writes: ActionWrites | None = None, completing: Any = None) -> None:
         """Run the engine steps. With ``refuse_invalid`` (a user completing a task), an operator that
         rejects the submitted data with InvalidData refuses the whole completion instead of
         becoming an incident; the caller's unit of work is then not committed. ``writes``: what the
-        caller's action already collected to write along (see ``engine.writes``)."""
+        caller's action already collected to write along (see ``engine.writes``); ``completing``: the user
+        task this action completes, run first with the case's script engine (what follows it may
+        evaluate designer code, e.g. a 会签 step's loopCardinality)."""
         session = uow.session
         workflow.script_engine = self._script_engine(uow, instance, actor)
         error: Exception | None = None
@@ -482,6 +593,8 @@ class WorkflowEngine:
 
         try:
             with self.environment.action():
+                if completing is not None:
+                    completing.run()
                 workflow.do_engine_steps(will_complete_task=count_step)
         except Exception as exc:  # any failure of a step becomes an incident, never a crash
             inner = getattr(exc, "error", None) or getattr(exc, "exception", None) or exc
@@ -596,10 +709,7 @@ class WorkflowEngine:
         rows = []
         for task_id, task in ready.items():
             props = _task_properties(task)
-            due_at = None
-            if props.get("dueIn"):
-                amount, unit = parse_due_rule(props["dueIn"])
-                due_at = self.due_calculator(now, amount, unit)
+            due_at = self._due_at(task, now)
             rows.append({
                 "id": task_id, "instance_id": instance.id, "process_key": instance.process_key,
                 "process_version": instance.process_version, "business_key": instance.business_key,
@@ -708,6 +818,22 @@ def _find_task(workflow: BpmnWorkflow, task_id: str):
         return workflow.get_task_from_id(UUID(task_id))
     except TaskNotFoundException:
         return None
+
+
+def _targets(task: Any) -> dict[str, Any]:
+    """The steps an open task may be returned to (engine.returns), as its ``returnTargets`` allows."""
+    listed = _task_properties(task).get("returnTargets")
+    allowed = [step.strip() for step in listed.split(",") if step.strip()] if listed else None
+    return returns.earlier_steps(task.workflow, task, allowed)
+
+
+def _reason(text: str, what: str, limit: int = 500) -> str:
+    reason = (text or "").strip()
+    if not reason:
+        raise InvalidData(f"请填写{what}", fields={"reason": [f"请填写{what}"]})
+    if len(reason) > limit:
+        raise InvalidData(f"{what}不能超过 {limit} 字", fields={"reason": [f"不能超过 {limit} 字"]})
+    return reason
 
 
 def _drop_unwritten_history(session: Session) -> None:

@@ -25,7 +25,7 @@ from services.platform.modules import Panel, PanelContext, ProcessModule, panels
 HIDDEN_DATA = {"decision", "conclusion"}
 # history events the applicant who started a case is told about (as on the applicant portal); the
 # others — automatic steps, delegation, supervision, errors — are the office's own
-APPLICANT_EVENTS = ("started", "task_completed", "completed", "terminated")
+APPLICANT_EVENTS = ("started", "task_completed", "task_returned", "completed", "terminated")
 
 
 @dataclass

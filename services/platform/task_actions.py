@@ -1,4 +1,5 @@
-"""Task actions that need more than the engine knows: finding the colleague a task is handed to.
+"""Task actions that need more than the engine knows: finding the colleague a task is handed to, and
+which actions a user may take on a task now (the buttons of the task page, ``GET /api/tasks/<id>/actions``).
 
 Each action checks, in this order, that the task is in the actor's scope (``NotFound`` otherwise,
 like a task that does not exist), that the actor may act on it, and only then its state and the
@@ -6,10 +7,15 @@ other things named in the request (the engine repeats the first checks under its
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from engine.actors import Actor
 from engine.db import UnitOfWork
 from engine.errors import InvalidData, NotFound
-from engine.models import HumanTask
+from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.platform.case_view import get_visible_task
 from services.platform.identity import actor_for, get_user
@@ -33,3 +39,43 @@ def delegate(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str
         if refused.fields:
             raise
         raise InvalidData(f"不能转交给 {to}：{NOT_A_COLLEAGUE}", fields={"to": [NOT_A_COLLEAGUE]}) from None
+
+
+@dataclass(frozen=True)
+class Actions:
+    names: list[str]  # what the caller may do with the task now
+    return_targets: list[tuple[str, str]]  # (BPMN id, name) of the steps 退回 may send it to
+
+
+def available_actions(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str) -> Actions:
+    """The actions ``actor`` may take on the task now: on an open task they may act on, complete /
+    claim or unclaim / delegate / return (where an earlier step may take it); on a step they did
+    themselves, withdraw while the next step is untouched. The engine checks each again, under its
+    lock, when it is taken."""
+    row = get_visible_task(session, actor, task_id)
+    instance = session.get(ProcessInstance, row.instance_id)
+    if instance is None:
+        raise NotFound("任务不存在")
+    if row.status == TaskStatus.OPEN:
+        mine = row.assignee == actor.username
+        if not (mine or (row.assignee is None and row.lane not in engine.applicant_roles
+                         and actor.holds(row.lane, row.region_code))):
+            return Actions([], [])
+        targets = engine.return_targets(session, row)
+        names = ["complete", "unclaim" if mine else "claim", "delegate", *(["return"] if targets else [])]
+        return Actions(names, targets)
+    if row.status == TaskStatus.COMPLETED and row.completed_by == actor.username and row.decision != "return" \
+            and instance.status in (InstanceStatus.RUNNING, InstanceStatus.WAITING) \
+            and _next_untouched(session, row):
+        return Actions(["withdraw"], [])
+    return Actions([], [])
+
+
+def _next_untouched(session: Session, row: HumanTask) -> bool:
+    """Nothing of the case was done after ``row`` and its open steps are unclaimed (the engine decides
+    exactly, following the flow)."""
+    later = session.scalars(select(HumanTask.id).where(
+        HumanTask.instance_id == row.instance_id, HumanTask.id != row.id,
+        (HumanTask.completed_at > row.completed_at)
+        | ((HumanTask.status == TaskStatus.OPEN) & HumanTask.assignee.is_not(None)))).first()
+    return later is None

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import request
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from engine.db import utcnow
 from engine.inbox import SORTABLE, TaskFilter, list_tasks
@@ -12,7 +12,14 @@ from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
 from web.auth import api_login_required, current_actor
 from web.context import runtime, uow
-from web.schemas import CompletedSchema, CompleteTaskRequest, DelegateRequest, TaskDetailSchema, TaskSchema
+from web.schemas import (
+    CompletedSchema,
+    CompleteTaskRequest,
+    DelegateRequest,
+    StrictSchema,
+    TaskDetailSchema,
+    TaskSchema,
+)
 
 SCOPES = ("mine", "group", "all", "done")
 
@@ -92,5 +99,47 @@ def complete_task(task_id: str):
     body = CompleteTaskRequest().load(request.get_json(silent=True) or {})
     work = uow()
     instance = runtime().engine.complete_task(work, task_id, current_actor(), body["data"])
+    work.commit()
+    return {"instance_id": instance.id, "status": instance.status}
+
+
+class ActionsSchema(Schema):
+    actions = fields.List(fields.String())
+    return_targets = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
+
+
+class ReturnRequest(StrictSchema):
+    target = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                           metadata={"description": "退回到的环节（BPMN id，见 actions 的 return_targets）"})
+    reason = fields.String(required=True, validate=validate.Length(max=500))
+
+
+@api.get("/tasks/<task_id>/actions")
+@api_login_required
+@documented("当前用户此刻可对任务执行的操作，及可退回的环节", response=ActionsSchema, envelope=None)
+def task_actions_now(task_id: str):
+    allowed = task_actions.available_actions(uow().session, runtime().engine, current_actor(), task_id)
+    return ActionsSchema().dump({"actions": allowed.names,
+                                 "return_targets": [{"step": step, "name": name}
+                                                    for step, name in allowed.return_targets]})
+
+
+@api.post("/tasks/<task_id>/return")
+@api_login_required
+@documented("退回到此前已办理的环节（须填写原因）；办件已推进时 409", request=ReturnRequest, response=CompletedSchema)
+def return_task(task_id: str):
+    body = ReturnRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    instance = runtime().engine.return_task(work, task_id, current_actor(), body["target"], body["reason"])
+    work.commit()
+    return {"instance_id": instance.id, "status": instance.status}
+
+
+@api.post("/tasks/<task_id>/withdraw")
+@api_login_required
+@documented("撤回本人已办理的环节（下一环节尚未认领或办理时）；已推进时 409", response=CompletedSchema)
+def withdraw_task(task_id: str):
+    work = uow()
+    instance = runtime().engine.withdraw_task(work, task_id, current_actor())
     work.commit()
     return {"instance_id": instance.id, "status": instance.status}

@@ -54,7 +54,8 @@ def event_label(kind: str) -> str:
     labels = {"started": _("发起"), "task_completed": _("办理"), "task_delegated": _("转交"),
               "service_task": _("自动处理"), "completed": _("办结"), "error": _("异常"),
               "retried": _("重试"), "terminated": _("终止"), "supervised": _("督办"),
-              "clock_started": _("开始计时"), "clock_paused": _("暂停计时"), "clock_resumed": _("恢复计时")}
+              "clock_started": _("开始计时"), "clock_paused": _("暂停计时"), "clock_resumed": _("恢复计时"),
+              "task_returned": _("退回"), "task_withdrawn": _("撤回")}
     return labels.get(kind, kind)
 
 

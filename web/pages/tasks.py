@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import InvalidData
+from engine.errors import Conflict, InvalidData
 from engine.models import ProcessInstance
 from services.platform import applicant_actions, task_actions
 from services.platform.case_view import get_task_view, get_visible_task
@@ -25,8 +25,9 @@ def render_task(task_id: str, values: dict | None = None, errors: dict | None = 
     instance = session.get(ProcessInstance, view.task.instance_id)
     if instance is not None:
         applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), page_actor(), instance)
+    allowed = task_actions.available_actions(session, runtime().engine, page_actor(), task_id)
     return render_template("task.html", view=view, values=values or {}, errors=errors or {},
-                           colleagues=colleagues), status
+                           colleagues=colleagues, actions=allowed), status
 
 
 @pages.get("/tasks/<task_id>")
@@ -84,3 +85,36 @@ def delegate(task_id: str):
     work.commit()
     flash(_("已转交给 %(name)s", name=data["to"]), "success")
     return redirect(url_for("pages.inbox"))
+
+
+@pages.post("/tasks/<task_id>/return")
+@login_required
+def return_task(task_id: str):
+    """退回 to an earlier step, with a reason; refused with the reason on the task page."""
+    work = uow()
+    try:
+        runtime().engine.return_task(work, task_id, page_actor(), request.form.get("target", ""),
+                                     request.form.get("reason", ""))
+    except (InvalidData, Conflict) as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.task", task_id=task_id))
+    work.commit()
+    flash(_("已退回"), "success")
+    return redirect(url_for("pages.inbox"))
+
+
+@pages.post("/tasks/<task_id>/withdraw")
+@login_required
+def withdraw_task(task_id: str):
+    """撤回 one's own step while the next is untouched: the step is open again, for its doer."""
+    work = uow()
+    try:
+        runtime().engine.withdraw_task(work, task_id, page_actor())
+    except Conflict as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.task", task_id=task_id))
+    work.commit()
+    flash(_("已撤回，可重新办理"), "success")
+    return redirect(url_for("pages.task", task_id=task_id))
