@@ -207,6 +207,11 @@ class DefinitionValidator:
         for _pid, element_id, value in _steps_with(root, "clock"):
             if value != "pause":
                 problems.append(Problem(filename, element_id, f"clock 属性只能是 pause（暂停计时），不能是 {value}"))
+        for _pid, element_id, roles in _steps_with(root, "cc"):
+            named = [role.strip() for role in roles.split(",") if role.strip()]
+            unknown = [role for role in named if role not in self.known_roles]
+            if unknown:
+                problems.append(Problem(filename, element_id, f"cc 中的角色 {'、'.join(unknown)} 不存在"))
         for _pid, element_id, code in _steps_with(root, "caseStatus"):
             problems += [Problem(filename, element_id, message) for message in lifecycle.problems(code)]
         parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)

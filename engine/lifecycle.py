@@ -16,6 +16,7 @@ from SpiffWorkflow.task import TaskState
 RECEIVED = "received"
 TERMINATED = "terminated"
 WITHDRAWN = "withdrawn"
+CANCELLED = "cancelled"
 CASE_STATUSES: dict[str, str] = {
     RECEIVED: "接件",
     "accepted": "已受理",
@@ -27,7 +28,7 @@ CASE_STATUSES: dict[str, str] = {
     "closed_approved": "办结（通过）",
     "closed_rejected": "办结（不通过）",
     WITHDRAWN: "已撤回",
-    "cancelled": "已撤销",
+    CANCELLED: "已撤销",
     TERMINATED: "已终止",
 }
 

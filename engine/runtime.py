@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -25,7 +25,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import case_clock, lifecycle, query_code, returns
+from engine import case_clock, lifecycle, query_code, returns, signers
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import build_parser, latest_definition, parse_due_rule
@@ -200,6 +200,15 @@ class WorkflowEngine:
             cleaned = self._form(self.specs.get(session, instance.definition_id), row.form_key).validate(data)
         except ValidationError as error:
             raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
+        added = signers.signer_of(session, row.id)
+        if added is not None:  # an added signer's opinion (engine.signers)
+            return self._complete_added(uow, row, instance, added, actor, cleaned)
+        waiting_for = signers.blocking(session, row.id)
+        if waiting_for:
+            raise Conflict("请等待加签人员办理完毕后再提交：" + "、".join(t.assignee or "" for t in waiting_for))
+        pending = signers.added_tasks(session, row.id)
+        if pending:  # 并加签 / 后加签: the completion waits for the added signers
+            return self._hold(uow, row, instance, pending, actor, cleaned)
         workflow = self._load(session, instance)
         task = _find_task(workflow, task_id)
         if task is None or task.state != TaskState.READY:
@@ -273,6 +282,123 @@ class WorkflowEngine:
                     task_label=row.label, conclusion=note or None, details={"to": to.username})
         self._write_history(uow.session)
         return row
+
+    # ------------------------------------------------------------------ 加签 and 减签 (engine.signers)
+    def add_signers(self, uow: UnitOfWork, task_id: str, actor: Actor, people: list[Actor], mode: str,
+                    note: str = "") -> list[HumanTask]:
+        """加签: tasks for ``people`` (staff the caller chose, checked by the caller) on this open step."""
+        session = uow.session
+        row, instance = self._lock_task(session, task_id)
+        self._check_actor(row, instance, actor)
+        if signers.signer_of(session, row.id) is not None:
+            raise InvalidData("加签人员不能再加签")
+        if mode not in signers.MODES:
+            raise InvalidData(f"加签方式应为 {'、'.join(signers.MODES)}", fields={"mode": ["请选择加签方式"]})
+        present = {t.assignee for t in signers.added_tasks(session, row.id)}
+        fresh = [p for p in {person.username: person for person in people}.values()
+                 if p.username not in present and p.username != actor.username]
+        if not fresh or len(present) + len(fresh) > signers.MAX_SIGNERS:
+            raise InvalidData(f"请选择 1 到 {signers.MAX_SIGNERS} 位尚未加签的人员",
+                              fields={"users": ["请选择加签人员"]})
+        now = utcnow()
+        created = []
+        for person in fresh:
+            task = HumanTask(id=str(uuid4()), instance_id=instance.id, process_key=row.process_key,
+                             process_version=row.process_version, business_key=row.business_key, name=row.name,
+                             label=f"{row.label}（{signers.MODES[mode]}）", form_key=row.form_key, lane=row.lane,
+                             region_code=row.region_code, submitter=row.submitter, assignee=person.username,
+                             status=signers.WAITING if mode == "after" else TaskStatus.OPEN, created_at=now,
+                             due_at=row.due_at)
+            session.add(task)
+            session.flush()
+            session.add(signers.TaskSigner(task_id=task.id, step_task_id=row.id, mode=mode, added_by=actor.username,
+                                           added_at=now))
+            created.append(task)
+        self._event(session, instance, "signers_added", actor=actor.username, task_name=row.name, task_label=row.label,
+                    conclusion=note or None, details={"mode": mode, "users": [p.username for p in fresh]})
+        self._write_history(session)
+        return created
+
+    def remove_signers(self, uow: UnitOfWork, task_id: str, actor: Actor, usernames: list[str]) -> ProcessInstance:
+        """减签: cancel the added tasks of these people that are not done (only tasks made by 加签); a
+        completion held for them goes through when none is left."""
+        session = uow.session
+        row, instance = self._lock_task(session, task_id)
+        if row.status == signers.HELD:
+            if row.completed_by != actor.username:
+                self._check_actor(row, instance, actor)  # NotFound / Forbidden as for any step
+                raise Forbidden("只有提交此环节的人员可以减签")
+        else:
+            self._check_actor(row, instance, actor)
+        pending = signers.added_tasks(session, row.id)
+        removing = [t for t in pending if t.assignee in set(usernames)]
+        if not removing:
+            raise InvalidData("所选人员没有尚未办理的加签任务", fields={"users": ["请选择可减签的人员"]})
+        for task in removing:
+            task.status = TaskStatus.CANCELLED
+        self._event(session, instance, "signers_removed", actor=actor.username, task_name=row.name,
+                    task_label=row.label, details={"users": [t.assignee for t in removing]})
+        if row.status == signers.HELD and len(removing) == len(pending):
+            return self._release(uow, row, instance, actor)
+        self._write_history(session)
+        return instance
+
+    def _complete_added(self, uow: UnitOfWork, row: HumanTask, instance: ProcessInstance, added: Any, actor: Actor,
+                        cleaned: dict[str, Any]) -> ProcessInstance:
+        """An added signer's opinion: recorded; the last one releases a held completion of the step."""
+        session = uow.session
+        decision = str(cleaned["decision"]) if cleaned.get("decision") is not None else None
+        row.status, row.completed_at, row.completed_by, row.decision = \
+            TaskStatus.COMPLETED, utcnow(), actor.username, decision
+        self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
+                    task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
+                    details={"signer_for": added.step_task_id})
+        session.flush()
+        step = session.get(HumanTask, added.step_task_id)
+        if step is not None and step.status == signers.HELD and not signers.added_tasks(session, step.id):
+            return self._release(uow, step, instance, Actor(step.completed_by or SYSTEM.username))
+        self._write_history(session)
+        return instance
+
+    def _hold(self, uow: UnitOfWork, row: HumanTask, instance: ProcessInstance, pending: list[HumanTask],
+              actor: Actor, cleaned: dict[str, Any]) -> ProcessInstance:
+        """The step's completion waits for its added signers (并加签, 后加签: whose tasks open now)."""
+        session = uow.session
+        workflow = self._load(session, instance)
+        task = _find_task(workflow, row.id)
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("任务已不在待办状态")
+        self._check_guard(task, cleaned)
+        self.workflows.put(instance.id, instance.state, workflow)  # unchanged: the next action may use it
+        decision = str(cleaned["decision"]) if cleaned.get("decision") is not None else None
+        row.status, row.completed_by, row.decision = signers.HELD, actor.username, decision
+        session.add(signers.HeldCompletion(task_id=row.id, data=cleaned))
+        for waiting in pending:
+            if waiting.status == signers.WAITING:
+                waiting.status, waiting.created_at = TaskStatus.OPEN, utcnow()
+        self._event(session, instance, "completion_held", actor=actor.username, task_name=row.name,
+                    task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
+                    details={"waiting_for": [t.assignee for t in pending]})
+        self._write_history(session)
+        return instance
+
+    def _release(self, uow: UnitOfWork, row: HumanTask, instance: ProcessInstance, actor: Actor) -> ProcessInstance:
+        """Run a held completion now that no added signer is left."""
+        session = uow.session
+        held = session.get(signers.HeldCompletion, row.id)
+        workflow = self._load(session, instance)
+        task = _find_task(workflow, row.id)
+        if held is None or task is None or task.state != TaskState.READY:
+            raise Conflict("任务已不在待办状态")
+        task.data.update(held.data)
+        session.delete(held)
+        writes = ActionWrites()
+        writes.update_task(row, status=TaskStatus.COMPLETED, completed_at=utcnow())
+        self._event(session, instance, "task_completed", actor=row.completed_by, task_name=row.name,
+                    task_label=row.label, decision=row.decision, conclusion=held.data.get("conclusion"),
+                    details={k: v for k, v in held.data.items() if k not in ("decision", "conclusion")})
+        self._advance(uow, instance, workflow, actor, writes=writes, completing=task)
+        return instance
 
     # ------------------------------------------------------------------ 退回 and 撤回 (engine.returns)
     def return_targets(self, session: Session, row: HumanTask) -> list[tuple[str, str]]:
@@ -782,6 +908,16 @@ class WorkflowEngine:
                                   workflow=SimpleNamespace(script_engine=ServiceScriptEngine(self.environment, None)))
         with self.environment.action():
             return dict(table.result(context))
+
+    def step_property(self, session: Session, instance: ProcessInstance, step: str, name: str) -> str:
+        """The extension property ``name`` of the step ``step`` (BPMN id) of the case's process or of a
+        process it calls ("" when it has none): for platform services that act on steps (cc …)."""
+        deployed = self.specs.get(session, instance.definition_id)
+        for process in (deployed.spec, *deployed.subprocess_specs.values()):
+            for spec in process.task_specs.values():
+                if getattr(spec, "bpmn_id", None) == step:
+                    return str((getattr(spec, "extensions", None) or {}).get("properties", {}).get(name, ""))
+        return ""
 
     def process_properties(self, session: Session, instance: ProcessInstance) -> dict[str, str]:
         """The extension properties of the case's process (documents, issuingOffice …), for platform services."""

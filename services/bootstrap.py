@@ -22,6 +22,7 @@ from engine.runtime import WorkflowEngine
 from services.platform import (  # noqa: F401 (some imported for their models only)
     audit,
     calendar,
+    carbon_copies,
     case_updates,
     documents,
     identity,
@@ -30,6 +31,7 @@ from services.platform import (  # noqa: F401 (some imported for their models on
     ratings,
     reminders,
     sessions,
+    urges,
 )
 from services.platform.jobs import JobService, dispatcher_for
 from services.platform.xlsx_stream import Limits
@@ -196,7 +198,8 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                       time_limit=settings.job_time_limit, time_limits=settings.job_time_limits,
                       max_running=settings.job_max_running)
     notifier = notifications.notifier_from_settings(jobs, settings)
-    engine.listeners += [case_updates.notify_starter(notifier), case_updates.termination_hooks(MODULES)]
+    engine.listeners += [case_updates.notify_starter(notifier), case_updates.termination_hooks(MODULES),
+                         carbon_copies.step_copies(notifier, engine)]
     numbering.register_operator(operators)
     printer = documents.DocumentService(engine, issuing_office=settings.issuing_office,
                                         public_url=settings.public_url, seals_dir=settings.seals_dir)

@@ -1,6 +1,10 @@
 """What an applicant may do with a running case of their own, besides its steps (补正 is a step in the
 applicant's lane, assigned to the case's applicant by the engine).
 
+撤销 (cancel): once the office has begun, the applicant may still call the application off — with a
+reason, while the case runs (no decision has ended it) — and it ends as 已撤销; the office sees the
+reason in the history. Both end every open step and timer and run the module's termination hook.
+
 撤回 (withdraw): the applicant takes the application back while no member of staff has opened it yet —
 the rule of the petition manual, applied to every process: once staff opened the case page or a task
 of it (``ProcessInstance.staff_opened_at``) or took or did one of its steps, the office is working on it
@@ -57,6 +61,26 @@ def withdraw(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id:
 
     return engine.terminate(uow, instance_id, actor, f"申请人撤回：{reason}" if reason else "申请人撤回",
                             ending=lifecycle.WITHDRAWN, allowed=not_yet_opened)
+
+
+def may_cancel(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
+    """撤销 is offered once 撤回 no longer is, while the case runs."""
+    return (instance.started_by == actor.username
+            and instance.status in (InstanceStatus.RUNNING, InstanceStatus.WAITING)
+            and staff_has_begun(session, instance))
+
+
+def cancel(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int, reason: str) -> ProcessInstance:
+    """撤销 by the applicant: a running case ends as 已撤销, with the reason required."""
+    instance = engine.get_instance(uow.session, instance_id, actor)
+    if instance.started_by != actor.username:
+        raise Forbidden("只有申请人本人可以撤销申请")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidData("请填写撤销原因", fields={"reason": ["请填写撤销原因"]})
+    if len(reason) > MAX_REASON:
+        raise InvalidData(f"撤销原因不能超过 {MAX_REASON} 字", fields={"reason": [f"不能超过 {MAX_REASON} 字"]})
+    return engine.terminate(uow, instance_id, actor, f"申请人撤销：{reason}", ending=lifecycle.CANCELLED)
 
 
 def note_staff_opened(engine: WorkflowEngine, unit_of_work: UnitOfWork, actor: Actor,

@@ -119,14 +119,16 @@ def is_staff_viewer(engine: WorkflowEngine, actor: Actor, instance: ProcessInsta
 
 
 def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
-                as_applicant: bool = False) -> CaseRecord:
+                as_applicant: bool = False, via_copy: bool = False) -> CaseRecord:
     """The case with its open tasks, history and incidents as ``actor`` may read them (NotFound
-    outside the actor's scope); ``as_applicant``: as the applicant sees it, whatever the actor's roles."""
-    instance = engine.get_instance(session, instance_id, actor)
+    outside the actor's scope); ``as_applicant``: as the applicant sees it, whatever the actor's roles;
+    ``via_copy``: as the office reads it, for the recipient of a 抄送 item the caller has checked."""
+    instance = engine.get_instance(session, instance_id) if via_copy else \
+        engine.get_instance(session, instance_id, actor)
     open_tasks = engine.open_tasks(session, instance.id)
     history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
                                    .order_by(HistoryEvent.id)))
-    if as_applicant or not is_staff_viewer(engine, actor, instance):
+    if as_applicant or not (via_copy or is_staff_viewer(engine, actor, instance)):
         return CaseRecord(instance, False, {}, [_as_applicant_sees_task(t, actor) for t in open_tasks],
                           [_as_applicant_sees_event(e, actor) for e in history if e.kind in APPLICANT_EVENTS], [])
     incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance.id)
@@ -154,8 +156,9 @@ def _as_applicant_sees_event(event: HistoryEvent, actor: Actor) -> HistoryEvent:
 
 
 def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
-             modules: list[ProcessModule], search: str = "", as_applicant: bool = False) -> CaseView:
-    record = case_record(session, engine, actor, instance_id, as_applicant)
+             modules: list[ProcessModule], search: str = "", as_applicant: bool = False,
+             via_copy: bool = False) -> CaseView:
+    record = case_record(session, engine, actor, instance_id, as_applicant, via_copy)
     instance = record.instance
     data = record.data if record.staff else engine.instance_data(session, instance)
     context = PanelContext(session, engine, actor, instance, data, search, staff=record.staff)
@@ -204,11 +207,12 @@ def _dynamic_options(form: FormDefinition | None, data: dict[str, Any],
 
 
 def case_diagram_xml(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
-                     definition_id: int) -> str:
+                     definition_id: int, via_copy: bool = False) -> str:
     """A BPMN file of the case (its process or one it calls): the office's, with its designer's code
-    in it; the applicant's view of a case has no diagram."""
-    instance = engine.get_instance(session, instance_id, actor)
-    if not is_staff_viewer(engine, actor, instance):
+    in it; the applicant's view of a case has no diagram (``via_copy``: see ``case_record``)."""
+    instance = engine.get_instance(session, instance_id) if via_copy else \
+        engine.get_instance(session, instance_id, actor)
+    if not via_copy and not is_staff_viewer(engine, actor, instance):
         raise NotFound("流程图不存在")
     for definition in definition_closure(session, instance.definition):
         if definition.id == definition_id:

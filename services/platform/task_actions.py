@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import signers
 from engine.actors import Actor
 from engine.db import UnitOfWork
 from engine.errors import InvalidData, NotFound
@@ -19,6 +20,7 @@ from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.platform.case_view import get_visible_task
 from services.platform.identity import actor_for, get_user
+from services.platform.supervision import may_supervise
 
 NOT_A_COLLEAGUE = "该用户不存在、已停用，或不具备办理此任务的角色或区划权限"
 
@@ -41,6 +43,23 @@ def delegate(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str
         raise InvalidData(f"不能转交给 {to}：{NOT_A_COLLEAGUE}", fields={"to": [NOT_A_COLLEAGUE]}) from None
 
 
+def add_signers(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str, usernames: list[str],
+                mode: str, note: str = "") -> list[HumanTask]:
+    """加签 (engine.signers): the people named must be active staff; whether an account exists, is
+    closed or is an applicant's gets one answer, as for 转交."""
+    get_visible_task(uow.session, actor, task_id)
+    people = []
+    for name in dict.fromkeys(n.strip() for n in usernames if n and n.strip()):
+        try:
+            person = actor_for(get_user(uow.session, name))
+        except NotFound:
+            person = Actor(name)
+        if not any(role not in engine.applicant_roles for role in person.roles):
+            raise InvalidData(f"不能加签 {name}：只能加签在职的工作人员", fields={"users": [name]})
+        people.append(person)
+    return engine.add_signers(uow, task_id, actor, people, mode, note)
+
+
 @dataclass(frozen=True)
 class Actions:
     names: list[str]  # what the caller may do with the task now
@@ -49,26 +68,34 @@ class Actions:
 
 def available_actions(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str) -> Actions:
     """The actions ``actor`` may take on the task now: on an open task they may act on, complete /
-    claim or unclaim / delegate / return (where an earlier step may take it); on a step they did
-    themselves, withdraw while the next step is untouched. The engine checks each again, under its
-    lock, when it is taken."""
-    row = get_visible_task(session, actor, task_id)
-    instance = session.get(ProcessInstance, row.instance_id)
-    if instance is None:
-        raise NotFound("任务不存在")
+    claim or unclaim / delegate / cc / return (where an earlier step may take it); on an open step of a
+    case they applied for or supervise, urge; on a step they did themselves, withdraw while the next
+    step is untouched. The engine and the services check each again when it is taken."""
+    row = session.get(HumanTask, task_id)
+    instance = session.get(ProcessInstance, row.instance_id) if row is not None else None
+    if row is None or instance is None or not engine.can_view(actor, instance):
+        raise NotFound("任务不存在或不在您的管辖范围内")
+    names: list[str] = []
+    targets: list[tuple[str, str]] = []
     if row.status == TaskStatus.OPEN:
         mine = row.assignee == actor.username
-        if not (mine or (row.assignee is None and row.lane not in engine.applicant_roles
-                         and actor.holds(row.lane, row.region_code))):
-            return Actions([], [])
-        targets = engine.return_targets(session, row)
-        names = ["complete", "unclaim" if mine else "claim", "delegate", *(["return"] if targets else [])]
-        return Actions(names, targets)
-    if row.status == TaskStatus.COMPLETED and row.completed_by == actor.username and row.decision != "return" \
+        if mine or (row.assignee is None and row.lane not in engine.applicant_roles
+                    and actor.holds(row.lane, row.region_code)):
+            targets = engine.return_targets(session, row)
+            names += ["complete", "unclaim" if mine else "claim", "delegate", "cc", *(["return"] if targets else [])]
+            if signers.signer_of(session, row.id) is None:
+                names.append("add_signers")
+                if signers.added_tasks(session, row.id):
+                    names.append("remove_signers")
+        if not mine and (instance.started_by == actor.username or may_supervise(actor, instance.region_code)):
+            names.append("urge")
+    elif row.status == signers.HELD and row.completed_by == actor.username and signers.added_tasks(session, row.id):
+        names.append("remove_signers")
+    elif row.status == TaskStatus.COMPLETED and row.completed_by == actor.username and row.decision != "return" \
             and instance.status in (InstanceStatus.RUNNING, InstanceStatus.WAITING) \
             and _next_untouched(session, row):
-        return Actions(["withdraw"], [])
-    return Actions([], [])
+        names.append("withdraw")
+    return Actions(names, targets)
 
 
 def _next_untouched(session: Session, row: HumanTask) -> bool:

@@ -137,3 +137,18 @@ def test_correction_lists_the_items_once_pauses_the_clock_and_the_applicant_resu
         numbers = list(uow.session.scalars(select(CaseDocument.number).where(CaseDocument.kind == "correction_notice")
                                            .order_by(CaseDocument.id)))
     assert len(numbers) == 2 and numbers[0] != numbers[1]  # each round its own notice
+
+
+def test_once_staff_began_the_applicant_may_still_cancel_with_a_reason(runtime, client, login, browser):
+    instance = request_certificate(runtime)
+    browser("clerk").get(f"/cases/{instance.id}")  # the office has begun: 撤回 is over, 撤销 remains
+    applicant = browser("enterprise")
+    page = applicant.get(f"/my/cases/{instance.id}").get_data(as_text=True)
+    assert "撤销原因" in page and 'name="confirm"' not in page
+    url = f"/api/instances/{instance.id}/cancel"
+    assert client.post(url, json={"reason": " "}, headers=login("enterprise")).status_code == 400
+    assert client.post(url, json={"reason": "x"}, headers=login("clerk")).status_code == 403
+    answer = client.post(url, json={"reason": "企业已注销"}, headers=login("enterprise"))
+    assert answer.status_code == 200 and answer.json["lifecycle"]["status"] == "cancelled"
+    assert answer.json["history"][-1]["conclusion"] == "申请人撤销：企业已注销"
+    assert client.post(url, json={"reason": "x"}, headers=login("enterprise")).status_code == 409

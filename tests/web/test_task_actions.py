@@ -9,13 +9,15 @@ def test_the_actions_a_caller_may_take_now(runtime, client, login):
     instance = request_certificate(runtime)
     accept = open_task(runtime, instance.id)
     assert client.get(f"/api/tasks/{accept.id}/actions", headers=login("clerk")).json == {
-        "actions": ["complete", "claim", "delegate"], "return_targets": []}
-    for outsider in ("approver", "tj_clerk"):  # another lane's task, another region's case: as if it did not exist
-        assert client.get(f"/api/tasks/{accept.id}/actions", headers=login(outsider)).status_code == 404
+        "actions": ["complete", "claim", "delegate", "cc"], "return_targets": []}
+    assert client.get(f"/api/tasks/{accept.id}/actions", headers=login("approver")).json["actions"] == []
+    assert client.get(f"/api/tasks/{accept.id}/actions", headers=login("tj_clerk")).status_code == 404
     complete(runtime, instance.id, "clerk", {"decision": "approve"})
     issue = open_task(runtime, instance.id)
     assert client.get(f"/api/tasks/{issue.id}/actions", headers=login("approver")).json == {
-        "actions": ["complete", "claim", "delegate", "return"], "return_targets": [{"step": "accept", "name": "受理"}]}
+        "actions": ["complete", "claim", "delegate", "cc", "return"],
+        "return_targets": [{"step": "accept", "name": "受理"}]}
+    assert client.get(f"/api/tasks/{issue.id}/actions", headers=login("enterprise")).json["actions"] == ["urge"]
     assert client.get(f"/api/tasks/{accept.id}/actions", headers=login("clerk")).json["actions"] == ["withdraw"]
 
 

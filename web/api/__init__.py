@@ -33,6 +33,7 @@ def documented(summary: str, request=None, response=None, many: bool = False, st
 
 from web.api import (  # noqa: E402,F401  (routes register themselves on the blueprint)
     auth,
+    copies,
     definitions,
     documents,
     instances,

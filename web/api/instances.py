@@ -91,6 +91,10 @@ class RatingSchema(Schema):
     feedback = fields.String(allow_none=True)
 
 
+class CancelRequest(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(max=500))
+
+
 class WithdrawRequest(StrictSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
@@ -115,6 +119,17 @@ def rate_instance(instance_id: int):
     ratings.rate(work, runtime().engine, current_actor(), instance_id, body["grade"], body["comment"])
     work.commit()
     return {"items": RatingSchema(many=True).dump(ratings.ratings_of(work.session, instance_id))}, 201
+
+
+@api.post("/instances/<int:instance_id>/cancel")
+@api_login_required
+@documented("撤销申请（申请人本人，办件办结前；须填写原因）", request=CancelRequest, response=InstanceDetailSchema)
+def cancel_instance(instance_id: int):
+    body = CancelRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    applicant_actions.cancel(work, runtime().engine, current_actor(), instance_id, body["reason"])
+    work.commit()
+    return instance_detail(work.session, instance_id)
 
 
 @api.post("/instances/<int:instance_id>/withdraw")

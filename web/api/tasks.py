@@ -4,9 +4,10 @@ from flask import request
 from marshmallow import Schema, fields, validate
 
 from engine.db import utcnow
+from engine.fields import DateTime
 from engine.inbox import SORTABLE, TaskFilter, list_tasks
 from engine.models import ProcessInstance
-from services.platform import applicant_actions, task_actions
+from services.platform import applicant_actions, task_actions, urges
 from services.platform.case_view import get_visible_task
 from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
@@ -141,5 +142,67 @@ def return_task(task_id: str):
 def withdraw_task(task_id: str):
     work = uow()
     instance = runtime().engine.withdraw_task(work, task_id, current_actor())
+    work.commit()
+    return {"instance_id": instance.id, "status": instance.status}
+
+
+class UrgeRequest(StrictSchema):
+    message = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class UrgeSchema(Schema):
+    urged_by = fields.String()
+    by_applicant = fields.Boolean()
+    message = fields.String()
+    created_at = DateTime()
+
+
+@api.post("/tasks/<task_id>/urge")
+@api_login_required
+@documented("催办（申请人每个工作日一次；督办人员不限），通知此环节的办理人", request=UrgeRequest, response=UrgeSchema,
+            status=201, envelope=None)
+def urge_task(task_id: str):
+    body = UrgeRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    pressed = urges.urge(work, runtime().engine, runtime().notifier, current_actor(), task_id, body["message"])
+    work.commit()
+    return UrgeSchema().dump(pressed), 201
+
+
+
+class AddSignersRequest(StrictSchema):
+    users = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                        validate=validate.Length(min=1, max=10, error="请选择 1 到 10 位加签人员"))
+    mode = fields.String(load_default="before", validate=validate.OneOf(["before", "parallel", "after"]),
+                         metadata={"description": "before 前加签 | parallel 并加签 | after 后加签"})
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class RemoveSignersRequest(StrictSchema):
+    users = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                        validate=validate.Length(min=1, max=10))
+
+
+@api.post("/tasks/<task_id>/add-signers")
+@api_login_required
+@documented("加签：前加签（本环节等加签人员办理完）、并加签、后加签（本环节提交后再由加签人员办理）",
+            request=AddSignersRequest, response=TaskSchema, many=True, status=201)
+def add_signers(task_id: str):
+    body = AddSignersRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    added = task_actions.add_signers(work, runtime().engine, current_actor(), task_id, body["users"], body["mode"],
+                                     body["note"])
+    work.commit()
+    return {"items": TaskSchema(many=True).dump(added)}, 201
+
+
+@api.post("/tasks/<task_id>/remove-signers")
+@api_login_required
+@documented("减签：取消加签人员尚未办理的任务（只能减去加签产生的任务）", request=RemoveSignersRequest,
+            response=CompletedSchema)
+def remove_signers(task_id: str):
+    body = RemoveSignersRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    instance = runtime().engine.remove_signers(work, task_id, current_actor(), body["users"])
     work.commit()
     return {"instance_id": instance.id, "status": instance.status}

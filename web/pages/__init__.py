@@ -25,6 +25,7 @@ from web.pages import (  # noqa: E402,F401  (routes register themselves on the b
     auth,
     cases,
     cockpit,
+    copies,
     designer,
     documents,
     export,

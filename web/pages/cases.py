@@ -6,8 +6,9 @@ from flask import redirect, render_template, request, url_for
 from engine import case_clock
 from engine.db import utcnow
 from engine.definitions import list_definitions
+from engine.errors import NotFound
 from engine.inbox import list_instances
-from services.platform import applicant_actions
+from services.platform import applicant_actions, carbon_copies
 from services.platform.case_view import case_diagram_xml, get_case
 from web.api.downloads import file_response
 from web.context import runtime, uow
@@ -41,8 +42,16 @@ def cases():
 def case(instance_id: int):
     """The office's case page; the applicant who started the case (without a staff role for its
     region) is sent to the applicant's page of it in 我的办件."""
-    view = get_case(uow().session, runtime().engine, page_actor(), instance_id, runtime().modules,
-                    request.args.get("q", ""))
+    session = uow().session
+    try:
+        view = get_case(session, runtime().engine, page_actor(), instance_id, runtime().modules,
+                        request.args.get("q", ""))
+    except NotFound:
+        if not carbon_copies.may_read(session, page_actor(), instance_id):
+            raise
+        # a 抄送 item opens the case read-only, outside the reader's scope (services.platform.carbon_copies)
+        view = get_case(session, runtime().engine, page_actor(), instance_id, runtime().modules, via_copy=True)
+        return render_template("case.html", case=view, read_only=True)
     if not view.staff:
         return redirect(url_for("pages.my_case", instance_id=instance_id))
     applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), page_actor(), view.instance)
@@ -52,5 +61,8 @@ def case(instance_id: int):
 @pages.get("/cases/<int:instance_id>/diagrams/<int:definition_id>.bpmn")
 @login_required
 def case_diagram(instance_id: int, definition_id: int):
-    xml = case_diagram_xml(uow().session, runtime().engine, page_actor(), instance_id, definition_id)
+    session = uow().session
+    via_copy = carbon_copies.may_read(session, page_actor(), instance_id) \
+        and not runtime().engine.can_view(page_actor(), runtime().engine.get_instance(session, instance_id))
+    xml = case_diagram_xml(session, runtime().engine, page_actor(), instance_id, definition_id, via_copy)
     return file_response(xml.encode(), f"diagram-{definition_id}.bpmn", "application/xml")

@@ -55,7 +55,8 @@ def event_label(kind: str) -> str:
               "service_task": _("自动处理"), "completed": _("办结"), "error": _("异常"),
               "retried": _("重试"), "terminated": _("终止"), "supervised": _("督办"),
               "clock_started": _("开始计时"), "clock_paused": _("暂停计时"), "clock_resumed": _("恢复计时"),
-              "task_returned": _("退回"), "task_withdrawn": _("撤回")}
+              "task_returned": _("退回"), "task_withdrawn": _("撤回"), "signers_added": _("加签"),
+              "signers_removed": _("减签"), "completion_held": _("提交（待加签人员办理）")}
     return labels.get(kind, kind)
 
 

@@ -95,8 +95,25 @@ def my_case(instance_id: int):
     view = my_cases.my_case(session, runtime().engine, page_actor(), instance_id, runtime().modules)
     return render_template("my_case.html", case=view,
                            may_withdraw=applicant_actions.may_withdraw(session, page_actor(), view.instance),
+                           may_cancel=applicant_actions.may_cancel(session, page_actor(), view.instance),
                            rating=ratings.eligibility(session, runtime().engine, page_actor(), view.instance, utcnow()),
                            ratings=ratings.ratings_of(session, instance_id), grades=ratings.GRADES)
+
+
+@pages.post("/my/cases/<int:instance_id>/cancel")
+@login_required
+def cancel_case(instance_id: int):
+    """撤销 by the applicant once the office has begun, with a reason."""
+    work = uow()
+    try:
+        applicant_actions.cancel(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
+    except (InvalidData, Conflict) as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.my_case", instance_id=instance_id))
+    work.commit()
+    flash(_("申请已撤销"), "success")
+    return redirect(url_for("pages.my_case", instance_id=instance_id))
 
 
 @pages.post("/my/cases/<int:instance_id>/rating")

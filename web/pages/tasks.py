@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine import signers
 from engine.errors import Conflict, InvalidData
-from engine.models import ProcessInstance
-from services.platform import applicant_actions, task_actions
+from engine.models import ProcessInstance, TaskStatus
+from services.platform import applicant_actions, carbon_copies, task_actions, urges
 from services.platform.case_view import get_task_view, get_visible_task
 from services.platform.identity import colleagues_for
 from web.context import runtime, uow
@@ -27,7 +28,11 @@ def render_task(task_id: str, values: dict | None = None, errors: dict | None = 
         applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), page_actor(), instance)
     allowed = task_actions.available_actions(session, runtime().engine, page_actor(), task_id)
     return render_template("task.html", view=view, values=values or {}, errors=errors or {},
-                           colleagues=colleagues, actions=allowed), status
+                           colleagues=colleagues, actions=allowed, urges=urges.urges_of(session, task_id),
+                           signer_tasks=signers.added_tasks(session, task_id, SIGNER_STATUSES)), status
+
+
+SIGNER_STATUSES = (TaskStatus.OPEN, signers.WAITING, TaskStatus.COMPLETED, TaskStatus.CANCELLED)
 
 
 @pages.get("/tasks/<task_id>")
@@ -117,4 +122,72 @@ def withdraw_task(task_id: str):
         return redirect(url_for("pages.task", task_id=task_id))
     work.commit()
     flash(_("已撤回，可重新办理"), "success")
+    return redirect(url_for("pages.task", task_id=task_id))
+
+
+@pages.post("/tasks/<task_id>/cc")
+@login_required
+def copy_task(task_id: str):
+    """抄送 the case from this step to colleagues (usernames, comma or space separated)."""
+    work = uow()
+    names = request.form.get("to", "").replace("，", ",").replace(",", " ").split()
+    try:
+        sent = carbon_copies.send(work, runtime().engine, runtime().notifier, page_actor(), task_id, names,
+                                  request.form.get("note", ""))
+    except InvalidData as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.task", task_id=task_id))
+    work.commit()
+    flash(_("已抄送给 %(names)s", names="、".join(c.recipient for c in sent)), "success")
+    return redirect(url_for("pages.task", task_id=task_id))
+
+
+@pages.post("/tasks/<task_id>/urge")
+@login_required
+def urge_task(task_id: str):
+    """催办 a step (the applicant from 我的办件, a supervisor from the task or case page)."""
+    work = uow()
+    back = safe_next(request.form.get("back") or url_for("pages.task", task_id=task_id))
+    try:
+        urges.urge(work, runtime().engine, runtime().notifier, page_actor(), task_id, request.form.get("message", ""))
+    except (InvalidData, Conflict) as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(back)
+    work.commit()
+    flash(_("已催办"), "success")
+    return redirect(back)
+
+
+@pages.post("/tasks/<task_id>/add-signers")
+@login_required
+def add_signers(task_id: str):
+    """加签 (usernames comma or space separated, one of the three modes)."""
+    work = uow()
+    names = request.form.get("users", "").replace("，", ",").replace(",", " ").split()
+    try:
+        task_actions.add_signers(work, runtime().engine, page_actor(), task_id, names, request.form.get("mode", ""),
+                                 request.form.get("note", ""))
+    except (InvalidData, Conflict) as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.task", task_id=task_id))
+    work.commit()
+    flash(_("已加签：%(names)s", names="、".join(names)), "success")
+    return redirect(url_for("pages.task", task_id=task_id))
+
+
+@pages.post("/tasks/<task_id>/remove-signers")
+@login_required
+def remove_signers(task_id: str):
+    work = uow()
+    try:
+        runtime().engine.remove_signers(work, task_id, page_actor(), request.form.getlist("users"))
+    except (InvalidData, Conflict) as refused:
+        work.session.rollback()
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.task", task_id=task_id))
+    work.commit()
+    flash(_("已减签"), "success")
     return redirect(url_for("pages.task", task_id=task_id))
