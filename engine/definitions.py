@@ -28,7 +28,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import case_clock, case_summary, lifecycle, numbering
+from engine import case_clock, case_summary, countersign, lifecycle, numbering
 from engine.db import utcnow
 from engine.errors import NotFound
 from engine.forms import FormError, FormRegistry
@@ -260,6 +260,7 @@ class DefinitionValidator:
                     parse_due_rule(props["dueIn"])
                 except ValueError as error:
                     problems.append(Problem(filename, tid, str(error)))
+            problems += [Problem(filename, tid, message) for message in countersign.problems(props)]
             if props.get("guard"):
                 problems += self._check_code(filename, tid, props["guard"], "expression", "表单校验规则")
         for start in root.xpath("//bpmn:startEvent", namespaces=NS):

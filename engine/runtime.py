@@ -25,7 +25,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import case_clock, lifecycle, query_code, returns, signers
+from engine import case_clock, countersign, lifecycle, query_code, returns, signers
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import build_parser, latest_definition, parse_due_rule
@@ -216,13 +216,15 @@ class WorkflowEngine:
         self._check_guard(task, cleaned)
         task.data.update(cleaned)
         decision = str(cleaned["decision"]) if cleaned.get("decision") is not None else None
+        decided = countersign.decide(task, _task_properties(task), decision)  # a vote of a 会签 step
         writes = ActionWrites()
         writes.update_task(row, status=TaskStatus.COMPLETED, completed_at=utcnow(), completed_by=actor.username,
                            decision=decision)
         self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
                     task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
                     details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
-        self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes, completing=task)
+        self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes, completing=task,
+                      then=(lambda: countersign.finish_early(task)) if decided else None)
         return instance
 
     def _form(self, deployed: DeployedProcess, key: str) -> FormDefinition:
@@ -698,13 +700,15 @@ class WorkflowEngine:
             self.workflows.put(instance.id, instance.state, workflow)
 
     def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
-                 refuse_invalid: bool = False, writes: ActionWrites | None = None, completing: Any = None) -> None:
+                 refuse_invalid: bool = False, writes: ActionWrites | None = None, completing: Any = None,
+                 then: Callable[[], None] | None = None) -> None:
         """Run the engine steps. With ``refuse_invalid`` (a user completing a task), an operator that
         rejects the submitted data with InvalidData refuses the whole completion instead of
         becoming an incident; the caller's unit of work is then not committed. ``writes``: what the
         caller's action already collected to write along (see ``engine.writes``); ``completing``: the user
         task this action completes, run first with the case's script engine (what follows it may
-        evaluate designer code, e.g. a 会签 step's loopCardinality)."""
+        evaluate designer code, e.g. a 会签 step's loopCardinality); ``then``: what follows its run before
+        the engine steps (a 会签 step decided early, engine.countersign)."""
         session = uow.session
         workflow.script_engine = self._script_engine(uow, instance, actor)
         error: Exception | None = None
@@ -721,6 +725,8 @@ class WorkflowEngine:
             with self.environment.action():
                 if completing is not None:
                     completing.run()
+                if then is not None:
+                    then()
                 workflow.do_engine_steps(will_complete_task=count_step)
         except Exception as exc:  # any failure of a step becomes an incident, never a crash
             inner = getattr(exc, "error", None) or getattr(exc, "exception", None) or exc

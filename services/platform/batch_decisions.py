@@ -1,4 +1,4 @@
-"""批量通过 / 批量不通过: one decision and conclusion applied to several tasks of one step.
+"""批量通过 / 批量不通过 / 批量退回: one decision and conclusion applied to several tasks of one step.
 
 Each task is completed through ``engine.complete_task`` in its own unit of work, so one task's
 failure (a guard, a conflict, a missing permission) neither blocks nor undoes the others; the
@@ -79,4 +79,31 @@ def decide_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
                 outcomes.append(Outcome(task_id, keys[task_id], False, _message(error)))
                 continue
         outcomes.append(Outcome(task_id, keys[task_id], True))
+    return outcomes
+
+
+def return_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine, actor: Actor,
+                 task_ids: list[str], reason: str) -> list[Outcome]:
+    """批量退回: each task back to the step done last before it (engine.returns), with one reason."""
+    task_ids = list(dict.fromkeys(task_ids))
+    if not task_ids:
+        raise InvalidData("请先勾选要退回的任务")
+    if len(task_ids) > MAX_BATCH:
+        raise InvalidData(f"一次最多批量退回 {MAX_BATCH} 件")
+    if not (reason or "").strip():
+        raise InvalidData("批量退回时必须填写退回原因", fields={"conclusion": ["请填写退回原因"]})
+    outcomes = []
+    for task_id in task_ids:
+        with unit_of_work() as uow:
+            try:
+                row = get_visible_task(uow.session, actor, task_id)
+                targets = engine.return_targets(uow.session, row)
+                if not targets:
+                    raise InvalidData("此环节之前没有可退回的环节")
+                engine.return_task(uow, task_id, actor, targets[-1][0], reason)
+                uow.commit()
+            except EngineError as error:
+                outcomes.append(Outcome(task_id, "", False, _message(error)))
+                continue
+        outcomes.append(Outcome(task_id, row.business_key, True))
     return outcomes

@@ -64,6 +64,7 @@ class CaseView:
     panels: list[Panel] = field(default_factory=list)  # what the case's process module shows beside it
     staff: bool = True  # False: the applicant's view of their own case (see CaseRecord)
     search: str = ""  # what was typed into a panel's search box (``?q=``)
+    votes: dict[str, dict[str, int]] = field(default_factory=dict)  # open 会签 steps: approve / reject / open
 
 
 @dataclass
@@ -167,7 +168,24 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
         data={k: v for k, v in sorted(record.data.items()) if k not in HIDDEN_DATA},
         open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
         diagrams=_diagrams(session, instance, record.history, record.open_tasks) if record.staff else [],
-        panels=panels_for(modules, context), staff=record.staff, search=search)
+        panels=panels_for(modules, context), staff=record.staff, search=search,
+        votes=_votes(session, instance.id, record.open_tasks))
+
+
+def _votes(session: Session, instance_id: int, open_tasks: list[HumanTask]) -> dict[str, dict[str, int]]:
+    """The votes so far of each open step with several signers (a 会签 step, engine.countersign):
+    its tasks done since its first open one, by decision, and those still open."""
+    counted: dict[str, dict[str, int]] = {}
+    for name in {t.name for t in open_tasks}:
+        mine = [t for t in open_tasks if t.name == name]
+        since = min(t.created_at for t in mine)
+        done = list(session.scalars(select(HumanTask.decision).where(
+            HumanTask.instance_id == instance_id, HumanTask.name == name, HumanTask.status == TaskStatus.COMPLETED,
+            HumanTask.created_at >= since)))
+        if len(mine) + len(done) > 1:
+            counted[name] = {"approve": sum(1 for d in done if d == "approve"),
+                             "reject": sum(1 for d in done if d != "approve"), "open": len(mine)}
+    return counted
 
 
 def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str,

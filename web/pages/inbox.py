@@ -11,7 +11,7 @@ from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
 from engine.inbox import TaskFilter, case_facts, list_tasks
-from services.platform.batch_decisions import decide_tasks
+from services.platform.batch_decisions import decide_tasks, return_tasks
 from services.platform.identity import list_regions
 from services.platform.modules import business_keys_for
 from web.context import runtime, uow
@@ -65,6 +65,10 @@ def batch_decide():
     back = safe_next(request.form.get("back") or "/inbox")
     if errors:
         raise InvalidData("请选择批量通过或批量不通过", fields=errors)
-    outcomes = decide_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
-                            data["decision"], data["conclusion"] or "")
+    if data["decision"] == "return":
+        outcomes = return_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
+                                data["conclusion"] or "")
+    else:
+        outcomes = decide_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
+                                data["decision"], data["conclusion"] or "")
     return render_template("batch_result.html", outcomes=outcomes, decision=data["decision"], back=back)

@@ -77,7 +77,8 @@ class InboxQuery(PageForm):
 
 class BatchForm(PageForm):
     task_ids = fields.List(fields.String(), load_default=list)
-    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")), error_messages=REQUIRED)
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject", "return")),
+                             error_messages=REQUIRED)
     conclusion = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
