@@ -105,6 +105,8 @@ class WorkflowEngine:
         self.specs = SpecCache()
         self.workflows = WorkflowCache()
         self.listeners: list[CaseListener] = []
+        # 委托 (services.platform.standing_delegations): whom a task meant for a person goes to instead
+        self.assignee_redirect: Callable[[Session, str, ProcessInstance], str | None] | None = None
 
     # ------------------------------------------------------------------ starting
     def start(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
@@ -279,9 +281,11 @@ class WorkflowEngine:
         self._check_actor(row, instance, actor)
         if not to.holds(row.lane, row.region_code):
             raise InvalidData(f"{to.username} 不具备办理此任务的角色或区划权限")
-        row.assignee = to.username
+        assignee, delegated_from = self._assignee(uow.session, instance, to.username)
+        row.assignee = assignee
         self._event(uow.session, instance, "task_delegated", actor=actor.username, task_name=row.name,
-                    task_label=row.label, conclusion=note or None, details={"to": to.username})
+                    task_label=row.label, conclusion=note or None,
+                    details={"to": assignee, **({"delegated_from": delegated_from} if delegated_from else {})})
         self._write_history(uow.session)
         return row
 
@@ -304,11 +308,15 @@ class WorkflowEngine:
                               fields={"users": ["请选择加签人员"]})
         now = utcnow()
         created = []
+        delegated: dict[str, str] = {}
         for person in fresh:
+            assignee, delegated_from = self._assignee(session, instance, person.username)
+            if delegated_from:
+                delegated[delegated_from] = assignee or ""
             task = HumanTask(id=str(uuid4()), instance_id=instance.id, process_key=row.process_key,
                              process_version=row.process_version, business_key=row.business_key, name=row.name,
                              label=f"{row.label}（{signers.MODES[mode]}）", form_key=row.form_key, lane=row.lane,
-                             region_code=row.region_code, submitter=row.submitter, assignee=person.username,
+                             region_code=row.region_code, submitter=row.submitter, assignee=assignee,
                              status=signers.WAITING if mode == "after" else TaskStatus.OPEN, created_at=now,
                              due_at=row.due_at)
             session.add(task)
@@ -317,7 +325,8 @@ class WorkflowEngine:
                                            added_at=now))
             created.append(task)
         self._event(session, instance, "signers_added", actor=actor.username, task_name=row.name, task_label=row.label,
-                    conclusion=note or None, details={"mode": mode, "users": [p.username for p in fresh]})
+                    conclusion=note or None, details={"mode": mode, "users": [p.username for p in fresh],
+                                                      **({"delegated": delegated} if delegated else {})})
         self._write_history(session)
         return created
 
@@ -434,6 +443,7 @@ class WorkflowEngine:
             raise InvalidData("不能退回到该环节：只能退回到本环节之前已办理、且流程允许退回的环节",
                               fields={"target": ["请选择可退回的环节"]})
         previous = session.get(HumanTask, str(earlier.id))
+        delegated_from: str | None = None
         self._rewind(uow, instance, workflow, earlier, actor)
         now = utcnow()
         writes = ActionWrites()
@@ -441,13 +451,14 @@ class WorkflowEngine:
                            decision="return")
         if previous is not None:
             to_previous = self.specs.get(session, instance.definition_id).properties.get("returnAssignee") == "previous"
-            assignee = instance.started_by if previous.lane in self.applicant_roles \
-                else previous.completed_by if to_previous else None
+            assignee, delegated_from = (instance.started_by, None) if previous.lane in self.applicant_roles \
+                else self._assignee(session, instance, previous.completed_by if to_previous else None)
             writes.update_task(previous, status=TaskStatus.OPEN, completed_at=None, completed_by=None, decision=None,
                                assignee=assignee, created_at=now, due_at=self._due_at(earlier, now))
         self._event(session, instance, "task_returned", actor=actor.username, task_name=row.name,
                     task_label=row.label, decision="return", conclusion=reason,
-                    details={"target": target, "target_label": earlier.task_spec.bpmn_name or target})
+                    details={"target": target, "target_label": earlier.task_spec.bpmn_name or target,
+                             **({"delegated_from": delegated_from} if previous and delegated_from else {})})
         self._advance(uow, instance, workflow, actor, writes=writes)
         return instance
 
@@ -503,6 +514,15 @@ class WorkflowEngine:
                 returns.rewind(workflow, target)
         except Exception as error:  # noqa: BLE001 - the workflow's own failures, whatever their class
             raise Conflict(f"无法退回：{_error_message(error)}") from None
+
+    def _assignee(self, session: Session, instance: ProcessInstance,
+                  username: str | None) -> tuple[str | None, str | None]:
+        """(assignee, delegated from): a task meant for ``username`` goes to their delegate while a
+        standing delegation (委托) runs."""
+        if username is None or self.assignee_redirect is None:
+            return username, None
+        delegate = self.assignee_redirect(session, username, instance)
+        return (delegate, username) if delegate else (username, None)
 
     def _due_at(self, task: Any, now: datetime) -> datetime | None:
         """The due date of a user task opened at ``now`` (its ``dueIn``)."""

@@ -31,6 +31,7 @@ from services.platform import (  # noqa: F401 (some imported for their models on
     ratings,
     reminders,
     sessions,
+    standing_delegations,
     urges,
 )
 from services.platform.jobs import JobService, dispatcher_for
@@ -201,6 +202,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     engine.listeners += [case_updates.notify_starter(notifier), case_updates.termination_hooks(MODULES),
                          carbon_copies.step_copies(notifier, engine)]
     numbering.register_operator(operators)
+    standing_delegations.install(engine)
     printer = documents.DocumentService(engine, issuing_office=settings.issuing_office,
                                         public_url=settings.public_url, seals_dir=settings.seals_dir)
     documents.register_operator(operators, printer)

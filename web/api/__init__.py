@@ -35,6 +35,7 @@ from web.api import (  # noqa: E402,F401  (routes register themselves on the blu
     auth,
     copies,
     definitions,
+    delegations,
     documents,
     instances,
     jobs,

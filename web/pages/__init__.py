@@ -26,6 +26,7 @@ from web.pages import (  # noqa: E402,F401  (routes register themselves on the b
     cases,
     cockpit,
     copies,
+    delegations,
     designer,
     documents,
     export,
