@@ -7,8 +7,8 @@ therefore also cancels every unfinished task whose step lies after the target in
 (reachable from it) and that is not one of the target's own new descendants; a branch that runs in
 parallel with the target (not reachable from it) stays as it is. Joins then wait for the right tokens:
 the re-done branch arrives again and meets the other branches' completed ones. Timers follow the
-workflow (``engine.timers.sync_timers``): a cancelled step's boundary timer goes, the target's is armed
-again from now.
+workflow (``engine.timers.sync_timers``): a removed step's boundary timer goes (also from the workflow's
+event manager, which SpiffWorkflow's reset forgets), the step's is armed again when it is reached again.
 
 Targets are completed user tasks of the same (sub)process as the current step that can reach it —
 "earlier steps" — or, where the step's ``returnTargets`` property lists BPMN ids, only those.
@@ -63,6 +63,12 @@ def rewind(workflow: Any, target: Any) -> None:
         if task.id != target.id and not _under(task, target) and reaches(target.task_spec, task.task_spec) \
                 and not task.has_state(TaskState.FINISHED_MASK):
             task.cancel()
+    # SpiffWorkflow's reset drops tasks from the tree but not from the workflow's event manager: a
+    # boundary timer of a removed step would still be refreshed (and fail) at the next engine step
+    manager = workflow.event_manager
+    for task_id, task in list(manager.tasks.items()):
+        if task.workflow.tasks.get(task_id) is not task or task.has_state(TaskState.FINISHED_MASK):
+            manager.remove_task(task)
 
 
 def _under(task: Any, ancestor: Any) -> bool:

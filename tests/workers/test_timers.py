@@ -154,3 +154,50 @@ def _task_ids(runtime, instance_id: int) -> list[str]:
 
     with runtime.unit_of_work() as uow:
         return list(uow.session.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance_id)))
+
+
+def test_a_returned_steps_boundary_timer_is_rearmed_and_fires_once_at_its_new_due_time(runtime, actors):
+    deadline = bpmn.timer("timeDuration", "'PT1.5S'")
+    nodes = (f'<bpmn:startEvent id="start" />{bpmn._user_task("prepare", "准备")}{bpmn._user_task("work", "办理")}'
+             f'<bpmn:boundaryEvent id="deadline" name="期限" attachedToRef="work" cancelActivity="true">'
+             f'{deadline}</bpmn:boundaryEvent>{bpmn._user_task("escalated", "督办处理")}'
+             f'<bpmn:endEvent id="end" /><bpmn:endEvent id="end_escalated" />')
+    xml = bpmn._process("returned_deadline", nodes, [("start", "prepare"), ("prepare", "work"), ("work", "end"),
+                                                      ("deadline", "escalated"), ("escalated", "end_escalated")],
+                        ["start", "prepare", "work", "deadline", "escalated", "end", "end_escalated"])
+    deploy(runtime, xml, "returned_deadline")
+    instance_id = start(runtime, "returned_deadline")
+    reviewer = actors["reviewer"]
+
+    def do(step: str) -> str:
+        (task_id,) = _open_ids(runtime, instance_id, step)
+        with runtime.unit_of_work() as uow:
+            runtime.engine.complete_task(uow, task_id, reviewer, {"decision": "approve"})
+            uow.commit()
+        return task_id
+
+    do("prepare")
+    (first,) = timers(runtime, instance_id)
+    (work,) = _open_ids(runtime, instance_id, "work")
+    with runtime.unit_of_work() as uow:
+        runtime.engine.return_task(uow, work, reviewer, "prepare", "材料不全")
+        uow.commit()
+    assert [t for t in timers(runtime, instance_id) if not t.fired] == []  # the returned step's timer went with it
+    sleep_past(first.due_at)
+    assert fire_due(runtime) == 0 and open_tasks(runtime, instance_id) == ["prepare"]
+    do("prepare")
+    (second,) = [t for t in timers(runtime, instance_id) if not t.fired]
+    assert second.due_at > first.due_at  # armed again from the second arrival
+    sleep_past(second.due_at)
+    assert fire_due(runtime) == 1 and fire_due(runtime) == 0
+    assert open_tasks(runtime, instance_id) == ["escalated"]
+
+
+def _open_ids(runtime, instance_id: int, step: str) -> list[str]:
+    from sqlalchemy import select
+
+    from engine.models import HumanTask
+
+    with runtime.unit_of_work() as uow:
+        return list(uow.session.scalars(select(HumanTask.id).where(
+            HumanTask.instance_id == instance_id, HumanTask.name == step, HumanTask.status == "open")))
