@@ -872,7 +872,7 @@ class WorkflowEngine:
                 # a step in an applicant's lane (补正) is the case's own applicant's, never another party's
                 "assignee": instance.started_by if task.task_spec.lane in self.applicant_roles else None,
             })
-        writes.keep_open_tasks(instance.id, rows)
+        writes.keep_open_tasks(instance.id, rows, signers.kept_with(session, instance.id, frozenset(ready)))
 
     @staticmethod
     def _event(session: Session, instance: ProcessInstance, kind: str, *, task_name: str | None = None,

@@ -72,5 +72,16 @@ def blocking(session: Session, step_task_id: str) -> list[HumanTask]:
                HumanTask.status == TaskStatus.OPEN)))
 
 
+def kept_with(session: Session, instance_id: int, open_steps: frozenset[str]) -> frozenset[str]:
+    """The undone 加签 tasks of the case whose steps are still open: an action elsewhere in the case
+    keeps them (the engine cancels every other undone task row it does not know)."""
+    if not open_steps:
+        return frozenset()
+    return frozenset(session.scalars(
+        select(TaskSigner.task_id).join(HumanTask, HumanTask.id == TaskSigner.task_id)
+        .where(HumanTask.instance_id == instance_id, TaskSigner.step_task_id.in_(open_steps),
+               HumanTask.status.in_((TaskStatus.OPEN, WAITING)))))
+
+
 def signer_of(session: Session, task_id: str) -> TaskSigner | None:
     return session.get(TaskSigner, task_id)

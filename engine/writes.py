@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BindParameter,
+    ColumnElement,
     Connection,
     Dialect,
     Select,
@@ -48,6 +49,7 @@ from sqlalchemy import (
     exc,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -58,6 +60,15 @@ from sqlalchemy.orm.util import identity_key
 
 from engine.errors import Conflict
 from engine.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
+
+# task rows an action may leave behind: open ones, and 加签's waiting and held ones (engine.signers)
+UNDONE = (TaskStatus.OPEN, "waiting", "held")
+
+
+def _undone() -> ColumnElement[bool]:
+    """status IN UNDONE, as plain comparisons: the batch statement is compiled once, without the
+    expanding parameters an IN list would need."""
+    return or_(*(_TASK.c.status == value for value in UNDONE))
 
 _INSTANCE, _TASK, _HISTORY = ProcessInstance.__table__, HumanTask.__table__, HistoryEvent.__table__
 _DEFINITION = ProcessDefinition.__table__
@@ -198,7 +209,7 @@ def _batch_statement(instance_columns: tuple[str, ...], shape: Shape) -> Update:
                 {name: bindparam(f"w{n}_{name}") for name in columns})
         elif kind == "task_cancel":
             write = update(_TASK).where(
-                _TASK.c.instance_id == bindparam(f"w{n}_instance_id"), _TASK.c.status == TaskStatus.OPEN,
+                _TASK.c.instance_id == bindparam(f"w{n}_instance_id"), _undone(),
                 _TASK.c.id.not_in(_json_array(bindparam(f"w{n}_keep", type_=Text)))
             ).values(status=TaskStatus.CANCELLED)
         else:
@@ -235,11 +246,13 @@ class ActionWrites:
     def update_task(self, row: HumanTask, **values: Any) -> None:
         self._updates.append((row, values))
 
-    def keep_open_tasks(self, instance_id: int, rows: list[dict[str, Any]]) -> None:
-        """Leave open exactly the task rows ``rows`` of the instance: cancel its other open rows (but
-        those this action updates) and insert those of ``rows`` that do not exist yet."""
+    def keep_open_tasks(self, instance_id: int, rows: list[dict[str, Any]], also_keep: frozenset[str] = frozenset()
+                        ) -> None:
+        """Leave open exactly the task rows ``rows`` of the instance (and ``also_keep``: 加签 tasks of
+        steps still open): cancel its other undone rows (but those this action updates) and insert
+        those of ``rows`` that do not exist yet."""
         if not self._new_instance:
-            self._cancel = (instance_id, frozenset(row["id"] for row in rows) | self.updated_task_ids)
+            self._cancel = (instance_id, frozenset(row["id"] for row in rows) | self.updated_task_ids | also_keep)
         if rows:
             self._inserts.append((_TASK, rows))
 
@@ -277,7 +290,7 @@ class ActionWrites:
         if self._cancel:
             instance_id, keep = self._cancel
             connection.execute(update(_TASK).where(
-                _TASK.c.instance_id == instance_id, _TASK.c.status == TaskStatus.OPEN, _TASK.c.id.not_in(keep),
+                _TASK.c.instance_id == instance_id, _undone(), _TASK.c.id.not_in(keep),
             ).values(status=TaskStatus.CANCELLED))
         for table, rows in self._inserts:
             statement = sqlite.insert(table).on_conflict_do_nothing() if table is _TASK else insert(table)
@@ -306,5 +319,5 @@ def _mark_cancelled_in_session(session: Session, instance_id: int, keep: frozens
     for obj in list(session.identity_map.values()):
         loaded = obj.__dict__  # an expired attribute is absent here and is not loaded for this check
         if (isinstance(obj, HumanTask) and loaded.get("instance_id") == instance_id
-                and loaded.get("status") == TaskStatus.OPEN and loaded.get("id") not in keep):
+                and loaded.get("status") in UNDONE and loaded.get("id") not in keep):
             set_committed_value(obj, "status", TaskStatus.CANCELLED)

@@ -280,3 +280,19 @@ def test_a_return_into_a_countersigned_step_asks_every_signer_again(runtime, dep
     assert open_rows(runtime, case) == ["a"]
     do(runtime, case, "a", "reviewer")
     assert open_rows(runtime, case) == ["m", "m"]
+
+
+def test_an_added_signer_survives_work_elsewhere_in_the_case_and_goes_with_its_step(runtime, deployed):
+    deployed(parallel(), "two_branches.bpmn")
+    case = start(runtime, "two_branches")
+    do(runtime, case, "a", "reviewer")
+    b1 = open_steps(runtime, case)["b1"]
+    with runtime.unit_of_work() as uow:
+        [added] = runtime.engine.add_signers(uow, b1.id, actor("reviewer"), [actor("rechecker")], "after")
+        uow.commit()
+    do(runtime, case, "b2", "rechecker")  # the other branch moves on: the 后加签 task must stay
+    with runtime.unit_of_work() as uow:
+        assert uow.session.get(HumanTask, added.id).status == "waiting"
+    send_back(runtime, case, "b1", "reviewer", "a")  # the step goes back: its added task goes too
+    with runtime.unit_of_work() as uow:
+        assert uow.session.get(HumanTask, added.id).status == "cancelled"

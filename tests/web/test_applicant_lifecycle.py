@@ -152,3 +152,13 @@ def test_once_staff_began_the_applicant_may_still_cancel_with_a_reason(runtime, 
     assert answer.status_code == 200 and answer.json["lifecycle"]["status"] == "cancelled"
     assert answer.json["history"][-1]["conclusion"] == "申请人撤销：企业已注销"
     assert client.post(url, json={"reason": "x"}, headers=login("enterprise")).status_code == 409
+
+
+def test_a_supervisor_terminates_through_the_api_with_a_reason(runtime, client, login):
+    instance = request_certificate(runtime)
+    url = f"/api/instances/{instance.id}/terminate"
+    assert client.post(url, json={"reason": "x"}, headers=login("clerk")).status_code == 403
+    assert client.post(url, json={"reason": ""}, headers=login("supervisor")).status_code == 400
+    answer = client.post(url, json={"reason": "重复申请"}, headers=login("supervisor"))
+    assert answer.status_code == 200 and answer.json["lifecycle"]["status"] == "terminated"
+    assert answer.json["open_tasks"] == []

@@ -107,6 +107,7 @@ def existing_values(runtime) -> dict[str, list[str]]:
         + first("SELECT code FROM work_nature ORDER BY code LIMIT 1")
         + first("SELECT verify_code FROM case_document ORDER BY id LIMIT 1"),
         "copy_id": first("SELECT id FROM carbon_copy ORDER BY id LIMIT 1"),
+        "delegation_id": first("SELECT id FROM standing_delegation ORDER BY id LIMIT 1"),
         "definition_id": first("SELECT id FROM process_definition ORDER BY id LIMIT 2"),
         "grant_id": first("SELECT g.id FROM role_grant g JOIN app_user u ON u.id = g.user_id "
                           "WHERE u.username = 'clerk'"),

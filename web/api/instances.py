@@ -121,6 +121,18 @@ def rate_instance(instance_id: int):
     return {"items": RatingSchema(many=True).dump(ratings.ratings_of(work.session, instance_id))}, 201
 
 
+@api.post("/instances/<int:instance_id>/terminate")
+@api_login_required
+@documented("终止办件（督办人员、系统管理员；须填写原因）：结束全部待办与定时器，调用业务模块的终止处理",
+            request=CancelRequest, response=InstanceDetailSchema)
+def terminate_instance(instance_id: int):
+    body = CancelRequest().load(request.get_json(silent=True) or {})
+    work = uow()
+    supervision.terminate_case(work, runtime().engine, current_actor(), instance_id, body["reason"])
+    work.commit()
+    return instance_detail(work.session, instance_id)
+
+
 @api.post("/instances/<int:instance_id>/cancel")
 @api_login_required
 @documented("撤销申请（申请人本人，办件办结前；须填写原因）", request=CancelRequest, response=InstanceDetailSchema)

@@ -8,10 +8,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.definitions import list_definitions
-from engine.errors import Conflict, InvalidData
+from engine.errors import InvalidData
 from services.platform import standing_delegations
 from web.context import uow
 from web.pages import pages
+from web.pages.outcomes import act
 from web.pages.session import login_required, page_actor
 
 
@@ -29,17 +30,9 @@ def delegations():
 @pages.post("/delegations")
 @login_required
 def create_delegation():
-    work = uow()
-    try:
-        standing_delegations.create(work, page_actor(), request.form.get("delegate", "").strip(),
-                                    request.form.getlist("process_keys"), _day("starts_on"), _day("ends_on"))
-    except (InvalidData, Conflict) as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.delegations"))
-    work.commit()
-    flash(_("委托已设置"), "success")
-    return redirect(url_for("pages.delegations"))
+    return act(lambda work: standing_delegations.create(
+        work, page_actor(), request.form.get("delegate", "").strip(), request.form.getlist("process_keys"),
+        _day("starts_on"), _day("ends_on")), _("委托已设置"), url_for("pages.delegations"))
 
 
 @pages.post("/delegations/<int:delegation_id>/end")

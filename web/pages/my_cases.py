@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 
 from engine import case_clock, query_code
 from engine.db import utcnow
-from engine.errors import Conflict, InvalidData
+from engine.errors import InvalidData
 from services.platform import applicant_actions, modules, my_cases, ratings
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values
+from web.pages.outcomes import act
 from web.pages.params import PageQuery, load
 from web.pages.session import login_required, page_actor
 
@@ -104,51 +105,30 @@ def my_case(instance_id: int):
 @login_required
 def cancel_case(instance_id: int):
     """撤销 by the applicant once the office has begun, with a reason."""
-    work = uow()
-    try:
-        applicant_actions.cancel(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
-    except (InvalidData, Conflict) as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.my_case", instance_id=instance_id))
-    work.commit()
-    flash(_("申请已撤销"), "success")
-    return redirect(url_for("pages.my_case", instance_id=instance_id))
+    return act(lambda work: applicant_actions.cancel(work, runtime().engine, page_actor(), instance_id,
+                                                     request.form.get("reason", "")),
+               _("申请已撤销"), url_for("pages.my_case", instance_id=instance_id))
 
 
 @pages.post("/my/cases/<int:instance_id>/rating")
 @login_required
 def rate_case(instance_id: int):
     """好差评 by the applicant; a 差评 opens its follow-up for a supervisor."""
-    work = uow()
     grade = request.form.get("grade", "")
-    try:
-        rating = ratings.rate(work, runtime().engine, page_actor(), instance_id, int(grade) if grade.isdigit() else 0,
-                              request.form.get("comment", ""))
-    except (InvalidData, Conflict) as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.my_case", instance_id=instance_id) + "#rating")
-    work.commit()
-    flash(_("感谢您的评价") if rating.followup_instance_id is None
-          else _("感谢您的评价，您反映的问题已转督办人员核实整改"), "success")
-    return redirect(url_for("pages.my_case", instance_id=instance_id) + "#rating")
+    return act(lambda work: ratings.rate(work, runtime().engine, page_actor(), instance_id,
+                                         int(grade) if grade.isdigit() else 0, request.form.get("comment", "")),
+               lambda rating: _("感谢您的评价") if rating.followup_instance_id is None
+               else _("感谢您的评价，您反映的问题已转督办人员核实整改"),
+               url_for("pages.my_case", instance_id=instance_id) + "#rating")
 
 
 @pages.post("/my/cases/<int:instance_id>/withdraw")
 @login_required
 def withdraw_case(instance_id: int):
     """撤回 by the applicant; refused (with the reason, nothing changed) once staff have begun."""
+    back = url_for("pages.my_case", instance_id=instance_id)
     if request.form.get("confirm") != "yes":
         flash(_("请勾选“确认撤回”后再提交"), "error")
-        return redirect(url_for("pages.my_case", instance_id=instance_id))
-    work = uow()
-    try:
-        applicant_actions.withdraw(work, runtime().engine, page_actor(), instance_id, request.form.get("reason", ""))
-    except Conflict as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.my_case", instance_id=instance_id))
-    work.commit()
-    flash(_("申请已撤回"), "success")
-    return redirect(url_for("pages.my_case", instance_id=instance_id))
+        return redirect(back)
+    return act(lambda work: applicant_actions.withdraw(work, runtime().engine, page_actor(), instance_id,
+                                                       request.form.get("reason", "")), _("申请已撤回"), back)

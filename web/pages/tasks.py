@@ -13,6 +13,7 @@ from services.platform.identity import colleagues_for
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values
+from web.pages.outcomes import act
 from web.pages.params import DelegateForm, load
 from web.pages.session import login_required, page_actor, safe_next
 
@@ -100,7 +101,7 @@ def return_task(task_id: str):
     try:
         runtime().engine.return_task(work, task_id, page_actor(), request.form.get("target", ""),
                                      request.form.get("reason", ""))
-    except (InvalidData, Conflict) as refused:
+    except (InvalidData, Conflict) as refused:  # a refusal stays on the task, a success goes to the inbox
         work.session.rollback()
         flash(_(refused.message), "error")
         return redirect(url_for("pages.task", task_id=task_id))
@@ -113,81 +114,47 @@ def return_task(task_id: str):
 @login_required
 def withdraw_task(task_id: str):
     """撤回 one's own step while the next is untouched: the step is open again, for its doer."""
-    work = uow()
-    try:
-        runtime().engine.withdraw_task(work, task_id, page_actor())
-    except Conflict as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.task", task_id=task_id))
-    work.commit()
-    flash(_("已撤回，可重新办理"), "success")
-    return redirect(url_for("pages.task", task_id=task_id))
+    return act(lambda work: runtime().engine.withdraw_task(work, task_id, page_actor()), _("已撤回，可重新办理"),
+               url_for("pages.task", task_id=task_id))
 
 
 @pages.post("/tasks/<task_id>/cc")
 @login_required
 def copy_task(task_id: str):
     """抄送 the case from this step to colleagues (usernames, comma or space separated)."""
-    work = uow()
-    names = request.form.get("to", "").replace("，", ",").replace(",", " ").split()
-    try:
-        sent = carbon_copies.send(work, runtime().engine, runtime().notifier, page_actor(), task_id, names,
-                                  request.form.get("note", ""))
-    except InvalidData as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.task", task_id=task_id))
-    work.commit()
-    flash(_("已抄送给 %(names)s", names="、".join(c.recipient for c in sent)), "success")
-    return redirect(url_for("pages.task", task_id=task_id))
+    names = _usernames(request.form.get("to", ""))
+    return act(lambda work: carbon_copies.send(work, runtime().engine, runtime().notifier, page_actor(), task_id,
+                                               names, request.form.get("note", "")),
+               lambda sent: _("已抄送给 %(names)s", names="、".join(c.recipient for c in sent)),
+               url_for("pages.task", task_id=task_id))
 
 
 @pages.post("/tasks/<task_id>/urge")
 @login_required
 def urge_task(task_id: str):
     """催办 a step (the applicant from 我的办件, a supervisor from the task or case page)."""
-    work = uow()
-    back = safe_next(request.form.get("back") or url_for("pages.task", task_id=task_id))
-    try:
-        urges.urge(work, runtime().engine, runtime().notifier, page_actor(), task_id, request.form.get("message", ""))
-    except (InvalidData, Conflict) as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(back)
-    work.commit()
-    flash(_("已催办"), "success")
-    return redirect(back)
+    return act(lambda work: urges.urge(work, runtime().engine, runtime().notifier, page_actor(), task_id,
+                                       request.form.get("message", "")),
+               _("已催办"), safe_next(request.form.get("back") or url_for("pages.task", task_id=task_id)))
 
 
 @pages.post("/tasks/<task_id>/add-signers")
 @login_required
 def add_signers(task_id: str):
     """加签 (usernames comma or space separated, one of the three modes)."""
-    work = uow()
-    names = request.form.get("users", "").replace("，", ",").replace(",", " ").split()
-    try:
-        task_actions.add_signers(work, runtime().engine, page_actor(), task_id, names, request.form.get("mode", ""),
-                                 request.form.get("note", ""))
-    except (InvalidData, Conflict) as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.task", task_id=task_id))
-    work.commit()
-    flash(_("已加签：%(names)s", names="、".join(names)), "success")
-    return redirect(url_for("pages.task", task_id=task_id))
+    names = _usernames(request.form.get("users", ""))
+    return act(lambda work: task_actions.add_signers(work, runtime().engine, page_actor(), task_id, names,
+                                                     request.form.get("mode", ""), request.form.get("note", "")),
+               _("已加签：%(names)s", names="、".join(names)), url_for("pages.task", task_id=task_id))
 
 
 @pages.post("/tasks/<task_id>/remove-signers")
 @login_required
 def remove_signers(task_id: str):
-    work = uow()
-    try:
-        runtime().engine.remove_signers(work, task_id, page_actor(), request.form.getlist("users"))
-    except (InvalidData, Conflict) as refused:
-        work.session.rollback()
-        flash(_(refused.message), "error")
-        return redirect(url_for("pages.task", task_id=task_id))
-    work.commit()
-    flash(_("已减签"), "success")
-    return redirect(url_for("pages.task", task_id=task_id))
+    return act(lambda work: runtime().engine.remove_signers(work, task_id, page_actor(), request.form.getlist("users")),
+               _("已减签"), url_for("pages.task", task_id=task_id))
+
+
+def _usernames(text: str) -> list[str]:
+    """User names typed into one field, separated by commas (half- or full-width) or spaces."""
+    return text.replace("，", ",").replace(",", " ").split()
