@@ -30,7 +30,7 @@ import base64
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -349,8 +349,8 @@ def batch_candidates(session: Session, process_key: str, kind: str, region_code:
         .order_by(ProcessInstance.id).limit(MAX_BATCH)))
 
 
-def submit_batch(session: Session, jobs: JobService, after_commit: Any, documents: DocumentService, actor: Actor,
-                 process_key: str, kind: str, region_code: str) -> Any:
+def submit_batch(session: Session, jobs: JobService, after_commit: Callable[[Callable[[], None]], None],
+                 documents: DocumentService, actor: Actor, process_key: str, kind: str, region_code: str) -> Job:
     """批量打印: a job that issues ``kind`` for every case of the process in the region that lacks it.
     Staff of the region may start it for a kind the process offers (``documents``)."""
     if kind not in KINDS:
