@@ -6,7 +6,9 @@ to the delegator — a 退回 to the person who did the step, a 加签, a 转交
 when the delegation starts — goes to the delegate instead, and the history names both (``delegated_from``).
 Tasks offered to a whole role are not assigned to anyone, so they stay in the group's inbox, where the
 colleagues who hold the role take them as usual. The delegate must be active staff; a delegation can be
-ended early; two delegations of one person may not overlap.
+ended early; two delegations of one person may not overlap. The delegate must be a colleague of the
+delegator's office (staff with a role for the delegator's region or one above it): a delegated task
+shows its case, and a delegation must not carry that outside the office.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from engine.actors import Actor
 from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TaskStatus
+from engine.regions import parent_codes
 from engine.runtime import WorkflowEngine
 from services.platform.identity import APPLICANT_ROLES, RoleGrant, User
 
@@ -60,10 +63,14 @@ def create(uow: UnitOfWork, actor: Actor, delegate: str, process_keys: list[str]
     session = uow.session
     if delegate == actor.username:
         raise InvalidData("不能委托给自己", fields={"delegate": ["请选择其他同事"]})
+    own_region = session.scalar(select(User.region_code).where(User.username == actor.username)) or ""
+    # a colleague of the delegator's office: staff with a role for the delegator's region or one above it
     staff = session.scalar(select(User.username).join(RoleGrant).where(
-        User.username == delegate, User.active.is_(True), RoleGrant.role.not_in(APPLICANT_ROLES)).limit(1))
+        User.username == delegate, User.active.is_(True), RoleGrant.role.not_in(APPLICANT_ROLES),
+        RoleGrant.region_code.in_(parent_codes(own_region))).limit(1))
     if staff is None:
-        raise InvalidData(f"不能委托给 {delegate}：只能委托给在职的工作人员", fields={"delegate": [delegate]})
+        raise InvalidData(f"不能委托给 {delegate}：只能委托给本单位（本区划或上级区划）的在职工作人员",
+                          fields={"delegate": [delegate]})
     if ends_on < starts_on or starts_on < today() or (ends_on - starts_on) > timedelta(days=MAX_DAYS):
         raise InvalidData(f"委托期限应从今天或以后开始、结束不早于开始、不超过 {MAX_DAYS} 天",
                           fields={"ends_on": ["请检查委托期限"]})

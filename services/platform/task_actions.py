@@ -45,17 +45,18 @@ def delegate(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str
 
 def add_signers(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str, usernames: list[str],
                 mode: str, note: str = "") -> list[HumanTask]:
-    """加签 (engine.signers): the people named must be active staff; whether an account exists, is
-    closed or is an applicant's gets one answer, as for 转交."""
-    get_visible_task(uow.session, actor, task_id)
+    """加签 (engine.signers): the people named must be active staff holding a role for the case's region
+    (or a region above it) — an added task shows the case, so 加签 must not reach outside its office;
+    whether an account exists, is closed, is an applicant's or is elsewhere gets one answer, as for 转交."""
+    row = get_visible_task(uow.session, actor, task_id)
     people = []
     for name in dict.fromkeys(n.strip() for n in usernames if n and n.strip()):
         try:
             person = actor_for(get_user(uow.session, name))
         except NotFound:
             person = Actor(name)
-        if not any(role not in engine.applicant_roles for role in person.roles):
-            raise InvalidData(f"不能加签 {name}：只能加签在职的工作人员", fields={"users": [name]})
+        if not any(role not in engine.applicant_roles and person.holds(role, row.region_code) for role in person.roles):
+            raise InvalidData(f"不能加签 {name}：只能加签本办件所在区划的在职工作人员", fields={"users": [name]})
         people.append(person)
     return engine.add_signers(uow, task_id, actor, people, mode, note)
 

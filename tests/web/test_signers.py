@@ -74,9 +74,9 @@ def test_removing_signers_cancels_only_undone_added_tasks_and_releases_a_held_co
 def test_who_may_be_added_and_by_whom(runtime, client, login):
     instance = request_certificate(runtime)
     accept = open_task(runtime, instance.id)
-    for users in (["enterprise"], ["nobody_at_all"]):
+    for users in (["enterprise"], ["nobody_at_all"], ["tj_reviewer"]):  # an applicant, nobody, another region
         refused = add(client, login, accept.id, users, "before")
-        assert refused.status_code == 400 and "只能加签在职的工作人员" in refused.json["message"]
+        assert refused.status_code == 400 and "只能加签本办件所在区划的在职工作人员" in refused.json["message"]
     assert client.post(f"/api/tasks/{accept.id}/add-signers", json={"users": ["reviewer"]},
                        headers=login("approver")).status_code == 404
     add(client, login, accept.id, ["reviewer"], "before")

@@ -12,7 +12,7 @@ from tests.conftest import actor
 from tests.services.review_helpers import complete, open_task, request_certificate
 
 
-def delegate_clerk(client, login, to: str = "tj_clerk", **dates) -> dict:
+def delegate_clerk(client, login, to: str = "approver", **dates) -> dict:
     today = standing_delegations.today()
     body = {"delegate": to, "process_keys": ["work_history_certificate"],
             "starts_on": dates.get("starts_on", today).isoformat(),
@@ -50,6 +50,7 @@ def test_delegations_are_checked(runtime, client, login):
     today = standing_delegations.today()
     assert delegate_clerk(client, login, "clerk").status_code == 400  # oneself
     assert delegate_clerk(client, login, "enterprise").status_code == 400  # not staff
+    assert delegate_clerk(client, login, "tj_clerk").status_code == 400  # staff of another office
     assert delegate_clerk(client, login, starts_on=today - timedelta(days=1)).status_code == 400
     assert delegate_clerk(client, login, ends_on=today - timedelta(days=1)).status_code == 400
     first = delegate_clerk(client, login)
