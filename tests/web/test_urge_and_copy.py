@@ -114,3 +114,13 @@ def test_a_cc_property_naming_an_unknown_role_is_refused_at_deploy(runtime):
     with runtime.unit_of_work() as uow, pytest.raises(DefinitionInvalid) as refused:
         runtime.deployer.deploy(uow.session, [(xml, "bad_cc.bpmn")], "test")
     assert any("cc 中的角色 boss 不存在" in p.message for p in refused.value.problems)
+
+
+def test_urges_are_counted_in_the_lifecycle_statistics(runtime, client, login):
+    instance = request_certificate(runtime)
+    accept = open_task(runtime, instance.id)
+    client.post(f"/api/tasks/{accept.id}/urge", json={}, headers=login("enterprise"))
+    client.post(f"/api/tasks/{accept.id}/urge", json={}, headers=login("supervisor"))
+    stats = client.get("/api/statistics/lifecycle", headers=login("supervisor")).json
+    assert stats["urges"] == [{"process_key": "work_history_certificate", "process_name": "特殊工种从业经历证明申请",
+                               "urges": 2, "by_applicant": 1, "cases": 1}]

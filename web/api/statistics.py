@@ -92,15 +92,24 @@ class HandlingTimeSchema(Schema):
     row_limit = Integer(minimum=0)
 
 
+class UrgeCountSchema(Schema):
+    process_key = fields.String()
+    process_name = fields.String()
+    urges = Integer(minimum=0)
+    by_applicant = Integer(minimum=0)
+    cases = Integer(minimum=0)
+
+
 class LifecycleStatisticsSchema(Schema):
     by_status = fields.List(fields.Nested(ProcessStatusesSchema))
     overdue_rate = fields.Nested(OverdueRatesSchema)
     handling_time = fields.Nested(HandlingTimeSchema)
+    urges = fields.List(fields.Nested(UrgeCountSchema))
 
 
 @api.get("/statistics/lifecycle")
 @api_login_required
-@documented("办件统计（督办人员、系统管理员，本辖区）：按办件状态、超期率、办理时长（工作日，平均与 P90）",
+@documented("办件统计（督办人员、系统管理员，本辖区）：按办件状态、超期率、办理时长（工作日，平均与 P90）、催办",
             response=LifecycleStatisticsSchema, query=LifecycleFilterArgs)
 def lifecycle_statistics():
     flt = statistics_filter(query_args(LifecycleFilterArgs))
