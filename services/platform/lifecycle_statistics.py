@@ -53,6 +53,7 @@ from engine.errors import Forbidden, InvalidData
 from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from services.platform.calendar import working_days_between
 from services.platform.identity import Region
+from services.platform.ratings import CaseRating
 from services.platform.spreadsheets import escape
 from services.platform.supervision import supervised_regions
 from services.platform.urges import TaskUrge
@@ -154,12 +155,31 @@ class UrgeCount:
 
 
 @dataclass(frozen=True)
+class RatingCount:
+    """好差评 of the cases of one process (services.platform.ratings): ratings per grade (5 … 1)."""
+
+    process_key: str
+    process_name: str
+    grades: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.grades.values())
+
+    @property
+    def poor_rate(self) -> float | None:
+        """差评率: 不满意 and 非常不满意 ÷ all ratings, rounded to 0.0001; None without a rating."""
+        return round(sum(n for grade, n in self.grades.items() if grade <= 2) / self.total, 4) if self.total else None
+
+
+@dataclass(frozen=True)
 class LifecycleStatistics:
     by_status: list[ProcessStatuses]
     overdue_rate: OverdueRates
     handling_time: HandlingTime
     status_codes: list[str]  # the statuses that occur, in lifecycle order (the page's columns)
     urges: list[UrgeCount] = field(default_factory=list)
+    ratings: list[RatingCount] = field(default_factory=list)
 
 
 def lifecycle_statistics(session: Session, actor: Actor, flt: StatisticsFilter, now: datetime) -> LifecycleStatistics:
@@ -168,7 +188,19 @@ def lifecycle_statistics(session: Session, actor: Actor, flt: StatisticsFilter, 
     codes = sorted({s.status for row in by_status for s in row.statuses}, key=_status_rank)
     return LifecycleStatistics(by_status=by_status, overdue_rate=overdue_rates(session, actor, flt, now),
                                handling_time=handling_times(session, actor, flt), status_codes=codes,
-                               urges=urge_counts(session, actor, flt))
+                               urges=urge_counts(session, actor, flt), ratings=rating_counts(session, actor, flt))
+
+
+def rating_counts(session: Session, actor: Actor, flt: StatisticsFilter) -> list[RatingCount]:
+    """好差评 per process and grade over the cases in the filter (by the day they started)."""
+    grades: dict[str, dict[int, int]] = defaultdict(lambda: dict.fromkeys(range(5, 0, -1), 0))
+    for key, grade, number in session.execute(
+            select(ProcessInstance.process_key, CaseRating.grade, func.count())
+            .join(ProcessInstance, ProcessInstance.id == CaseRating.instance_id)
+            .where(*_case_conditions(actor, flt)).group_by(ProcessInstance.process_key, CaseRating.grade)):
+        grades[key][int(grade)] = int(number)
+    names = process_names(session) if grades else {}
+    return [RatingCount(key, names.get(key, key), counts) for key, counts in sorted(grades.items())]
 
 
 def urge_counts(session: Session, actor: Actor, flt: StatisticsFilter) -> list[UrgeCount]:
@@ -361,10 +393,11 @@ STATUS_HEADERS = ["流程", "流程代码", "办件状态", "状态代码", "件
 OVERDUE_HEADERS = ["统计维度", "名称", "代码", "计时办件数", "超期办结", "超期未结", "超期件数", "超期率（%）"]
 DURATION_HEADERS = ["统计维度", "名称", "代码", "件数", "平均工作日", "P90 工作日（最近秩）"]
 URGE_HEADERS = ["流程", "流程代码", "催办次数", "申请人催办", "督办人员催办", "被催办件数"]
+RATING_HEADERS = ["流程", "流程代码", "非常满意", "满意", "基本满意", "不满意", "非常不满意", "评价数", "差评率（%）"]
 
 
 def workbook(stats: LifecycleStatistics) -> bytes:
-    """One workbook, four sheets (办件状态, 超期率, 办理时长, 催办), in Chinese; text that Excel would take
+    """One workbook, five sheets (办件状态, 超期率, 办理时长, 催办, 好差评), in Chinese; text that Excel would take
     for a formula is escaped (services.platform.spreadsheets)."""
     overdue, handling = stats.overdue_rate, stats.handling_time
 
@@ -386,7 +419,10 @@ def workbook(stats: LifecycleStatistics) -> bytes:
                                   *(rate_row("区划", r) for r in overdue.region), rate_row("合计", overdue.total)]),
         ("办理时长", DURATION_HEADERS, durations),
         ("催办", URGE_HEADERS, [[u.process_name, u.process_key, u.urges, u.by_applicant, u.urges - u.by_applicant,
-                                u.cases] for u in stats.urges])])
+                                u.cases] for u in stats.urges]),
+        ("好差评", RATING_HEADERS, [[r.process_name, r.process_key, *(r.grades[g] for g in range(5, 0, -1)), r.total,
+                                  round(r.poor_rate * 100, 2) if r.poor_rate is not None else None]
+                                 for r in stats.ratings])])
 
 
 def _sheets(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:

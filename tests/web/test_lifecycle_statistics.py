@@ -248,7 +248,7 @@ def test_the_workbook_holds_the_same_figures(runtime, cases, browser, frozen):
     response = browser("supervisor").client.get(f"/supervision/statistics.xlsx?{AUTUMN_ARGS}")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     book = load_workbook(io.BytesIO(response.data), read_only=True)
-    assert book.sheetnames == ["办件状态", "超期率", "办理时长", "催办"]
+    assert book.sheetnames == ["办件状态", "超期率", "办理时长", "催办", "好差评"]
     status_rows = list(book["办件状态"].values)
     assert status_rows[0] == tuple(statistics.STATUS_HEADERS)
     assert ("stat_licence", "stat_licence", "办结（不通过）", "closed_rejected", 1) in status_rows
@@ -282,7 +282,7 @@ def test_the_api_gives_the_figures(runtime, cases, client, bearer, frozen):
     answer = client.get(f"/api/statistics/lifecycle?{AUTUMN_ARGS}", headers=bearer("supervisor"))
     assert answer.status_code == 200, answer.json
     body = answer.json
-    assert set(body) == {"by_status", "overdue_rate", "handling_time", "urges"}
+    assert set(body) == {"by_status", "overdue_rate", "handling_time", "urges", "ratings"}
     assert body["by_status"][1] == {"process_key": "stat_permit", "process_name": "stat_permit", "total": 3,
                                     "statuses": [{"status": "received", "label": "接件", "count": 1},
                                                  {"status": "correction_started", "label": "补正（开始）", "count": 2}]}

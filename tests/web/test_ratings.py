@@ -104,3 +104,13 @@ def test_officials_change_the_rule_by_deploying_a_new_table(runtime, client, log
         with runtime.unit_of_work() as uow:
             runtime.deployer.deploy(uow.session, files_under([ROOT / "processes" / "platform"]), "designer")
             uow.commit()
+
+
+def test_ratings_are_counted_in_the_lifecycle_statistics(runtime, client, login):
+    for grade, comment in ((5, "好"), (2, "慢")):
+        instance = closed_case(runtime)
+        client.post(f"/api/instances/{instance.id}/ratings", json={"grade": grade, "comment": comment},
+                    headers=login("enterprise"))
+    [counted] = client.get("/api/statistics/lifecycle", headers=login("supervisor")).json["ratings"]
+    assert counted["process_key"] == "work_history_certificate" and counted["total"] == 2
+    assert counted["grades"] == {"5": 1, "4": 0, "3": 0, "2": 1, "1": 0} and counted["poor_rate"] == 0.5

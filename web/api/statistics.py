@@ -100,16 +100,25 @@ class UrgeCountSchema(Schema):
     cases = Integer(minimum=0)
 
 
+class RatingCountSchema(Schema):
+    process_key = fields.String()
+    process_name = fields.String()
+    grades = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "等级 5…1 → 评价数"})
+    total = Integer(minimum=0)
+    poor_rate = fields.Float(allow_none=True, metadata={"description": "差评率：不满意与非常不满意 ÷ 全部评价"})
+
+
 class LifecycleStatisticsSchema(Schema):
     by_status = fields.List(fields.Nested(ProcessStatusesSchema))
     overdue_rate = fields.Nested(OverdueRatesSchema)
     handling_time = fields.Nested(HandlingTimeSchema)
     urges = fields.List(fields.Nested(UrgeCountSchema))
+    ratings = fields.List(fields.Nested(RatingCountSchema))
 
 
 @api.get("/statistics/lifecycle")
 @api_login_required
-@documented("办件统计（督办人员、系统管理员，本辖区）：按办件状态、超期率、办理时长（工作日，平均与 P90）、催办",
+@documented("办件统计（督办人员、系统管理员，本辖区）：办件状态、超期率、办理时长（工作日，平均与 P90）、催办、好差评",
             response=LifecycleStatisticsSchema, query=LifecycleFilterArgs)
 def lifecycle_statistics():
     flt = statistics_filter(query_args(LifecycleFilterArgs))
