@@ -113,6 +113,7 @@ def test_batch_partial_failure_reports_which_task_and_why(runtime, browser):
     assert "成功 1 件，失败 1 件" in text
     failed_row = re.search(r'<tr class="failed">(.*?)</tr>', text, re.S).group(1)
     assert bad.batch_no in failed_row and "校验未通过" in failed_row
+    assert f'href="/tasks/{tasks[1]}"' in failed_row  # the failed task opens from the result
     assert open_task(runtime, good.instance_id).name == "recheck"
     assert open_task(runtime, bad.instance_id).name == "review"
 
@@ -123,8 +124,11 @@ def test_batch_rejection_needs_a_conclusion(runtime, browser):
     reviewer = browser("reviewer")
     reviewer.get("/inbox")
     response = reviewer.client.post("/inbox/batch", data={"csrf_token": reviewer.token, "task_ids": ids,
-                                                          "decision": "reject", "conclusion": ""})
-    assert response.status_code == 400 and "审核结论" in response.get_data(as_text=True)
+                                                          "back": "/inbox?scope=group", "decision": "reject",
+                                                          "conclusion": ""})
+    assert response.status_code == 302  # back to the list, the same tasks still ticked, the reason shown
+    page = reviewer.get(response.headers["Location"]).get_data(as_text=True)
+    assert "审核结论" in page and all(f'value="{task_id}" checked' in page for task_id in ids)
     assert [open_task(runtime, c.instance_id).name for c in cases] == ["review", "review"]  # nothing decided
     response = reviewer.client.post("/inbox/batch", data={"csrf_token": reviewer.token, "task_ids": ids,
                                                           "decision": "reject", "conclusion": "材料不全"})
@@ -139,7 +143,7 @@ def test_batch_refuses_tasks_of_different_steps(runtime, browser):
     ids = [open_task(runtime, first.instance_id).id, open_task(runtime, second.instance_id).id]
     response = user.client.post("/inbox/batch", data={"csrf_token": user.token, "task_ids": ids,
                                                       "decision": "approve"})
-    assert response.status_code == 400 and "同一环节" in response.get_data(as_text=True)
+    assert response.status_code == 302 and "同一环节" in user.get(response.headers["Location"]).get_data(as_text=True)
     assert open_task(runtime, second.instance_id).name == "review"
 
 

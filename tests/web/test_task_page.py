@@ -116,3 +116,13 @@ def test_the_whole_flow_closes_the_case(runtime, browser):
     browser("rechecker").post(f"/tasks/{open_task(runtime, case.instance_id).id}", {"decision": "approve"})
     text = browser("reviewer").get(f"/cases/{case.instance_id}").get_data(as_text=True)
     assert f"status-{InstanceStatus.COMPLETED}" in text and "已办结" in text
+
+
+def test_the_favicon_is_served_and_the_task_page_leads_back(runtime, browser, client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file, no 404 in the logs
+    from tests.services.review_helpers import open_task, request_certificate
+
+    instance = request_certificate(runtime)
+    page = browser("clerk").get(f"/tasks/{open_task(runtime, instance.id).id}").get_data(as_text=True)
+    assert 'class="breadcrumbs"' in page and 'href="/inbox"' in page and f'href="/cases/{instance.id}"' in page

@@ -1,7 +1,7 @@
 """Home: open tasks per step (待审核, 待复核…) with overdue counts, and recent cases."""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 
 from engine.db import utcnow
 from engine.definitions import list_definitions
@@ -22,3 +22,9 @@ def home():
     recent, _total = list_instances(session, actor, runtime().engine.applicant_roles, per_page=10)
     names = {d.key: d.name or d.key for d in list_definitions(session)}
     return render_template("home.html", steps=steps, recent=recent, process_names=names)
+
+
+@pages.get("/favicon.ico")
+def favicon():
+    """Browsers and bookmarks ask for it at the root, whatever the page's <link rel="icon"> says."""
+    return current_app.send_static_file("img/favicon.ico")

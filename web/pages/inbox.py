@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from math import ceil
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
 
 from engine import case_clock
 from engine.db import utcnow
@@ -49,13 +51,14 @@ def inbox():
     query, errors = load(InboxQuery(), request.args)
     rows, total = list_tasks(session, page_actor(), task_filter(session, query), utcnow(), query["page"],
                              query["per_page"])
-    args = {k: v for k, v in request.args.items() if k not in ("page",) and k not in errors and v}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "selected") and k not in errors and v}
     definitions = list_definitions(session)
     return render_template(
         "inbox.html", tasks=rows, total=total, query=query, errors=errors, args=args,
         facts=case_facts(session, [t.instance_id for t in rows]),
         pages=max(1, ceil(total / query["per_page"])), definitions=definitions,
-        process_names={d.key: d.name or d.key for d in definitions}, regions=list_regions(session))
+        process_names={d.key: d.name or d.key for d in definitions}, regions=list_regions(session),
+        selected=set(request.args.getlist("selected")))
 
 
 @pages.post("/inbox/batch")
@@ -63,12 +66,25 @@ def inbox():
 def batch_decide():
     data, errors = load(BatchForm(), form_lists(request.form, "task_ids"))
     back = safe_next(request.form.get("back") or "/inbox")
-    if errors:
-        raise InvalidData("请选择批量通过或批量不通过", fields=errors)
-    if data["decision"] == "return":
-        outcomes = return_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
-                                data["conclusion"] or "")
-    else:
-        outcomes = decide_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
-                                data["decision"], data["conclusion"] or "")
+    try:
+        if errors:
+            raise InvalidData("请选择批量通过、批量不通过或批量退回", fields=errors)
+        if data["decision"] == "return":
+            outcomes = return_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
+                                    data["conclusion"] or "")
+        else:
+            outcomes = decide_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
+                                    data["decision"], data["conclusion"] or "")
+    except InvalidData as refused:  # back to the list with the ticked tasks still ticked, not an error page
+        details = "；".join(m for messages in refused.fields.values() for m in messages)
+        flash(_(refused.message) + (f"（{details}）" if details else ""), "error")
+        return redirect(_with_selection(back, data.get("task_ids") or request.form.getlist("task_ids")))
     return render_template("batch_result.html", outcomes=outcomes, decision=data["decision"], back=back)
+
+
+def _with_selection(back: str, task_ids: list[str]) -> str:
+    """``back`` with ``selected`` parameters, so that the list shows the same tasks ticked again."""
+    parts = urlsplit(back)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "selected"]
+    query += [("selected", task_id) for task_id in task_ids[:200]]
+    return urlunsplit(parts._replace(query=urlencode(query)))
