@@ -56,11 +56,16 @@ def working_days_between(start: date, end: date) -> int:
     return sum(1 for n in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=n)))
 
 
+CST = timedelta(hours=8)  # times are naive UTC; working days are China's
+
+
 def due_at(start: datetime, amount: int, unit: str) -> datetime:
-    """The engine's due rule: working days end at the close of the last working day."""
+    """The engine's due rule: working days end at the close of the last working day in China (as
+    naive UTC: 15:59:59 on that day) — counted from the day ``start`` falls on in China, so that a task
+    received on a Wednesday evening with two working days is due on Friday, never on a Saturday."""
     if unit == "hours":
         return start + timedelta(hours=amount)
     if unit == "days":
         return start + timedelta(days=amount)
-    last = add_working_days(start.date(), amount)
-    return datetime.combine(last, datetime.max.time()).replace(microsecond=0)
+    last = add_working_days((start + CST).date(), amount)
+    return datetime.combine(last, datetime.max.time()).replace(microsecond=0) - CST

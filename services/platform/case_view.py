@@ -65,6 +65,9 @@ class CaseView:
     staff: bool = True  # False: the applicant's view of their own case (see CaseRecord)
     search: str = ""  # what was typed into a panel's search box (``?q=``)
     votes: dict[str, dict[str, int]] = field(default_factory=dict)  # open 会签 steps: approve / reject / open
+    # 业务数据 in words: field key → its label in the process's forms, and (key, value) → an option's label
+    labels: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -169,7 +172,19 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
         open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
         diagrams=_diagrams(session, instance, record.history, record.open_tasks) if record.staff else [],
         panels=panels_for(modules, context), staff=record.staff, search=search,
-        votes=_votes(session, instance.id, record.open_tasks))
+        votes=_votes(session, instance.id, record.open_tasks), **_data_words(engine, session, instance))
+
+
+def _data_words(engine: WorkflowEngine, session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """The labels and option labels of the case's fields, from the forms its version deployed."""
+    labels: dict[str, str] = {}
+    value_labels: dict[tuple[str, str], str] = {}
+    for form in engine.specs.get(session, instance.definition_id).forms.values():
+        for form_field in form.fields:
+            labels.setdefault(form_field.key, form_field.label)
+            for value, label in form_field.options:
+                value_labels.setdefault((form_field.key, str(value)), label)
+    return {"labels": labels, "value_labels": value_labels}
 
 
 def _votes(session: Session, instance_id: int, open_tasks: list[HumanTask]) -> dict[str, dict[str, int]]:

@@ -128,3 +128,13 @@ def test_the_enterprise_does_not_read_who_in_the_office_changed_it(runtime, clie
     assert own["name"] == "操作记录测试单位" and own["audit"] == []
     office = client.get("/api/enterprises/110101900088", headers=bearer("clerk")).json
     assert "clerk" in [entry["actor"] for entry in office["audit"]]
+
+
+def test_the_case_data_reads_in_words(runtime, browser):
+    from tests.services.review_helpers import complete, request_certificate
+
+    instance = request_certificate(runtime)
+    complete(runtime, instance.id, "clerk", {"decision": "approve", "conclusion": "材料齐全"})
+    page = browser("clerk").get(f"/cases/{instance.id}").get_data(as_text=True)
+    assert '姓名 <small class="mono">name</small>' in page and '用途 <small class="mono">purpose</small>' in page
+    assert "<dd>王井下</dd>" in page and "<dd>办理提前退休</dd>" in page

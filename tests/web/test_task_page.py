@@ -126,3 +126,30 @@ def test_the_favicon_is_served_and_the_task_page_leads_back(runtime, browser, cl
     instance = request_certificate(runtime)
     page = browser("clerk").get(f"/tasks/{open_task(runtime, instance.id).id}").get_data(as_text=True)
     assert 'class="breadcrumbs"' in page and 'href="/inbox"' in page and f'href="/cases/{instance.id}"' in page
+
+
+def test_a_due_date_in_working_days_shows_the_day_and_one_in_hours_its_hour():
+    from datetime import datetime
+
+    from web.pages.formatting import due
+
+    assert due(datetime(2026, 12, 4, 15, 59, 59)) == "2026-12-04"  # the end of a working day in China
+    assert due(datetime(2026, 12, 4, 6, 30)) == "2026-12-04 14:30"  # an hour-based limit: 14:30 China time
+
+
+def test_the_history_names_people_by_their_names(runtime, browser):
+    from services.platform.identity import User
+    from tests.services.review_helpers import complete, request_certificate
+
+    with runtime.unit_of_work() as uow:
+        uow.session.query(User).filter(User.username == "clerk").one().display_name = "张受理"
+        uow.commit()
+    try:
+        instance = request_certificate(runtime)
+        complete(runtime, instance.id, "clerk", {"decision": "approve"})
+        page = browser("approver").get(f"/cases/{instance.id}").get_data(as_text=True)
+        assert "张受理（clerk）" in page
+    finally:
+        with runtime.unit_of_work() as uow:
+            uow.session.query(User).filter(User.username == "clerk").one().display_name = "clerk"
+            uow.commit()

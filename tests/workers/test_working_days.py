@@ -36,10 +36,13 @@ def test_twenty_working_days_over_the_2026_spring_festival():
     assert working_days_between(date(2026, 2, 9), date(2026, 3, 13)) == 20
 
 
-def test_engine_due_date_is_the_end_of_the_last_working_day(runtime):
-    due = runtime.engine.due_calculator(datetime(2025, 9, 30, 10, 0), 1, "working_days")
-    assert due == datetime(2025, 10, 9, 23, 59, 59)
+def test_engine_due_date_is_the_end_of_the_last_working_day_in_china(runtime):
+    due = runtime.engine.due_calculator(datetime(2025, 9, 30, 10, 0), 1, "working_days")  # 18:00 in China
+    assert due == datetime(2025, 10, 9, 15, 59, 59)  # 23:59:59 China Standard Time
     assert not is_working_day(date(2025, 10, 8)) and is_working_day(date(2025, 10, 11))
+    # received on a Wednesday evening in China (already Thursday there): two working days end on Monday
+    late = runtime.engine.due_calculator(datetime(2026, 12, 2, 17, 0), 2, "working_days")
+    assert late == datetime(2026, 12, 7, 15, 59, 59)
 
 
 def test_due_soon_window_counts_working_days_not_calendar_days():

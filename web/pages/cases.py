@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from engine import case_clock
 from engine.db import utcnow
@@ -10,6 +11,7 @@ from engine.errors import NotFound
 from engine.inbox import list_instances
 from services.platform import applicant_actions, carbon_copies
 from services.platform.case_view import case_diagram_xml, get_case
+from services.platform.identity import User
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
@@ -17,6 +19,17 @@ from web.pages.params import PageQuery, load
 from web.pages.session import login_required, page_actor
 
 CLOCK_LEVELS = ("overdue", "warning", "paused", "normal")
+
+
+@pages.app_template_global()
+def people(usernames: list[str | None]) -> dict[str, str]:
+    """Username → "display name（username）" for the staff pages' history, in one query."""
+    wanted = {name for name in usernames if name}
+    if not wanted:
+        return {}
+    rows = uow().session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
+    return {username: f"{display}（{username}）" if display and display != username else username
+            for username, display in rows}
 
 
 @pages.get("/cases")

@@ -35,6 +35,15 @@ def ymdhm(value: datetime | None) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def due(value: datetime | None) -> str:
+    """A due date: the day for a limit in (working) days, which ends the day; day and hour for an
+    hour-based one."""
+    if value is None:
+        return ""
+    local = to_local(value)
+    return ymd(value) if (local.hour, local.minute) == (23, 59) else local.strftime("%Y-%m-%d %H:%M")
+
+
 def overdue(value: datetime | None) -> bool:
     return value is not None and value < utcnow()
 
@@ -70,7 +79,7 @@ def role_label(code: str) -> str:
 
 
 def setup(app: Flask) -> None:
-    app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, instance_status=instance_status,
+    app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, due=due, instance_status=instance_status,
                                  decision_label=decision_label, event_label=event_label, role_label=role_label,
                                  case_status=case_status, query_code=query_code.shown)
     app.jinja_env.tests["overdue"] = overdue
