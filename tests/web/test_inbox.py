@@ -170,3 +170,8 @@ def test_pagination_keeps_the_filters(runtime, browser):
     assert "page=2" in next_link and "region_code=110101" in next_link and "sort=business_key" in next_link
     second = reviewer.get("/inbox?sort=business_key&region_code=110101&page=2")
     assert list(dict.fromkeys(keys_in(second))) == [max(c.batch_no for c in cases)]
+
+
+def test_the_region_filter_offers_only_the_users_regions(runtime, browser):
+    page = browser("reviewer").get("/inbox").get_data(as_text=True)  # a 北京 reviewer
+    assert 'value="110101"' in page and 'value="120101"' not in page and 'value="120000"' not in page

@@ -13,6 +13,7 @@ from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
 from engine.inbox import TaskFilter, case_facts, list_tasks
+from engine.regions import covers
 from services.platform.batch_decisions import decide_tasks, return_tasks
 from services.platform.identity import list_regions
 from services.platform.modules import business_keys_for
@@ -57,7 +58,7 @@ def inbox():
         "inbox.html", tasks=rows, total=total, query=query, errors=errors, args=args,
         facts=case_facts(session, [t.instance_id for t in rows]),
         pages=max(1, ceil(total / query["per_page"])), definitions=definitions,
-        process_names={d.key: d.name or d.key for d in definitions}, regions=list_regions(session),
+        process_names={d.key: d.name or d.key for d in definitions}, regions=regions_in_scope(session),
         selected=set(request.args.getlist("selected")))
 
 
@@ -80,6 +81,13 @@ def batch_decide():
         flash(_(refused.message) + (f"（{details}）" if details else ""), "error")
         return redirect(_with_selection(back, data.get("task_ids") or request.form.getlist("task_ids")))
     return render_template("batch_result.html", outcomes=outcomes, decision=data["decision"], back=back)
+
+
+def regions_in_scope(session) -> list:
+    """The region filter's choices: the regions the user works for and those below them, not the whole
+    country's."""
+    mine = {region for _role, region in page_actor().grants}
+    return [r for r in list_regions(session) if any(covers(region, r.code) for region in mine)]
 
 
 def _with_selection(back: str, task_ids: list[str]) -> str:
