@@ -103,7 +103,7 @@ class UrgeCountSchema(Schema):
 class RatingCountSchema(Schema):
     process_key = fields.String()
     process_name = fields.String()
-    grades = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "等级 5…1 → 评价数"})
+    grades = fields.Dict(keys=fields.String(), values=Integer(minimum=0), metadata={"description": "等级 5…1 → 评价数"})
     total = Integer(minimum=0)
     poor_rate = fields.Float(allow_none=True, metadata={"description": "差评率：不满意与非常不满意 ÷ 全部评价"})
 
