@@ -91,3 +91,16 @@ def test_pages_send_security_headers(browser):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_english_tells_a_case_from_the_brand_and_a_button_from_an_event(runtime, browser):
+    from tests.services.review_helpers import request_certificate
+
+    instance = request_certificate(runtime)
+    supervisor = browser("supervisor")
+    supervisor.get("/lang/en?next=/")
+    page = supervisor.get(f"/cases/{instance.id}").get_data(as_text=True)
+    assert f"<h1>Case {instance.business_key}" in page and f"Banjian {instance.business_key}" not in page
+    assert ">Terminate</button>" in page
+    assert supervisor.post(f"/cases/{instance.id}/terminate", {"reason": "duplicate"}).status_code == 302
+    assert "<td>Terminated</td>" in supervisor.get(f"/cases/{instance.id}").get_data(as_text=True)

@@ -18,7 +18,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "web" / "translations" / "en" / "LC_MESSAGES"
 METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None}
+# pgettext("context", "…"): one Chinese word that English needs two words for (办件: the brand and a case)
+KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "pgettext": ((1, "c"), 2)}
 
 
 def domain_labels() -> list[str]:
@@ -51,8 +52,10 @@ def query_labels() -> list[str]:
 
 def source_catalog() -> Catalog:
     template = Catalog(locale=None)
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(ROOT, METHODS, KEYWORDS):
-        template.add(message)
+    for _filename, _lineno, message, _comments, context in extract_from_dir(ROOT, METHODS, KEYWORDS):
+        if isinstance(message, tuple):  # pgettext: (context, message)
+            context, message = message
+        template.add(message, context=context)
     for label in domain_labels():
         template.add(label)
     return template

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Flask
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from engine import lifecycle, query_code
 from engine.db import utcnow
@@ -62,7 +63,7 @@ def decision_label(code: str | None) -> str:
 def event_label(kind: str) -> str:
     labels = {"started": _("发起"), "task_completed": _("办理"), "task_delegated": _("转交"),
               "service_task": _("自动处理"), "completed": _("办结"), "error": _("异常"),
-              "retried": _("重试"), "terminated": _("终止"), "supervised": _("督办"),
+              "retried": pgettext("event", "重试"), "terminated": pgettext("event", "终止"), "supervised": _("督办"),
               "clock_started": _("开始计时"), "clock_paused": _("暂停计时"), "clock_resumed": _("恢复计时"),
               "task_returned": _("退回"), "task_withdrawn": _("撤回"), "signers_added": _("加签"),
               "signers_removed": _("减签"), "completion_held": _("提交（待加签人员办理）")}
