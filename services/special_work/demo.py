@@ -149,8 +149,9 @@ def _certificate_lifecycle(uow: UnitOfWork, engine: WorkflowEngine) -> None:
 
 
 def _accepted_working_days_ago(uow: UnitOfWork, engine: WorkflowEngine, instance_id: int, days: int) -> None:
-    """Demo only: the clock of a case as if its 受理 had been ``days`` working days ago (a fresh demo has
-    no history, and a supervisor's first look should show each level)."""
+    """Demo only: the clock of a case, and its open step, as if its 受理 had been ``days`` working days
+    ago (a fresh demo has no history, and a supervisor's first look should show each level and an
+    overdue task in 超期督办)."""
     instance = uow.session.get(ProcessInstance, instance_id)
     assert instance is not None
     started = utcnow()
@@ -160,3 +161,5 @@ def _accepted_working_days_ago(uow: UnitOfWork, engine: WorkflowEngine, instance
     instance.clock_started_at = started
     for name, due in case_clock.due_dates(rules, started, 0, engine.due_calculator).items():
         setattr(instance, name, due)
+    for task in engine.open_tasks(uow.session, instance.id):  # its 审批出具 (2 working days) waits as long
+        task.created_at, task.due_at = started, engine.due_calculator(started, 2, "working_days")

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter, Rule
 
+from engine import case_clock
 from engine.definitions import files_under
 from services import schema
 from services.bootstrap import ROOT, Settings, bootstrap
@@ -136,3 +137,16 @@ def test_no_route_answers_real_objects_and_nonsense_with_a_server_error(demo_app
     answered = list(crawl(app, pages, api_token(pages.client, user, "demo"), existing_values(runtime), NONSENSE))
     assert [entry for entry in answered if entry[2] >= 500] == []
     assert len(answered) > 150
+
+
+def test_the_demo_shows_a_supervisor_every_clock_level_and_an_overdue_task(demo_app):
+    from engine.db import utcnow
+    from engine.models import HumanTask, ProcessInstance
+
+    _app, runtime = demo_app
+    now = utcnow()
+    with runtime.unit_of_work() as uow:
+        levels = {case_clock.view(i, now, runtime.engine.working_days)["level"] for i in uow.session.query(
+            ProcessInstance).filter(ProcessInstance.clock_state != "")}
+        overdue = uow.session.query(HumanTask).filter(HumanTask.status == "open", HumanTask.due_at < now).count()
+    assert {"normal", "warning", "overdue"} <= levels and overdue >= 1
