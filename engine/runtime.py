@@ -202,15 +202,13 @@ class WorkflowEngine:
             cleaned = self._form(self.specs.get(session, instance.definition_id), row.form_key).validate(data)
         except ValidationError as error:
             raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
-        added = signers.signer_of(session, row.id)
-        if added is not None:  # an added signer's opinion (engine.signers)
-            return self._complete_added(uow, row, instance, added, actor, cleaned)
-        waiting_for = signers.blocking(session, row.id)
-        if waiting_for:
-            raise Conflict("请等待加签人员办理完毕后再提交：" + "、".join(t.assignee or "" for t in waiting_for))
-        pending = signers.added_tasks(session, row.id)
-        if pending:  # 并加签 / 后加签: the completion waits for the added signers
-            return self._hold(uow, row, instance, pending, actor, cleaned)
+        signing = signers.around(session, row.id)
+        if signing.added is not None:  # an added signer's opinion (engine.signers)
+            return self._complete_added(uow, row, instance, signing.added, actor, cleaned)
+        if signing.blocking:
+            raise Conflict("请等待加签人员办理完毕后再提交：" + "、".join(t.assignee or "" for t in signing.blocking))
+        if signing.pending:  # 并加签 / 后加签: the completion waits for the added signers
+            return self._hold(uow, row, instance, signing.pending, actor, cleaned)
         workflow = self._load(session, instance)
         task = _find_task(workflow, task_id)
         if task is None or task.state != TaskState.READY:
@@ -895,11 +893,12 @@ class WorkflowEngine:
         """The instance's open task rows, oldest first."""
         return list(session.scalars(_OPEN_TASKS, {"instance_id": instance_id}))
 
+    def is_staff(self, actor: Actor, region_code: str) -> bool:
+        """Holds a staff (non-applicant) role for the region (or a region above it)."""
+        return any(role not in self.applicant_roles and actor.holds(role, region_code) for role in actor.roles)
+
     def can_view(self, actor: Actor, instance: ProcessInstance) -> bool:
-        if instance.started_by == actor.username:
-            return True
-        return any(role not in self.applicant_roles and actor.holds(role, instance.region_code)
-                   for role in actor.roles)
+        return instance.started_by == actor.username or self.is_staff(actor, instance.region_code)
 
     def get_instance(self, session: Session, instance_id: int, actor: Actor = SYSTEM) -> ProcessInstance:
         instance = session.get(ProcessInstance, instance_id)

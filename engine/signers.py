@@ -18,10 +18,11 @@ completion whose last added task is removed goes through at once.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, and_, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.db import Base, utcnow
@@ -64,12 +65,25 @@ def added_tasks(session: Session, step_task_id: str, statuses: tuple[str, ...] =
         .order_by(TaskSigner.added_at, HumanTask.id)))
 
 
-def blocking(session: Session, step_task_id: str) -> list[HumanTask]:
-    """The open tasks of a step's 前加签 signers: the step cannot be completed while there are any."""
-    return list(session.scalars(
-        select(HumanTask).join(TaskSigner, TaskSigner.task_id == HumanTask.id)
-        .where(TaskSigner.step_task_id == step_task_id, TaskSigner.mode == "before",
-               HumanTask.status == TaskStatus.OPEN)))
+@dataclass(frozen=True)
+class Around:
+    """What 加签 means for completing one task, read in one query (every completion asks)."""
+
+    added: TaskSigner | None  # the task is an added signer's
+    pending: list[HumanTask]  # the undone added tasks of the step (open or waiting)
+    blocking: list[HumanTask]  # those of them that must be done first (前加签, open)
+
+
+def around(session: Session, task_id: str) -> Around:
+    rows = session.execute(
+        select(TaskSigner, HumanTask).join(HumanTask, HumanTask.id == TaskSigner.task_id)
+        .where(or_(TaskSigner.task_id == task_id,
+                   and_(TaskSigner.step_task_id == task_id, HumanTask.status.in_((TaskStatus.OPEN, WAITING)))))
+        .order_by(TaskSigner.added_at, HumanTask.id)).all()
+    added = next((signer for signer, _task in rows if signer.task_id == task_id), None)
+    pending = [(signer, task) for signer, task in rows if signer.task_id != task_id]
+    return Around(added, [task for _signer, task in pending],
+                  [task for signer, task in pending if signer.mode == "before" and task.status == TaskStatus.OPEN])
 
 
 def kept_with(session: Session, instance_id: int, open_steps: frozenset[str]) -> frozenset[str]:

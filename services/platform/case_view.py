@@ -119,7 +119,7 @@ def _diagrams(session: Session, instance: ProcessInstance, history: list[History
 
 def is_staff_viewer(engine: WorkflowEngine, actor: Actor, instance: ProcessInstance) -> bool:
     """Holds a staff (non-applicant) role for the case's region: reads the case as the office does."""
-    return any(role not in engine.applicant_roles and actor.holds(role, instance.region_code) for role in actor.roles)
+    return engine.is_staff(actor, instance.region_code)
 
 
 def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,

@@ -162,7 +162,7 @@ class DocumentService:
 
     def printable_kinds(self, session: Session, actor: Actor, instance: ProcessInstance) -> list[DocumentKind]:
         """The kinds ``actor`` may issue or re-print for the case now (empty for applicants)."""
-        if not self._is_staff(actor, instance):
+        if not self.engine.is_staff(actor, instance.region_code):
             return []
         offered = _keys(self.engine.process_properties(session, instance).get("documents", ""))
         return [KINDS[key] for key in offered if key in KINDS and instance.case_status in KINDS[key].statuses]
@@ -184,7 +184,7 @@ class DocumentService:
         """Issue (or re-print) a document by hand: staff of the case's region, a kind the process offers
         and the case's status allows."""
         instance = self.engine.get_instance(session, instance_id, actor)
-        if not self._is_staff(actor, instance):
+        if not self.engine.is_staff(actor, instance.region_code):
             raise Forbidden("只有办理机关的工作人员可以出具文书")
         if kind not in {k.key for k in self.printable_kinds(session, actor, instance)}:
             title = KINDS[kind].title if kind in KINDS else kind
@@ -252,10 +252,6 @@ class DocumentService:
         return _templates().get_template(spec.template).render(context)
 
     # ------------------------------------------------------------------ helpers
-    def _is_staff(self, actor: Actor, instance: ProcessInstance) -> bool:
-        return any(role not in self.engine.applicant_roles and actor.holds(role, instance.region_code)
-                   for role in actor.roles)
-
     def _office(self, session: Session, instance: ProcessInstance, properties: dict[str, str] | None = None) -> str:
         """The issuing office: the region's full name and the office (``issuingOffice`` of the process,
         else the deployment's), e.g. 天津市和平区人力资源和社会保障局."""
@@ -355,7 +351,7 @@ def submit_batch(session: Session, jobs: JobService, after_commit: Callable[[Cal
     Staff of the region may start it for a kind the process offers (``documents``)."""
     if kind not in KINDS:
         raise InvalidData(f"{kind} 不是文书种类")
-    if not any(role not in documents.engine.applicant_roles and actor.holds(role, region_code) for role in actor.roles):
+    if not documents.engine.is_staff(actor, region_code):
         raise Forbidden("只有本区划办理机关的工作人员可以批量出具文书")
     definition = latest_definition(session, process_key)
     offered = _keys(documents.engine.specs.get(session, definition.id).properties.get("documents", "")) \

@@ -55,7 +55,7 @@ def add_signers(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: 
             person = actor_for(get_user(uow.session, name))
         except NotFound:
             person = Actor(name)
-        if not any(role not in engine.applicant_roles and person.holds(role, row.region_code) for role in person.roles):
+        if not engine.is_staff(person, row.region_code):
             raise InvalidData(f"不能加签 {name}：只能加签本办件所在区划的在职工作人员", fields={"users": [name]})
         people.append(person)
     return engine.add_signers(uow, task_id, actor, people, mode, note)
