@@ -6,7 +6,8 @@ server-side validation; ``web/`` renders the same definition with Jinja2.
 
 Besides form-js's own ``validate`` keys (required, minLength, maxLength, min, max, pattern) a
 component may carry the custom property ``requiredWhen`` (``"decision=reject"``): the field is
-required when another field has that value. Messages are in Chinese, the users' language.
+required when another field has that value (or, for a checklist, has that value ticked). Messages
+are in Chinese, the users' language.
 """
 from __future__ import annotations
 
@@ -18,14 +19,14 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from engine.fields import Date
+from engine.fields import Date, Integer
 from engine.values import DATE_RANGE_MESSAGE
 
 if TYPE_CHECKING:
     from marshmallow.types import ErrorMessages
 
 INPUT_TYPES = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select",
-               "datetime", "taglist"}
+               "datetime", "taglist", "filepicker"}
 MAX_FORM_BYTES = 256 * 1024
 
 
@@ -139,7 +140,7 @@ def _field_for(form_field: FormField) -> fields.Field:
     if not form_field.required:
         # A submission replaces every field of its form: an omitted optional field is empty, never a
         # stale value left in the case data by an earlier task with the same field.
-        kwargs["load_default"] = list if kind in ("checklist", "taglist") else None
+        kwargs["load_default"] = list if kind in ("checklist", "taglist", "filepicker") else None
     if kind == "number":
         return fields.Float(**kwargs)
     if kind == "checkbox":
@@ -149,6 +150,11 @@ def _field_for(form_field: FormField) -> fields.Field:
     if kind in ("checklist", "taglist"):
         inner_validators = kwargs.pop("validate")
         return fields.List(fields.String(validate=inner_validators), **kwargs)
+    if kind == "filepicker":  # the value: the ids of the files (services.platform.attachments)
+        if form_field.required:
+            messages["required"] = messages["null"] = f"请上传“{label}”"
+        kwargs["validate"] = [validate.Length(min=1 if form_field.required else 0, error=f"请上传“{label}”")]
+        return fields.List(Integer(), **kwargs)
     if kind == "datetime":
         messages["out_of_range"] = f"“{label}”：{DATE_RANGE_MESSAGE}"
         return Date(**kwargs)
@@ -167,9 +173,11 @@ def _compile(form: FormDefinition) -> Schema:
     def check_required_when(self, data, **_kwargs):
         errors = {}
         for form_field, (other, value) in conditional:
-            current = data.get(form_field.key)
-            if str(data.get(other)) == value and (current is None or str(current).strip() == ""):
-                errors[form_field.key] = [f"请填写“{form_field.label}”"]
+            current, chosen = data.get(form_field.key), data.get(other)
+            applies = value in map(str, chosen) if isinstance(chosen, list) else str(chosen) == value
+            if applies and (current is None or current == [] or str(current).strip() == ""):
+                verb = "上传" if form_field.type == "filepicker" else "填写"
+                errors[form_field.key] = [f"请{verb}“{form_field.label}”"]
         if errors:
             raise ValidationError(errors)
 

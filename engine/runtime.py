@@ -47,6 +47,11 @@ MAX_ENGINE_STEPS = 500
 DueCalculator = Callable[[datetime, int, str], datetime]
 # Called inside every action's transaction with the history events the action wrote.
 CaseListener = Callable[[UnitOfWork, ProcessInstance, list[dict[str, Any]]], None]
+# A business system's check of a user's own start (发起办件): (session, process key, actor, region, the
+# start form's cleaned data) → the data it adds to the case (the applicant party's registered
+# particulars), or an InvalidData/Conflict that refuses the start with the user's message.
+StartCheck = Callable[[Session, str, Actor, str, dict[str, Any]], dict[str, Any]]
+APPLICANT_STEP = "申请人办理的环节只能由申请人提交，不能取消认领、转办、退回、加签或抄送"
 _HISTORY = "banjian.history"  # session.info key: history events of the action under way
 # Queries of the hot path, built once (their construction and cache key cost more than running them)
 _LOCK_INSTANCE = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
@@ -105,6 +110,7 @@ class WorkflowEngine:
         self.specs = SpecCache()
         self.workflows = WorkflowCache()
         self.listeners: list[CaseListener] = []
+        self.start_checks: list[StartCheck] = []
         # 委托 (services.platform.standing_delegations): whom a task meant for a person goes to instead
         self.assignee_redirect: Callable[[Session, str, ProcessInstance], str | None] | None = None
 
@@ -165,6 +171,8 @@ class WorkflowEngine:
                               fields={"data": ["此流程发起时不接受数据"]})
         else:
             data = {}
+        for check in self.start_checks:
+            data.update(check(uow.session, process_key, actor, region_code, data))
         return self.start(uow, process_key, business_key=business_key, region_code=region_code, data=data,
                           actor=actor, submitter=submitter or actor.username, search_text=business_key)
 
@@ -198,6 +206,7 @@ class WorkflowEngine:
         session = uow.session
         row, instance = self._lock_task(session, task_id)
         self._check_actor(row, instance, actor)
+        self._check_separation(session, instance, row, actor)
         try:
             cleaned = self._form(self.specs.get(session, instance.definition_id), row.form_key).validate(data)
         except ValidationError as error:
@@ -226,6 +235,25 @@ class WorkflowEngine:
         self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes, completing=task,
                       then=(lambda: countersign.finish_early(task)) if decided else None)
         return instance
+
+    def _check_office_step(self, row: HumanTask) -> None:
+        """An applicant's own step (补正, 修改重新提交) is theirs to submit, nothing else: releasing it
+        would leave it with nobody who may take it, returning it would skip the resubmission."""
+        if row.lane in self.applicant_roles:
+            raise Forbidden(APPLICANT_STEP)
+
+    def _check_separation(self, session: Session, instance: ProcessInstance, row: HumanTask, actor: Actor) -> None:
+        """职责分离: a step whose ``notCompletedBy`` names other steps (``accept``) may not be taken by
+        whoever completed one of them on this case — the 受理人 of an application is not its 审批人."""
+        steps = [s.strip() for s in self.step_property(session, instance, row.name, "notCompletedBy").split(",")
+                 if s.strip()]
+        if not steps:
+            return
+        done = session.scalar(select(HumanTask.label).where(
+            HumanTask.instance_id == instance.id, HumanTask.name.in_(steps), HumanTask.status == TaskStatus.COMPLETED,
+            HumanTask.completed_by == actor.username).limit(1))
+        if done is not None:
+            raise Forbidden(f"按职责分离的要求，办理过本件“{done}”的人员不能再办理“{row.label}”，请由其他人员办理")
 
     def _form(self, deployed: DeployedProcess, key: str) -> FormDefinition:
         """A form as the case's own version deployed it; versions deployed before forms were stored
@@ -262,12 +290,14 @@ class WorkflowEngine:
     def claim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
         row, instance = self._lock_task(uow.session, task_id)
         self._check_actor(row, instance, actor)
+        self._check_separation(uow.session, instance, row, actor)
         row.assignee = actor.username
         return row
 
     def unclaim(self, uow: UnitOfWork, task_id: str, actor: Actor) -> HumanTask:
         row, instance = self._lock_task(uow.session, task_id)
         self._check_actor(row, instance, actor)
+        self._check_office_step(row)
         if row.assignee != actor.username:
             raise Conflict("只能退回自己认领的任务")
         row.assignee = None
@@ -277,6 +307,7 @@ class WorkflowEngine:
         """Hand an open task to a colleague who holds the task's role for its region."""
         row, instance = self._lock_task(uow.session, task_id)
         self._check_actor(row, instance, actor)
+        self._check_office_step(row)
         if not to.holds(row.lane, row.region_code):
             raise InvalidData(f"{to.username} 不具备办理此任务的角色或区划权限")
         assignee, delegated_from = self._assignee(uow.session, instance, to.username)
@@ -294,6 +325,7 @@ class WorkflowEngine:
         session = uow.session
         row, instance = self._lock_task(session, task_id)
         self._check_actor(row, instance, actor)
+        self._check_office_step(row)
         if signers.signer_of(session, row.id) is not None:
             raise InvalidData("加签人员不能再加签")
         if mode not in signers.MODES:
@@ -431,6 +463,7 @@ class WorkflowEngine:
         session = uow.session
         row, instance = self._lock_task(session, task_id)
         self._check_actor(row, instance, actor)
+        self._check_office_step(row)
         reason = _reason(reason, "退回原因")
         workflow = self._load(session, instance)
         task = _find_task(workflow, task_id)

@@ -19,6 +19,7 @@ from engine.definitions import DefinitionValidator, Deployer
 from engine.forms import FormRegistry
 from engine.operators import OperatorRegistry
 from engine.runtime import WorkflowEngine
+from services.hr_market.module import MODULE as HR_MARKET
 from services.platform import (  # noqa: F401 (some imported for their models only)
     audit,
     calendar,
@@ -40,7 +41,7 @@ from services.special_work.module import MODULE as SPECIAL_WORK
 
 # The business systems this deployment runs: the one line a new system adds (README: "Adding a
 # business system"). Importing a module's package brings its tables into the metadata.
-MODULES = [SPECIAL_WORK]
+MODULES = [SPECIAL_WORK, HR_MARKET]
 modules.install(MODULES)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,10 @@ DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'banjian.db'}"
 @dataclass
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL connections each process keeps (and may open beyond them at a peak): at least the
+    # requests or threads it serves at once, or a burst waits for a connection (SQLite ignores them)
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
     processes_dir: Path = ROOT / "processes"
     forms_dir: Path = ROOT / "forms"
     secret_key: str = "dev-only-secret-change-me"
@@ -102,6 +107,8 @@ class Settings:
         broker = env.get("BANJIAN_BROKER_URL", "")
         values: dict[str, Any] = {  # Settings' keyword arguments, of its fields' several types
             "database_url": env.get("BANJIAN_DATABASE_URL", DEFAULT_DATABASE_URL),
+            "db_pool_size": int(env.get("BANJIAN_DB_POOL_SIZE", 5)),
+            "db_max_overflow": int(env.get("BANJIAN_DB_MAX_OVERFLOW", 10)),
             "processes_dir": Path(env.get("BANJIAN_PROCESSES_DIR", ROOT / "processes")),
             "forms_dir": Path(env.get("BANJIAN_FORMS_DIR", ROOT / "forms")),
             "secret_key": env.get("BANJIAN_SECRET_KEY", "dev-only-secret-change-me"),
@@ -186,7 +193,8 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings.from_env()
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url) if settings.database_url.startswith("sqlite") else \
+        make_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     forms = FormRegistry(settings.forms_dir)
     operators = OperatorRegistry()
     engine = WorkflowEngine(forms, operators, due_calculator=calendar.due_at,

@@ -15,6 +15,7 @@ from engine.db import Base
 from engine.definitions import files_under
 from services import schema
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
+from services.hr_market.demo import demo_credit_code
 from services.platform.demo_data import REGIONS, demo_id_number
 from services.platform.identity import Region, create_user
 from services.special_work.demo import ENTERPRISES, WORK_TYPES
@@ -44,6 +45,9 @@ USERS = {
     "clerk": (["clerk"], "110000", None),
     "tj_clerk": (["clerk"], "120000", None),
     "approver": (["approver"], "110000", None),
+    "acceptor": (["acceptor"], "110000", None),
+    "hr_org": (["hr_org"], "110101", demo_credit_code("110101", 901)),
+    "hr_org_chaoyang": (["hr_org"], "110105", demo_credit_code("110105", 902)),
     "spot_checker": (["spot_checker"], "110000", None),
     "county_spot_checker": (["spot_checker"], "110105", None),
     "catalogue_admin": (["catalogue_admin"], "000000", None),

@@ -30,6 +30,8 @@ BENCHMARKS = [  # script, toy-size arguments, needs PostgreSQL, its last line
     ("document_batch.py", ["--cases", "5"], False,
      r"document batch of \d+ notices on (postgresql|sqlite): [\d.]+ s \(\d+ ms each\); "
      r"one notice median \d+ ms, p95 \d+ ms"),
+    ("hr_history_import.py", ["--organisations", "200"], False,
+     r"hr history import: 200 organisations in [\d.]+ s, peak \d+ MB"),
     ("reminder_scan.py", ["--tasks", "500"], True,
      r"reminder scan over 500 open tasks: \d+ ms .*; 500 reminders sent in [\d.]+ s"),
 ]

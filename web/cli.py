@@ -93,7 +93,8 @@ def demo() -> None:
     with runtime.unit_of_work() as uow:
         loaded = load_demo(uow, runtime.engine, runtime.modules)
         uow.commit()
-    click.echo("demo data loaded (users: enterprise, reviewer, rechecker, supervisor, designer, admin; password: demo)"
+    click.echo("demo data loaded (users: enterprise, reviewer, rechecker, supervisor, designer, admin, clerk, "
+               "approver, acceptor, hr_org, hr_org_chaoyang, hr_org_granted; password: demo)"
                if loaded else "demo data already present")
 
 

@@ -21,7 +21,7 @@ from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 from engine.regions import parent_codes
-from engine.runtime import WorkflowEngine
+from engine.runtime import APPLICANT_STEP, WorkflowEngine
 from services.platform.identity import APPLICANT_ROLES, RoleGrant, User
 from services.platform.notifications import Notifier
 
@@ -66,6 +66,8 @@ def send(uow: UnitOfWork, engine: WorkflowEngine, notifier: Notifier, actor: Act
         raise NotFound("任务不存在或不在您的管辖范围内")
     if row.assignee != actor.username and not (row.assignee is None and actor.holds(row.lane, row.region_code)):
         raise Forbidden("只有办理此环节的人员可以抄送")
+    if row.lane in engine.applicant_roles:
+        raise Forbidden(APPLICANT_STEP)
     if row.status != TaskStatus.OPEN:
         raise InvalidData("该环节已办理，不能再从这里抄送")
     names = list(dict.fromkeys(name.strip() for name in recipients if name and name.strip()))

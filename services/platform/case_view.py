@@ -18,6 +18,8 @@ from engine.errors import NotFound
 from engine.forms import FormDefinition
 from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
+from services.platform import attachments
+from services.platform.attachments import CaseAttachment
 from services.platform.identity import APPLICANT_ROLES
 from services.platform.modules import Panel, PanelContext, ProcessModule, panels_for
 
@@ -68,6 +70,7 @@ class CaseView:
     # 业务数据 in words: field key → its label in the process's forms, and (key, value) → an option's label
     labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[tuple[str, str], str] = field(default_factory=dict)
+    files: list[CaseAttachment] = field(default_factory=list)  # 申请材料: the files its forms carried
 
 
 @dataclass
@@ -84,6 +87,10 @@ class TaskView:
     search: str
     # choices of form fields whose options depend on the case (form-js ``valuesKey``)
     options: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # what the form shows before the user types: the case's values of its fields when the step says
+    # ``prefill`` (an applicant's resubmission after 退回 edits what was sent), else nothing
+    prefill: dict[str, Any] = field(default_factory=dict)
+    files: dict[int, CaseAttachment] = field(default_factory=dict)  # the case's attachments, by id
 
 
 def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
@@ -168,11 +175,13 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
     context = PanelContext(session, engine, actor, instance, data, search, staff=record.staff)
     return CaseView(
         instance=instance, process_name=instance.definition.name or instance.process_key,
-        data={k: v for k, v in sorted(record.data.items()) if k not in HIDDEN_DATA},
+        data={k: v for k, v in sorted(record.data.items())
+              if k not in HIDDEN_DATA | _file_keys(engine, session, instance)},
         open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
         diagrams=_diagrams(session, instance, record.history, record.open_tasks) if record.staff else [],
         panels=panels_for(modules, context), staff=record.staff, search=search,
-        votes=_votes(session, instance.id, record.open_tasks), **_data_words(engine, session, instance))
+        votes=_votes(session, instance.id, record.open_tasks), files=attachments.for_case(session, instance.id),
+        **_data_words(engine, session, instance))
 
 
 def _data_words(engine: WorkflowEngine, session: Session, instance: ProcessInstance) -> dict[str, Any]:
@@ -185,6 +194,17 @@ def _data_words(engine: WorkflowEngine, session: Session, instance: ProcessInsta
             for value, label in form_field.options:
                 value_labels.setdefault((form_field.key, str(value)), label)
     return {"labels": labels, "value_labels": value_labels}
+
+
+def _shown(value: Any) -> Any:
+    """A value as a form shows it again: 5.0 (a number field's float) as 5."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _file_keys(engine: WorkflowEngine, session: Session, instance: ProcessInstance) -> set[str]:
+    """The case's material fields (their files are listed as 申请材料, not as ids among its data)."""
+    return {f.key for form in engine.specs.get(session, instance.definition_id).forms.values()
+            for f in form.fields if f.type == "filepicker"}
 
 
 def _votes(session: Session, instance_id: int, open_tasks: list[HumanTask]) -> dict[str, dict[str, int]]:
@@ -216,9 +236,12 @@ def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_i
     panels = panels_for(modules, PanelContext(session, engine, actor, instance, data, search, row))
     history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
                                    .order_by(HistoryEvent.id)))
+    prefill = {f.key: _shown(data[f.key]) for f in form.fields if f.key in data} if form is not None and \
+        engine.step_property(session, instance, row.name, "prefill") == "true" else {}
     return TaskView(task=row, form=form, process_name=instance.definition.name or instance.process_key,
                     may_act=may_act, panels=panels, history=history, search=search,
-                    options=_dynamic_options(form, data, panels))
+                    options=_dynamic_options(form, data, panels), prefill=prefill,
+                    files={a.id: a for a in attachments.for_case(session, instance.id)})
 
 
 def _dynamic_options(form: FormDefinition | None, data: dict[str, Any],

@@ -19,6 +19,12 @@ document carries a verification code (核验码), printed on it with a QR code w
 address is known; ``/verify/<code>`` shows the number, kind, office, date and the case's status — never
 a name or case data.
 
+Layouts: a kind's template is the platform's, unless the module owning the process brings its own for
+that process (``<module templates>/<process key>/<kind>.html``, e.g. the 人力资源服务许可证 of ``hr_licence``
+with its 许可证编号, 服务范围 and 有效期); every template sees the case's variables as ``data``. A step may
+give the number the document carries when the case already drew it (a licence's 文号 and 许可证编号 are
+the licence's own numbers, drawn by its module's operator).
+
 Rendering: WeasyPrint, A4 with GB/T 9704-like margins, AR PL UMing (a 宋体 / Ming face) for the body and
 WenQuanYi Micro Hei for the red header: both Debian font packages that ``make install`` installs and
 that WeasyPrint embeds (subset: a one-page notice is about 45 KB). The templates inline everything; the URL
@@ -60,6 +66,8 @@ DEFAULT_OFFICE = "人力资源和社会保障局"  # after the region's name, un
 FONTS = ("AR PL UMing CN", "WenQuanYi Micro Hei")  # body (宋体-like), 红头 (黑体-like)
 FONT_PACKAGES = "fonts-arphic-uming fonts-wqy-microhei"
 NOT_FOUND = "文书不存在或不在您的管辖范围内"
+# the process modules' own layouts (ProcessModule.document_templates), searched before the platform's
+TEMPLATE_DIRS: list[Path] = []
 
 # where a 受理通知书 may be issued by hand: 补正 is left out, since many processes ask for material before
 # 受理 (a step that issues it after a later 补正 does so whatever the status)
@@ -194,10 +202,11 @@ class DocumentService:
         return self.issue(session, instance, kind, actor.username)
 
     def issue(self, session: Session, instance: ProcessInstance, kind: str, issued_by: str,
-              data: dict[str, Any] | None = None, *, by_step: bool = False) -> CaseDocument:
+              data: dict[str, Any] | None = None, *, by_step: bool = False, number: str = "") -> CaseDocument:
         """The case's document of ``kind``: the stored one (the latest), or a new one numbered, rendered
         and stored in the caller's transaction — always a new one when a step issues a kind that is not
-        issued once. ``data``: the case variables when the caller has them (a step)."""
+        issued once. ``data``: the case variables when the caller has them (a step); ``number``: the
+        number it carries when the case drew it already (else one is drawn from ``documentNumber``)."""
         if kind not in KINDS:
             raise InvalidData(f"{kind} 不是文书种类（可用：{'、'.join(KINDS)}）")
         existing = session.scalar(select(CaseDocument).where(CaseDocument.instance_id == instance.id,
@@ -213,9 +222,10 @@ class DocumentService:
         properties = self.engine.process_properties(session, instance)
         pattern = (properties.get("documentNumber") or DEFAULT_NUMBER).replace("{kind}", spec.word)
         now = utcnow()
-        number = numbering.draw(session, pattern, at=now, region=instance.region_code,
-                                taken=lambda candidate: session.scalar(
-                                    select(CaseDocument.id).where(CaseDocument.number == candidate)) is not None)
+        number = number or numbering.draw(session, pattern, at=now, region=instance.region_code,
+                                          taken=lambda candidate: session.scalar(
+                                              select(CaseDocument.id).where(CaseDocument.number == candidate))
+                                          is not None)
         code = query_code.new_code()
         case_data = data if data is not None else self.engine.instance_data(session, instance)
         html = self.render_html(session, instance, spec, number, code, now, case_data, properties)
@@ -247,9 +257,10 @@ class DocumentService:
             "items": correction_items(data.get("correction_items")),
             "issued_on": _day(at), "verify_code": query_code.shown(code), "verify_url": verify_url,
             "qr_svg": segno.make(verify_url, error="m").svg_inline(scale=2, border=0) if verify_url else "",
-            "seal": self._seal(instance.region_code), "fonts": FONTS,
+            "seal": self._seal(instance.region_code), "fonts": FONTS, "data": data,
         }
-        return _templates().get_template(spec.template).render(context)
+        return _templates(tuple(TEMPLATE_DIRS)).select_template(
+            [f"{instance.process_key}/{spec.template}", spec.template]).render(context)
 
     # ------------------------------------------------------------------ helpers
     def _office(self, session: Session, instance: ProcessInstance, properties: dict[str, str] | None = None) -> str:
@@ -293,8 +304,8 @@ def _day(value: datetime | None) -> str:
 
 
 @cache
-def _templates() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+def _templates(module_dirs: tuple[Path, ...]) -> Environment:
+    return Environment(loader=FileSystemLoader([*module_dirs, TEMPLATES]), autoescape=select_autoescape(default=True),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
@@ -319,11 +330,12 @@ def register_operator(registry: OperatorRegistry, documents: DocumentService) ->
     in its transaction; the result is its number (a step that runs again returns the same one)."""
 
     @registry.register("documents.issue", example={"number": "津人社受字〔2026〕第0001号", "kind": "acceptance_notice"})
-    def issue_operator(ctx: OperatorContext, kind: str) -> dict[str, str]:
+    def issue_operator(ctx: OperatorContext, kind: str, number: str = "") -> dict[str, str]:
         instance = ctx.session.get(ProcessInstance, ctx.instance_id)
         if instance is None:
             raise NotFound("办件不存在")
-        document = documents.issue(ctx.session, instance, kind, ctx.actor, data=ctx.data, by_step=True)
+        document = documents.issue(ctx.session, instance, kind, ctx.actor, data=ctx.data, by_step=True,
+                                   number=number)
         return {"number": document.number, "kind": kind}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -114,6 +115,8 @@ class ProcessModule:
     # the business keys of its cases that a search text names exactly (an ID number → the batches
     # declaring that person), for the inbox search beyond what a case's search text holds
     search: Callable[[Session, str], list[str] | None] | None = None
+    # its own layouts of document kinds for its processes: <dir>/<process key>/<kind>.html (services.platform.documents)
+    document_templates: Path | None = None
 
     def owns(self, instance: ProcessInstance) -> bool:
         return instance.process_key in self.process_keys
@@ -161,7 +164,7 @@ def install(modules: list[ProcessModule]) -> None:
     """Make what the modules declare known to the platform: their roles, queries, audit actions and
     applicant parties. Run once by the composition root at import (the API's per-query routes are
     built from the queries when ``web`` is imported); running it again changes nothing."""
-    from services.platform import audit, identity, queries
+    from services.platform import audit, documents, identity, queries
 
     for module in modules:
         identity.ROLES.update(module.roles)
@@ -170,3 +173,5 @@ def install(modules: list[ProcessModule]) -> None:
         queries.register(dict(module.queries))
         if module.party_region is not None:
             identity.PARTY_REGIONS[module.name] = module.party_region
+        if module.document_templates is not None and module.document_templates not in documents.TEMPLATE_DIRS:
+            documents.TEMPLATE_DIRS.append(module.document_templates)

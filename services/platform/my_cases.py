@@ -12,6 +12,7 @@ applicant's view of ``case_view.get_case`` (no staff names, variables, diagrams 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from engine.errors import Forbidden, NotFound
 from engine.forms import FormDefinition
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
+from services.platform import attachments
 from services.platform.case_view import CaseView, get_case
 from services.platform.identity import User
 from services.platform.modules import ProcessModule
@@ -93,13 +95,14 @@ def new_business_key(session: Session, page: StartPage, now: datetime) -> str:
 
 
 def start_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,
-               form_data: dict, now: datetime) -> ProcessInstance:
-    """Start a case of ``process_key`` from its start form, as ``actor``, in ``region_code`` (the engine
-    checks ``startableBy`` again as it starts)."""
+               form_data: dict, now: datetime,
+               uploads: Mapping[str, Sequence[tuple[str, bytes]]] | None = None) -> ProcessInstance:
+    """Start a case of ``process_key`` from its start form, as ``actor``, in ``region_code``, with the
+    files of its material fields (the engine checks ``startableBy`` again as it starts)."""
     page = start_page(uow.session, engine, actor, region_code, process_key)  # NotFound before anything else
-    return engine.start_by_form(uow, process_key, business_key=new_business_key(uow.session, page, now),
-                                region_code=region_code, form_data=form_data, actor=actor,
-                                submitter=submitter_name(uow.session, actor))
+    return attachments.start(uow, engine, actor, process_key, business_key=new_business_key(uow.session, page, now),
+                             region_code=region_code, data=dict(form_data), uploads=uploads or {},
+                             submitter=submitter_name(uow.session, actor))
 
 
 def submitter_name(session: Session, actor: Actor) -> str:

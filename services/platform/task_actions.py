@@ -80,7 +80,9 @@ def available_actions(session: Session, engine: WorkflowEngine, actor: Actor, ta
     targets: list[tuple[str, str]] = []
     if row.status == TaskStatus.OPEN:
         mine = row.assignee == actor.username
-        if mine or (row.assignee is None and row.lane not in engine.applicant_roles
+        if mine and row.lane in engine.applicant_roles:  # an applicant's own step: submit it, nothing else
+            names.append("complete")
+        elif mine or (row.assignee is None and row.lane not in engine.applicant_roles
                     and actor.holds(row.lane, row.region_code)):
             targets = engine.return_targets(session, row)
             names += ["complete", "unclaim" if mine else "claim", "delegate", "cc", *(["return"] if targets else [])]

@@ -23,7 +23,10 @@ however the workbook is shaped (one huge row, rows without numbers, a huge share
 """
 from __future__ import annotations
 
+import io
 import posixpath
+import re
+import struct
 import zipfile
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -411,3 +414,32 @@ def iter_rows(archive: zipfile.ZipFile, preferred_sheet: str, meter: Meter | Non
     finally:
         if shared is not None:
             shared.close()
+
+
+MAX_DIRECTORY_BYTES = 1024 * 1024  # the zip directory of a real workbook takes a few KB
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
+def open_package(content: bytes) -> zipfile.ZipFile:
+    """An uploaded workbook's zip package. zipfile builds an object per directory entry before anything
+    can be checked (a 40 MB file can list half a million entries: seconds and hundreds of MB), so the
+    directory's size is read from the end-of-directory record first. LimitExceeded for a directory too
+    large, WorkbookError for a file that is no zip package."""
+    end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF))
+    if end >= 0 and len(content) - end >= 22:
+        entries, size = struct.unpack("<HL", content[end + 10:end + 16])  # total entries, directory bytes
+        if size > MAX_DIRECTORY_BYTES or entries == 0xFFFF:  # 0xFFFF: more entries, in a ZIP64 record
+            raise LimitExceeded(f"工作簿包含的部件过多（目录超过 {MAX_DIRECTORY_BYTES // 1024} KB），"
+                                "请使用下载的模板重新填写")
+    try:
+        return zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError):
+        raise WorkbookError("not a zip package") from None
+
+
+def declared_rows(archive: zipfile.ZipFile, preferred_sheet: str, meter: Meter) -> int:
+    """The data rows (below the header) the sheet's ``<dimension>`` declares, 0 when it does not say:
+    an import job's progress total, read without reading the sheet."""
+    with archive.open(_sheet_path(archive, preferred_sheet, meter)) as stream:
+        found = _DIMENSION.search(stream.read(4096))
+    return max(0, int(found.group(1)) - 1) if found else 0

@@ -14,25 +14,12 @@ from sqlalchemy.orm import Session
 from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import WorkflowEngine
+from services.platform.attachments import MAX_BYTES, sniff
 from services.special_work.declarations import get_visible_batch
 from services.special_work.models import Attachment
 
-MAX_BYTES = 10 * 1024 * 1024
-SIGNATURES = (  # (first bytes, content type, extension)
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-)
 KINDS = {"commitment_letter": "承诺书"}
 CLOSED = ("approved", "rejected")
-
-
-def sniff(content: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the magic bytes, or None when not an accepted type."""
-    for magic, content_type, extension in SIGNATURES:
-        if content.startswith(magic):
-            return content_type, extension
-    return None
 
 
 def attach(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int, filename: str, content: bytes,

@@ -32,7 +32,8 @@ def terminate(session: Session, instance: ProcessInstance, reason: str) -> None:
 
 
 def _applicant(actor: Actor) -> bool:
-    return actor.party is not None
+    """An enterprise's account (not another system's applicant, such as a licensed organisation's)."""
+    return actor.party is not None and actor.has_role("enterprise")
 
 
 MENU = (

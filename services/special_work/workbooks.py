@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import gc
 import io
-import re
-import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,13 +33,20 @@ from engine.errors import InvalidData
 from engine.runtime import WorkflowEngine
 from engine.values import DATE_RANGE_MESSAGE, control_character_message, date_in_range, forbidden_character
 from services.platform.spreadsheets import write_rows
-from services.platform.xlsx_stream import LimitExceeded, Limits, Meter, WorkbookError, _sheet_path, iter_rows
+from services.platform.xlsx_stream import (
+    LimitExceeded,
+    Limits,
+    Meter,
+    WorkbookError,
+    declared_rows,
+    iter_rows,
+    open_package,
+)
 from services.special_work import declarations
 from services.special_work.catalogue import list_work_types
 from services.special_work.models import WorkType
 
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
-MAX_DIRECTORY_BYTES = 1024 * 1024  # the zip directory of a real workbook takes a few KB
 HEADER_MB = 4  # the upload request reads no further than this to find the sheet's header
 MAX_ROWS = 200_000  # the template's rows (its dropdowns reach this far); Limits.rows caps the import
 MAX_LISTED_PROBLEMS = 1000
@@ -56,7 +61,6 @@ LABELS = {key: label for key, label, _ in COLUMNS}
 FIELD_COLUMNS = {"work_type_code": "work_type", "start_date": "start_date", "end_date": "end_date"}
 GENDER_VALUES = {"男": "male", "女": "female"}
 BAD_WORKBOOK = "文件不是有效的 Excel 工作簿（.xlsx），请使用下载的模板填写后上传"
-DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 
 
 
@@ -160,23 +164,12 @@ def _refuse(message: str) -> InvalidData:
 def _open_archive(content: bytes) -> zipfile.ZipFile:
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidData(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB 上限", fields={"file": ["文件太大"]})
-    _check_directory_size(content)
     try:
-        return zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, OSError):
+        return open_package(content)
+    except LimitExceeded as exceeded:
+        raise _refuse(exceeded.message) from None
+    except WorkbookError:
         raise _refuse(BAD_WORKBOOK) from None
-
-
-def _check_directory_size(content: bytes) -> None:
-    """zipfile builds an object per directory entry before anything can be checked (a 40 MB file
-    can list half a million entries: seconds and hundreds of MB), so the directory's size is read
-    from the end-of-directory record first. A file without the record is left to zipfile to refuse."""
-    end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF))
-    if end < 0 or len(content) - end < 22:
-        return
-    entries, size = struct.unpack("<HL", content[end + 10:end + 16])  # total entries, directory bytes
-    if size > MAX_DIRECTORY_BYTES or entries == 0xFFFF:  # 0xFFFF: more entries, in a ZIP64 record
-        raise _refuse(f"工作簿包含的部件过多（目录超过 {MAX_DIRECTORY_BYTES // 1024} KB），请使用下载的模板重新填写")
 
 
 def _text(value: Any) -> str:
@@ -270,9 +263,7 @@ def check_workbook(content: bytes, limits: Limits | None = None) -> int:
     rows = iter_rows(archive, SHEET, meter, len(COLUMNS))
     try:
         _check_header(next(rows, (0, None))[1])
-        with archive.open(_sheet_path(archive, SHEET, meter)) as stream:
-            found = DIMENSION.search(stream.read(4096))
-        return max(0, int(found.group(1)) - 1) if found else 0
+        return declared_rows(archive, SHEET, meter)
     except LimitExceeded as exceeded:
         if meter.inflated > meter.limits.inflated_bytes and limits.inflated_mb > HEADER_MB:
             raise _refuse(f"工作簿前 {HEADER_MB} MB 中没有表头，请使用下载的模板") from None

@@ -101,7 +101,7 @@ def existing_values(runtime) -> dict[str, list[str]]:
             return [str(row[0]) for row in connection.execute(text(sql))]
 
     values = {
-        "attachment_id": first("SELECT id FROM attachment LIMIT 1"),
+        "attachment_id": first("SELECT id FROM attachment LIMIT 1") + first("SELECT id FROM case_attachment LIMIT 1"),
         "batch_id": first("SELECT id FROM declaration_batch ORDER BY id LIMIT 2"),
         "code": first("SELECT code FROM enterprise ORDER BY code LIMIT 1")
         + first("SELECT code FROM work_type ORDER BY code LIMIT 1")
@@ -118,6 +118,8 @@ def existing_values(runtime) -> dict[str, list[str]]:
         "instance_id": first("SELECT id FROM process_instance ORDER BY id LIMIT 2"),
         "job_id": first("SELECT id FROM job ORDER BY id LIMIT 1"),
         "lang": ["en", "zh"],
+        "report_id": first("SELECT id FROM hr_annual_report ORDER BY id LIMIT 1"),
+        "organisation_id": first("SELECT id FROM hr_organisation ORDER BY id LIMIT 2"),
         "notification_id": first("SELECT id FROM notification ORDER BY id LIMIT 1"),
         "process_key": first("SELECT DISTINCT key FROM process_definition ORDER BY key LIMIT 2"),
         "query_name": list(QUERIES),

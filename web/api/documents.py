@@ -3,9 +3,10 @@ and 批量出具 as a background job."""
 from __future__ import annotations
 
 from flask import g, request, url_for
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
-from services.platform import documents
+from engine.fields import Integer
+from services.platform import attachments, documents
 from services.platform.documents import CaseDocument
 from web.api import api, documented
 from web.api.downloads import file_response
@@ -65,3 +66,38 @@ def start_document_batch():
                                  body["region_code"] or g.user.region_code)
     work.commit()
     return job_body(job), 202
+
+
+class AttachmentSchema(Schema):
+    id = Integer()
+    field = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = Integer(minimum=0)
+
+
+class StageRequest(StrictSchema):
+    field = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,100}$", error="字段名无效"))
+
+
+@api.post("/attachments")
+@api_login_required
+@documented("上传申请材料（multipart/form-data：field 与 file；PDF、PNG、JPEG，按文件内容判断，≤10 MB）；"
+            "返回的 id 放入发起或办理表单中该材料字段的列表，一天内未使用即删除",
+            response=AttachmentSchema, status=201, envelope=None)
+def stage_attachment():
+    body = StageRequest().load(request.form.to_dict())
+    upload = request.files.get("file")
+    work = uow()
+    row = attachments.stage(work.session, current_actor(), body["field"], body["field"],
+                            upload.filename or "" if upload else "", upload.read() if upload else b"")
+    work.commit()
+    return AttachmentSchema().dump(row), 201
+
+
+@api.get("/instances/<int:instance_id>/attachments/<int:attachment_id>")
+@api_login_required
+@documented("下载申请材料（申请人或办件所在区划的工作人员）", content_type="application/octet-stream")
+def download_case_attachment(instance_id: int, attachment_id: int):
+    row = attachments.get_visible(uow().session, runtime().engine, current_actor(), instance_id, attachment_id)
+    return file_response(row.content, row.filename, row.content_type)

@@ -7,7 +7,7 @@ from engine.db import utcnow
 from engine.fields import DateTime
 from engine.inbox import SORTABLE, TaskFilter, list_tasks
 from engine.models import ProcessInstance
-from services.platform import applicant_actions, task_actions, urges
+from services.platform import applicant_actions, attachments, task_actions, urges
 from services.platform.case_view import get_visible_task
 from web.api import api, documented
 from web.api.paging import PageArgs, page_body, query_args
@@ -99,7 +99,7 @@ def delegate_task(task_id: str):
 def complete_task(task_id: str):
     body = CompleteTaskRequest().load(request.get_json(silent=True) or {})
     work = uow()
-    instance = runtime().engine.complete_task(work, task_id, current_actor(), body["data"])
+    instance = attachments.complete(work, runtime().engine, current_actor(), task_id, body["data"], {})
     work.commit()
     return {"instance_id": instance.id, "status": instance.status}
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from engine.definitions import list_definitions
 from engine.errors import Forbidden, NotFound
-from services.platform import documents
+from services.platform import attachments, documents
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
@@ -112,3 +112,11 @@ def _verify(code: str):
         return render_template("verify.html", code=code, verification=None,
                                error=_("核验码不正确，没有对应的文书")), 404
     return render_template("verify.html", code=code, verification=verification, error=None)
+
+
+@pages.get("/cases/<int:instance_id>/attachments/<int:attachment_id>")
+@login_required
+def download_case_attachment(instance_id: int, attachment_id: int):
+    """One of the case's 申请材料, to its applicant and the staff of its region."""
+    row = attachments.get_visible(uow().session, runtime().engine, page_actor(), instance_id, attachment_id)
+    return file_response(row.content, row.filename, row.content_type, inline=True)

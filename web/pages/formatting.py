@@ -9,6 +9,7 @@ from flask_babel import pgettext
 
 from engine import lifecycle, query_code
 from engine.db import utcnow
+from engine.forms import FormDefinition
 from services.platform.identity import ROLES
 
 # Times are stored as naive UTC; China has one time zone and no daylight saving time.
@@ -79,8 +80,18 @@ def role_label(code: str) -> str:
     return _(ROLES[code]) if code in ROLES else code
 
 
+def filesize(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
+
+
+def has_files(form: FormDefinition) -> bool:
+    """The form has material (filepicker) fields: it is posted as multipart/form-data."""
+    return any(f.type == "filepicker" for f in form.fields)
+
+
 def setup(app: Flask) -> None:
     app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, due=due, instance_status=instance_status,
                                  decision_label=decision_label, event_label=event_label, role_label=role_label,
-                                 case_status=case_status, query_code=query_code.shown)
+                                 case_status=case_status, query_code=query_code.shown, filesize=filesize,
+                                 has_files=has_files)
     app.jinja_env.tests["overdue"] = overdue

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.forms import FormDefinition
 
-MULTI = {"checklist", "taglist"}
+MULTI = {"checklist", "taglist", "filepicker"}  # a filepicker posts the ids of the files it keeps
 
 
 def form_data(form: FormDefinition | None, posted: MultiDict) -> dict[str, Any]:
@@ -33,3 +33,10 @@ def kept_values(form: FormDefinition | None, posted: MultiDict) -> dict[str, Any
     for field in form.fields if form else []:
         values[field.key] = posted.getlist(field.key) if field.type in MULTI else posted.get(field.key, "")
     return values
+
+
+def uploads(form: FormDefinition | None, files: MultiDict[str, FileStorage]) -> dict[str, list[tuple[str, bytes]]]:
+    """The files posted for the form's material (filepicker) fields: key → [(file name, bytes)]. The
+    request's size cap (``MAX_CONTENT_LENGTH``) bounds what is read."""
+    return {field.key: [(item.filename or "", item.read()) for item in files.getlist(field.key) if item.filename]
+            for field in (form.fields if form else []) if field.type == "filepicker"}

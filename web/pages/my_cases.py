@@ -13,7 +13,7 @@ from engine.errors import InvalidData
 from services.platform import applicant_actions, modules, my_cases, ratings
 from web.context import runtime, uow
 from web.pages import pages
-from web.pages.formdata import form_data, kept_values
+from web.pages.formdata import form_data, kept_values, uploads
 from web.pages.outcomes import act
 from web.pages.params import PageQuery, load
 from web.pages.session import login_required, page_actor
@@ -67,7 +67,7 @@ def start_case(process_key: str):
     page = my_cases.start_page(work.session, runtime().engine, page_actor(), g.user.region_code, process_key)
     try:
         instance = my_cases.start_case(work, runtime().engine, page_actor(), g.user.region_code, process_key,
-                                       form_data(page.form, request.form), utcnow())
+                                       form_data(page.form, request.form), utcnow(), uploads(page.form, request.files))
     except InvalidData as error:
         work.session.rollback()
         errors = dict(error.fields)

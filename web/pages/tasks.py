@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from engine import signers
 from engine.errors import Conflict, InvalidData
 from engine.models import ProcessInstance, TaskStatus
-from services.platform import applicant_actions, carbon_copies, task_actions, urges
+from services.platform import applicant_actions, attachments, carbon_copies, task_actions, urges
 from services.platform.case_view import get_task_view, get_visible_task
 from services.platform.identity import colleagues_for
 from web.context import runtime, uow
 from web.pages import pages
-from web.pages.formdata import form_data, kept_values
+from web.pages.formdata import form_data, kept_values, uploads
 from web.pages.outcomes import act
 from web.pages.params import DelegateForm, load
 from web.pages.session import login_required, page_actor, safe_next
@@ -28,8 +28,9 @@ def render_task(task_id: str, values: dict | None = None, errors: dict | None = 
     if instance is not None:
         applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), page_actor(), instance)
     allowed = task_actions.available_actions(session, runtime().engine, page_actor(), task_id)
-    return render_template("task.html", view=view, values=values or {}, errors=errors or {},
-                           colleagues=colleagues, actions=allowed, urges=urges.urges_of(session, task_id),
+    return render_template("task.html", view=view, values=view.prefill if values is None else values,
+                           errors=errors or {}, colleagues=colleagues, actions=allowed,
+                           urges=urges.urges_of(session, task_id),
                            signer_tasks=signers.added_tasks(session, task_id, SIGNER_STATUSES)), status
 
 
@@ -49,7 +50,8 @@ def complete(task_id: str):
     row = get_visible_task(work.session, page_actor(), task_id)  # only what the form needs
     form = runtime().engine.task_form(work.session, row)
     try:
-        runtime().engine.complete_task(work, task_id, page_actor(), form_data(form, request.form))
+        attachments.complete(work, runtime().engine, page_actor(), task_id, form_data(form, request.form),
+                             uploads(form, request.files))
     except InvalidData as error:
         work.session.rollback()
         errors = dict(error.fields) or {}
@@ -57,6 +59,8 @@ def complete(task_id: str):
         return render_task(task_id, kept_values(form, request.form), errors, 400)
     work.commit()
     flash(_("已办理：%(key)s %(step)s", key=row.business_key, step=row.label), "success")
+    if row.lane in runtime().engine.applicant_roles:  # an applicant's own step: back to their case
+        return redirect(url_for("pages.my_case", instance_id=row.instance_id))
     return redirect(url_for("pages.inbox"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from engine.errors import InvalidData
+from services.platform.attachments import SIGNATURES
 from services.platform.spreadsheets import XLSX
 from services.special_work import attachments, declaration_import, declarations, enterprises, workbooks
 from web.api import api, documented
@@ -110,7 +111,7 @@ def list_attachments(batch_id: int):
 
 @api.get("/attachments/<int:attachment_id>")
 @api_login_required
-@documented("下载附件", content_type=tuple(content_type for _magic, content_type, _ext in attachments.SIGNATURES))
+@documented("下载附件", content_type=tuple(content_type for _magic, content_type, _ext in SIGNATURES))
 def download_attachment(attachment_id: int):
     attachment = attachments.get_attachment(uow().session, runtime().engine, current_actor(), attachment_id)
     return file_response(attachment.content, attachment.filename, attachment.content_type, inline=True)
