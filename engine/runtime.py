@@ -31,7 +31,7 @@ from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import build_parser, latest_definition, parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormDefinition, FormRegistry
-from engine.models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
+from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.sandbox import Limits, Sandbox
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
@@ -211,6 +211,8 @@ class WorkflowEngine:
             cleaned = self._form(self.specs.get(session, instance.definition_id), row.form_key).validate(data)
         except ValidationError as error:
             raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
+        for key in self.locked_fields(session, instance, row.name):  # shown, never changed at this step
+            cleaned.pop(key, None)
         signing = signers.around(session, row.id)
         if signing.added is not None:  # an added signer's opinion (engine.signers)
             return self._complete_added(uow, row, instance, signing.added, actor, cleaned)
@@ -236,6 +238,12 @@ class WorkflowEngine:
                       then=(lambda: countersign.finish_early(task)) if decided else None)
         return instance
 
+    def locked_fields(self, session: Session, instance: ProcessInstance, step: str) -> frozenset[str]:
+        """The form fields a step shows but does not let change (``lockedFields = report_year``): a
+        resubmission edits what was returned, not what the start's checks judged (the year reported)."""
+        value = self.step_property(session, instance, step, "lockedFields")
+        return frozenset(key.strip() for key in value.split(",") if key.strip())
+
     def _check_office_step(self, row: HumanTask) -> None:
         """An applicant's own step (补正, 修改重新提交) is theirs to submit, nothing else: releasing it
         would leave it with nobody who may take it, returning it would skip the resubmission."""
@@ -243,15 +251,17 @@ class WorkflowEngine:
             raise Forbidden(APPLICANT_STEP)
 
     def _check_separation(self, session: Session, instance: ProcessInstance, row: HumanTask, actor: Actor) -> None:
-        """职责分离: a step whose ``notCompletedBy`` names other steps (``accept``) may not be taken by
-        whoever completed one of them on this case — the 受理人 of an application is not its 审批人."""
+        """职责分离: a step whose ``notCompletedBy`` names other steps (``accept``) may not be taken — claimed,
+        completed, handed on, returned or given signers — by whoever completed one of them on this case:
+        the 受理人 of an application is not its 审批人. Read from the append-only history, so that a step
+        returned and done again by someone else does not wash the first completion away."""
         steps = [s.strip() for s in self.step_property(session, instance, row.name, "notCompletedBy").split(",")
                  if s.strip()]
         if not steps:
             return
-        done = session.scalar(select(HumanTask.label).where(
-            HumanTask.instance_id == instance.id, HumanTask.name.in_(steps), HumanTask.status == TaskStatus.COMPLETED,
-            HumanTask.completed_by == actor.username).limit(1))
+        done = session.scalar(select(HistoryEvent.task_label).where(
+            HistoryEvent.instance_id == instance.id, HistoryEvent.kind == "task_completed",
+            HistoryEvent.task_name.in_(steps), HistoryEvent.actor == actor.username).limit(1))
         if done is not None:
             raise Forbidden(f"按职责分离的要求，办理过本件“{done}”的人员不能再办理“{row.label}”，请由其他人员办理")
 
@@ -308,6 +318,7 @@ class WorkflowEngine:
         row, instance = self._lock_task(uow.session, task_id)
         self._check_actor(row, instance, actor)
         self._check_office_step(row)
+        self._check_separation(uow.session, instance, row, actor)
         if not to.holds(row.lane, row.region_code):
             raise InvalidData(f"{to.username} 不具备办理此任务的角色或区划权限")
         assignee, delegated_from = self._assignee(uow.session, instance, to.username)
@@ -326,6 +337,7 @@ class WorkflowEngine:
         row, instance = self._lock_task(session, task_id)
         self._check_actor(row, instance, actor)
         self._check_office_step(row)
+        self._check_separation(session, instance, row, actor)
         if signers.signer_of(session, row.id) is not None:
             raise InvalidData("加签人员不能再加签")
         if mode not in signers.MODES:
@@ -464,6 +476,7 @@ class WorkflowEngine:
         row, instance = self._lock_task(session, task_id)
         self._check_actor(row, instance, actor)
         self._check_office_step(row)
+        self._check_separation(session, instance, row, actor)
         reason = _reason(reason, "退回原因")
         workflow = self._load(session, instance)
         task = _find_task(workflow, task_id)

@@ -72,6 +72,7 @@ class Settings:
     inline_registration_limit: int = 5_000
     timer_scan_seconds: float = 5.0
     reminder_scan_seconds: float = 300.0
+    purge_scan_seconds: float = 3600.0  # how often uploads staged a day ago and never used are removed
     remind_before_working_days: int = 2
     smtp_host: str = ""
     smtp_port: int = 25

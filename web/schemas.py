@@ -33,7 +33,8 @@ class TokenResponse(Schema):
 
 class StartInstanceRequest(StrictSchema):
     process_key = fields.String(required=True, error_messages=REQUIRED)
-    business_key = fields.String(required=True, validate=validate.Length(min=1, max=100), error_messages=REQUIRED)
+    # drawn by the server for a process with a businessKeyPattern (which then refuses one), else optional
+    business_key = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     region_code = fields.String(load_default=None, validate=Pattern(r"^[0-9]{6}$", error="区划代码应为 6 位数字"))
     data = fields.Dict(keys=fields.String(), load_default=dict)
 

@@ -40,5 +40,7 @@ app.conf.update(
         "send-reminders": {"task": "banjian.scan_reminders", "schedule": settings.reminder_scan_seconds,
                            "options": {"expires": settings.reminder_scan_seconds}},
         "recover-jobs": {"task": "banjian.recover_jobs", "schedule": 30.0, "options": {"expires": 30}},
+        "purge-staged-uploads": {"task": "banjian.purge_staged_uploads", "schedule": settings.purge_scan_seconds,
+                                 "options": {"expires": settings.purge_scan_seconds}},
     },
 )

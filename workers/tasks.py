@@ -49,6 +49,12 @@ def scan_reminders() -> dict[str, int]:
     return background.send_reminders(runtime())._asdict()
 
 
+@app.task(name="banjian.purge_staged_uploads", **RETRY)
+def purge_staged_uploads() -> int:
+    """Beat: remove uploads staged a day ago or more that no form carried into a case."""
+    return background.purge_staged_uploads(runtime())
+
+
 @app.task(name="banjian.recover_jobs", **RETRY)
 def recover_jobs() -> int:
     """Beat: fail overdue jobs; re-send jobs whose message was lost or whose worker stopped renewing

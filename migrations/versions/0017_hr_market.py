@@ -68,11 +68,13 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('cancelled_on', sa.Date(), nullable=True),
     sa.Column('cancel_mode', sa.String(length=20), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('instance_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('granted_by', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_hr_licence_instance_id_process_instance')),
     sa.ForeignKeyConstraint(['organisation_id'], ['hr_organisation.id'], name=op.f('fk_hr_licence_organisation_id_hr_organisation')),
+    sa.ForeignKeyConstraint(['parent_id'], ['hr_licence.id'], name=op.f('fk_hr_licence_parent_id_hr_licence')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_licence')),
     sa.UniqueConstraint('licence_number', name=op.f('uq_hr_licence_licence_number'))
     )
@@ -88,11 +90,13 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('cancelled_on', sa.Date(), nullable=True),
     sa.Column('cancel_mode', sa.String(length=20), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('instance_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('recorded_by', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_hr_filing_instance_id_process_instance')),
     sa.ForeignKeyConstraint(['organisation_id'], ['hr_organisation.id'], name=op.f('fk_hr_filing_organisation_id_hr_organisation')),
+    sa.ForeignKeyConstraint(['parent_id'], ['hr_filing.id'], name=op.f('fk_hr_filing_parent_id_hr_filing')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_filing')),
     sa.UniqueConstraint('filing_number', name=op.f('uq_hr_filing_filing_number'))
     )

@@ -13,15 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.errors import Conflict, InvalidData
-from services.hr_market import annual_reports, changes, holdings, organisations
+from services.hr_market import annual_reports, branches, changes, deregistrations, holdings, organisations
 from services.hr_market.models import ACTIVE, HrOrganisation
 
 # process id → the kind of application
-KINDS = {"hr_licence": "行政许可", "hr_filing": "业务备案", "hr_change": "事项变更", "hr_annual_report": "年度报告"}
+KINDS = {"hr_licence": "行政许可", "hr_filing": "业务备案", "hr_change": "事项变更", "hr_branch": "设立分支机构报告",
+         "hr_deregistration": "注销", "hr_annual_report": "年度报告"}
 
 
 def _licence_held(session: Session, organisation: HrOrganisation, _data: dict[str, Any]) -> str | None:
@@ -38,6 +40,7 @@ def _filing_held(session: Session, organisation: HrOrganisation, _data: dict[str
 # process id → what the organisation already holds that makes the application (its start form's data) pointless
 HELD: dict[str, Callable[[Session, HrOrganisation, dict[str, Any]], str | None]] = {
     "hr_licence": _licence_held, "hr_filing": _filing_held, "hr_change": changes.needs_holding,
+    "hr_branch": branches.already_derived, "hr_deregistration": deregistrations.needs_holding,
     "hr_annual_report": annual_reports.already_reported}
 
 
@@ -59,11 +62,23 @@ def check_start(session: Session, process_key: str, actor: Actor, region_code: s
     if process_key not in KINDS:
         return {}
     organisation = applicant_organisation(session, actor, region_code)
+    # the organisation's row lock: two starts at once are judged one after the other (one open at a time)
+    session.scalars(select(HrOrganisation.id).where(HrOrganisation.id == organisation.id).with_for_update()).all()
     if (held := HELD[process_key](session, organisation, data)) is not None:
         raise Conflict(held)
-    if organisations.open_cases(session, organisation.credit_code, process_key):
+    under_way = organisations.open_cases(session, organisation.credit_code, list(KINDS))
+    if any(key == process_key for _number, key in under_way):
         raise Conflict(f"您单位已有一项正在办理的{KINDS[process_key]}申请，请勿重复提交")
+    if process_key == deregistrations.PROCESS and under_way:
+        raise Conflict("您单位尚有正在办理的申请（" + "、".join(f"{KINDS[key]} {number}" for number, key in under_way)
+                       + "），办结或撤回后才能申请注销")
+    if any(key == deregistrations.PROCESS for _number, key in under_way):
+        raise Conflict("您单位的注销申请正在办理，不能再提交其他申请")
     added = {"organisation_id": organisation.id, "organisation_name": organisation.name,
              "credit_code": organisation.credit_code, "legal_representative": organisation.legal_representative,
              "address": organisation.address}
-    return added | (changes.before_values(session, organisation) if process_key == changes.PROCESS else {})
+    if process_key == changes.PROCESS:
+        added |= changes.before_values(session, organisation)
+    elif process_key == branches.PROCESS:
+        added |= branches.parent_values(session, organisation, data)
+    return added

@@ -1,7 +1,8 @@
 """注销单位行政许可 (003 §2.13): the authority cancels a licence ex officio — a direct action, audited,
 without approval. "保存会保存一条注销单位行政许可数据，同时注销单位下相应的行政许可事项信息": some or all of the
-licence's items end at once, and the licence itself when none is left. Irreversible: the page asks
-for confirmation first; a licence already cancelled cannot be chosen again.
+licence's items end at once, and the licence itself when none is left — with the licences its
+branches derived from it. Irreversible: the page asks for confirmation first; a licence already
+cancelled cannot be chosen again.
 """
 from __future__ import annotations
 
@@ -68,8 +69,12 @@ def cancel(session: Session, actor: Actor, data: CancellationInput) -> HrLicence
     items = list(data.items) or list(licence.items)
     remaining = [item for item in licence.items if item not in items]
     licence.items = remaining
-    if not remaining:
-        licence.status, licence.cancelled_on, licence.cancel_mode = CANCELLED, data.cancelled_on, "authority"
+    derived: list[str] = []
+    if not remaining:  # the licence ends, and with it those its branches derived from it
+        for row in (licence, *session.scalars(select(HrLicence).where(HrLicence.parent_id == licence.id,
+                                                                      HrLicence.status == ACTIVE))):
+            row.status, row.cancelled_on, row.cancel_mode = CANCELLED, data.cancelled_on, "authority"
+            derived += [row.licence_number] if row is not licence else []
     cancellation = HrLicenceCancellation(licence_id=licence.id, items=items, whole=not remaining, reason=data.reason,
                                          basis=data.basis.strip(), cancelled_on=data.cancelled_on,
                                          note=data.note.strip(), cancelled_by=actor.username)
@@ -77,7 +82,7 @@ def cancel(session: Session, actor: Actor, data: CancellationInput) -> HrLicence
     session.flush()
     audit.record(session, actor, "hr_licence.cancel", "hr_organisation", organisation.id, organisation.region_code,
                  licence_number=licence.licence_number, items=[LICENCE_ITEMS.get(i, i) for i in items],
-                 whole=not remaining, reason=CANCEL_REASONS[data.reason])
+                 whole=not remaining, reason=CANCEL_REASONS[data.reason], branches=derived)
     return cancellation
 
 

@@ -3,7 +3,8 @@ and processes in Beijing's 东城区 and 朝阳区: organisations in the registe
 code), their accounts, and licence applications in every state — waiting for 受理, returned for 补正,
 accepted and waiting for 审批, granted (licence, 决定书 and certificate printed), refused at 受理 and
 denied at 审批 — 业务备案 (one recorded, its 凭证 printed; one waiting for 受理) and 2025 年度报告 (one
-passed and disclosed, one waiting for 查阅), and a 事项变更 of an address waiting for 审批."""
+passed and disclosed, one waiting for 查阅), a 事项变更 of an address waiting for 审批, and a branch holding
+the licence and filing derived from its parent's."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from engine.models import ProcessInstance
 from engine.runtime import WorkflowEngine
 from services.hr_market import organisations
 from services.hr_market.annual_reports import PROCESS as REPORT
+from services.hr_market.branches import PROCESS as BRANCH
 from services.hr_market.changes import PROCESS as CHANGE
 from services.hr_market.filings import PROCESS as FILING
 from services.hr_market.licences import PROCESS
@@ -86,6 +88,25 @@ def load(uow: UnitOfWork, engine: WorkflowEngine) -> None:
                     utcnow(), {"change_proof": [("营业执照变更登记.pdf", DEMO_PDF)]})
                 [task] = engine.open_tasks(uow.session, moved.id)
                 engine.complete_task(uow, task.id, acceptor, {"decision": "approve"})
+    _branch(uow, engine, office, acceptor, approver)
+
+
+def _branch(uow: UnitOfWork, engine: WorkflowEngine, office: Actor, acceptor: Actor, approver: Actor) -> None:
+    """A branch in 东城区 of the licensed 朝阳区 organisation: its report passed, it holds the licence and
+    the filing derived from its parent's (account ``hr_branch``)."""
+    code = demo_credit_code("110101", 7)
+    organisations.create(uow.session, office, organisations.OrganisationInput(
+        credit_code=code, name="北京朝阳人力资源服务有限公司东城分公司", kind="branch",
+        legal_representative="分公司负责人", address="北京市东城区示范路 7 号", region_code="110101",
+        contact_person="联系人7", contact_phone="010-65000007"))
+    create_user(uow.session, "hr_branch", DEMO_PASSWORD, "110101", ["hr_org"], "东城分公司经办人", code,
+                enforce_policy=False)
+    applicant = Actor("hr_branch", frozenset({("hr_org", "110101")}), code)
+    report = my_cases.start_case(uow, engine, applicant, "110101", BRANCH, {
+        "parent_credit_code": demo_credit_code("110105", 4), "branch_registered_on": "2026-11-02",
+        "contact_phone": "010-65000007"}, utcnow(),
+        {"branch_licence": [("营业执照.pdf", DEMO_PDF)], "parent_authorisation": [("设立决定.pdf", DEMO_PDF)]})
+    _drive(uow, engine, report, "granted", acceptor, approver)
 
 
 def _drive(uow: UnitOfWork, engine: WorkflowEngine, instance: ProcessInstance, fate: str, acceptor: Actor,

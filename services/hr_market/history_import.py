@@ -77,6 +77,7 @@ TEMPLATE_ROWS = 20_000  # how far the template's dropdown reaches
 EXAMPLE_MARK = "（示例）"
 BAD_WORKBOOK = "文件不是有效的 Excel 工作簿（.xlsx），请使用下载的模板填写后上传"
 NUMBER_LIMIT = 40  # 许可证编号, 备案编号 (the columns' width)
+GENERATED_NUMBER = re.compile(r"(\d{6})B?\d{8}")  # {region}{year}{seq:4} and {region}B{year}{seq:4}
 ITEM_SEPARATORS = re.compile(r"[、,，]")
 DATE_TEXT = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
@@ -291,6 +292,12 @@ class _RowCheck:
         for key, limit in (*LIMITS.items(), ("licence_number", NUMBER_LIMIT), ("filing_number", NUMBER_LIMIT)):
             if len(self.text[key]) > limit:
                 self.problem(key, f"{LABELS[key]}不能超过 {limit} 个字")
+        for key in ("licence_number", "filing_number"):
+            # a number of this system's own shape belongs to its region's sequence: one of another region
+            # would squat that region's numbers (1,000 taken in a row stop its grants)
+            shaped = GENERATED_NUMBER.fullmatch(self.text[key])
+            if shaped and shaped.group(1) != self.text["region_code"]:
+                self.problem(key, f"{LABELS[key]} {self.text[key]} 的区划代码与所属区划不符")
         organisation = self._organisation()
         licence = self._licence() if "licence_number" in required else None
         filing = self._filing() if "filing_number" in required else None

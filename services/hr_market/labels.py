@@ -40,7 +40,8 @@ AUDIT_ACTIONS = {
     "hr_licence.cancel": "注销单位行政许可",
     "hr_annual_report.reopen": "年度报告退回重填",
 }
-PROCESS_NAMES = ("人力资源服务许可", "人力资源服务业务备案", "人力资源服务机构年度报告", "人力资源服务机构事项变更")
+PROCESS_NAMES = ("人力资源服务许可", "人力资源服务业务备案", "人力资源服务机构年度报告", "人力资源服务机构事项变更",
+                 "设立分支机构报告", "人力资源服务许可和备案注销")
 LABELS = tuple(dict.fromkeys([*ROLES.values(), *LICENCE_ITEMS.values(), *FILING_ITEMS.values(),
                               *ORGANISATION_KINDS.values(), *ORGANISATION_STATUSES.values(),
                               *LICENCE_STATUSES.values(), *SOURCES.values(), *CANCEL_MODES.values(),

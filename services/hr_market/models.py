@@ -50,6 +50,7 @@ class HrLicence(Base):
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
     cancelled_on: Mapped[date | None] = mapped_column(Date, default=None)
     cancel_mode: Mapped[str] = mapped_column(String(20), default="")  # labels.CANCEL_MODES
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("hr_licence.id"), default=None)  # a branch's: derived
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), default=None)
     source: Mapped[str] = mapped_column(String(20), default="application")  # application / history
     granted_by: Mapped[str] = mapped_column(String(100), default="")
@@ -68,6 +69,7 @@ class HrFiling(Base):
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
     cancelled_on: Mapped[date | None] = mapped_column(Date, default=None)
     cancel_mode: Mapped[str] = mapped_column(String(20), default="")  # labels.CANCEL_MODES
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("hr_filing.id"), default=None)  # a branch's: derived
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), default=None)
     source: Mapped[str] = mapped_column(String(20), default="application")  # application / history
     recorded_by: Mapped[str] = mapped_column(String(100), default="")

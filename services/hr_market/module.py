@@ -27,7 +27,8 @@ MENU = (
 MODULE = ProcessModule(
     name="hr_market",
     title="人力资源市场管理",
-    process_keys=frozenset({"hr_licence", "hr_filing", "hr_change", "hr_annual_report"}),
+    process_keys=frozenset({"hr_licence", "hr_filing", "hr_change", "hr_branch", "hr_deregistration",
+                            "hr_annual_report"}),
     roles=labels.ROLES,
     applicant_roles=labels.APPLICANT_ROLES,
     setup=operators.setup,

@@ -1,7 +1,16 @@
 """What the human-resources market system's BPMN service tasks call, its job kinds and its start checks."""
 from __future__ import annotations
 
-from services.hr_market import annual_reports, applications, changes, filings, history_import, licences
+from services.hr_market import (
+    annual_reports,
+    applications,
+    branches,
+    changes,
+    deregistrations,
+    filings,
+    history_import,
+    licences,
+)
 from services.platform.modules import ModuleSetup
 
 
@@ -10,5 +19,7 @@ def setup(wiring: ModuleSetup) -> None:
     filings.register_operators(wiring.operators)
     annual_reports.register_operators(wiring.operators)
     changes.register_operators(wiring.operators)
+    branches.register_operators(wiring.operators)
+    deregistrations.register_operators(wiring.operators)
     wiring.engine.start_checks.append(applications.check_start)
     history_import.register(wiring.jobs, wiring.settings.workbook_limits)

@@ -161,13 +161,13 @@ def _has_cases(session: Session, credit_code: str) -> bool:
                           .where(User.enterprise_code == credit_code).limit(1)) is not None
 
 
-def open_cases(session: Session, credit_code: str, process_key: str) -> list[str]:
-    """The business keys of the organisation's open cases of ``process_key``."""
-    return list(session.scalars(select(ProcessInstance.business_key)
-                                .join(User, User.username == ProcessInstance.started_by)
-                                .where(User.enterprise_code == credit_code, ProcessInstance.process_key == process_key,
-                                       ProcessInstance.status.in_((InstanceStatus.RUNNING, InstanceStatus.WAITING,
-                                                                   InstanceStatus.ERROR)))))
+def open_cases(session: Session, credit_code: str, process_keys: list[str]) -> list[tuple[str, str]]:
+    """(business key, process id) of the organisation's open cases of ``process_keys``."""
+    return [(key, process) for key, process in session.execute(
+        select(ProcessInstance.business_key, ProcessInstance.process_key)
+        .join(User, User.username == ProcessInstance.started_by)
+        .where(User.enterprise_code == credit_code, ProcessInstance.process_key.in_(process_keys),
+               ProcessInstance.status.in_((InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR))))]
 
 
 def by_credit_code(session: Session, credit_code: str) -> HrOrganisation | None:

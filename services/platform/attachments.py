@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, delete, select
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
 from engine.actors import Actor
@@ -39,6 +39,9 @@ SIGNATURES = (  # (first bytes, content type, extension)
 )
 NOT_FOUND = "附件不存在或不在您的管辖范围内"
 STAGED_FOR = timedelta(days=1)
+MAX_STAGED_FILES = 60  # uploads one user may hold not yet part of a case
+MAX_STAGED_BYTES = 200 * 1024 * 1024
+OVERSEERS = ("supervisor", "admin")
 
 
 class CaseAttachment(Base):
@@ -85,6 +88,11 @@ def stage(session: Session, actor: Actor, field: str, label: str, filename: str,
     problem = file_problem(label, content)
     if problem:
         raise InvalidData(problem, fields={field: [problem]})
+    files, size = session.execute(select(func.count(), func.coalesce(func.sum(CaseAttachment.size), 0)).where(
+        CaseAttachment.instance_id.is_(None), CaseAttachment.uploaded_by == actor.username)).one()
+    if files >= MAX_STAGED_FILES or size + len(content) > MAX_STAGED_BYTES:
+        raise InvalidData("已上传但尚未提交的附件过多，请先提交表单，或一天后再上传",
+                          fields={field: ["待提交的附件过多"]})
     content_type, extension = sniff(content) or ("", "")
     stem = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0][:150] or label
     row = CaseAttachment(field=field[:100], label=label[:100], filename=f"{stem}.{extension}",
@@ -194,12 +202,21 @@ def for_case(session: Session, instance_id: int) -> list[CaseAttachment]:
                                 .order_by(CaseAttachment.id)))
 
 
+def may_read(session: Session, engine: WorkflowEngine, actor: Actor, instance: ProcessInstance) -> bool:
+    """Materials are read by fewer than the case (identity papers, contracts): its applicant, the staff
+    of its region whose roles handle a step of it, and its supervisors — not every staff role there."""
+    if instance.started_by == actor.username or any(actor.holds(role, instance.region_code) for role in OVERSEERS):
+        return True
+    lanes = session.scalars(select(HumanTask.lane).where(HumanTask.instance_id == instance.id).distinct())
+    return any(lane not in engine.applicant_roles and actor.holds(lane, instance.region_code) for lane in lanes)
+
+
 def get_visible(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
                 attachment_id: int) -> CaseAttachment:
-    """An attachment of a case ``actor`` may read (its applicant, staff of its region); NotFound otherwise."""
-    engine.get_instance(session, instance_id, actor)
+    """An attachment of a case ``actor`` may read (see :func:`may_read`); NotFound otherwise."""
+    instance = engine.get_instance(session, instance_id, actor)
     row = session.get(CaseAttachment, attachment_id)
-    if row is None or row.instance_id != instance_id:
+    if row is None or row.instance_id != instance_id or not may_read(session, engine, actor, instance):
         raise NotFound(NOT_FOUND)
     return row
 

@@ -19,7 +19,7 @@ from engine.db import utcnow
 from engine.errors import Conflict
 from engine.timers import due_timer_ids
 from services.bootstrap import Runtime
-from services.platform import reminders
+from services.platform import attachments, reminders
 from services.platform.jobs import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,14 @@ def fire_timer(runtime: Runtime, timer_id: int) -> bool:
 def send_reminders(runtime: Runtime, now: datetime | None = None) -> reminders.ScanResult:
     return reminders.scan_and_send(runtime.unit_of_work, runtime.notifier,
                                    runtime.settings.remind_before_working_days, now)
+
+
+def purge_staged_uploads(runtime: Runtime, now: datetime | None = None) -> int:
+    """Remove files uploaded a day ago or more that no form ever carried into a case."""
+    with runtime.unit_of_work() as uow:
+        removed = attachments.purge_unbound(uow.session, now or utcnow())
+        uow.commit()
+        return removed
 
 
 def jobs_to_recover(runtime: Runtime, now: datetime | None = None) -> list[int]:
@@ -106,6 +114,7 @@ class EmbeddedRunner(_Loop):
         self._periodic: list[tuple[float, Callable[[], object], list[float]]] = [
             (settings.timer_scan_seconds, self._fire_timers, [0.0]),
             (settings.reminder_scan_seconds, lambda: send_reminders(runtime), [0.0]),
+            (settings.purge_scan_seconds, lambda: purge_staged_uploads(runtime), [0.0]),
         ]
         self.capped = runtime.jobs.capped_kinds()
         self.lanes = [_Loop(f"banjian-embedded-runner-{kind}", runtime,

@@ -91,6 +91,7 @@ class TaskView:
     # ``prefill`` (an applicant's resubmission after 退回 edits what was sent), else nothing
     prefill: dict[str, Any] = field(default_factory=dict)
     files: dict[int, CaseAttachment] = field(default_factory=dict)  # the case's attachments, by id
+    locked: frozenset[str] = frozenset()  # fields shown read-only (the step's ``lockedFields``)
 
 
 def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
@@ -180,7 +181,9 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
         open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
         diagrams=_diagrams(session, instance, record.history, record.open_tasks) if record.staff else [],
         panels=panels_for(modules, context), staff=record.staff, search=search,
-        votes=_votes(session, instance.id, record.open_tasks), files=attachments.for_case(session, instance.id),
+        votes=_votes(session, instance.id, record.open_tasks),
+        files=attachments.for_case(session, instance.id) if attachments.may_read(session, engine, actor, instance)
+        else [],
         **_data_words(engine, session, instance))
 
 
@@ -241,7 +244,9 @@ def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_i
     return TaskView(task=row, form=form, process_name=instance.definition.name or instance.process_key,
                     may_act=may_act, panels=panels, history=history, search=search,
                     options=_dynamic_options(form, data, panels), prefill=prefill,
-                    files={a.id: a for a in attachments.for_case(session, instance.id)})
+                    files={a.id: a for a in attachments.for_case(session, instance.id)}
+                    if attachments.may_read(session, engine, actor, instance) else {},
+                    locked=engine.locked_fields(session, instance, row.name))
 
 
 def _dynamic_options(form: FormDefinition | None, data: dict[str, Any],

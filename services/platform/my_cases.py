@@ -23,7 +23,7 @@ from engine import numbering
 from engine.actors import Actor
 from engine.db import UnitOfWork
 from engine.definitions import latest_definition
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidData, NotFound
 from engine.forms import FormDefinition
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
@@ -87,11 +87,28 @@ def start_page(session: Session, engine: WorkflowEngine, actor: Actor, region_co
 
 
 def new_business_key(session: Session, page: StartPage, now: datetime) -> str:
-    """The next number of the process's ``businessKeyPattern`` (default ``BJ{date}{seq:6}``), skipping any
-    a case already carries (numbers imported from an earlier system)."""
-    return numbering.draw(session, page.key_pattern, at=now, region=page.region_code,
+    """The next number of the process's ``businessKeyPattern`` (default ``BJ{date}{seq:6}``)."""
+    return _draw_key(session, page.key_pattern, page.region_code, now)
+
+
+def _draw_key(session: Session, pattern: str, region_code: str, now: datetime) -> str:
+    """The next number of ``pattern``, skipping any a case already carries (numbers imported from an
+    earlier system)."""
+    return numbering.draw(session, pattern, at=now, region=region_code,
                           taken=lambda key: session.scalar(select(ProcessInstance.id).where(
                               ProcessInstance.business_key == key).limit(1)) is not None)
+
+
+def api_business_key(session: Session, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,
+                     given: str | None, now: datetime) -> str:
+    """The business key of a case started through the API: drawn from the process's ``businessKeyPattern``
+    when it declares one — a client may not take numbers of an office's sequence (1,000 taken in a row
+    would stop its numbering) — otherwise the client's own key, or one drawn from the default pattern."""
+    pattern = engine.startable(session, process_key, actor, region_code).business_key_pattern
+    if pattern and given:
+        raise InvalidData("此流程的业务编号由系统按编号规则生成，请不要提交 business_key",
+                          fields={"business_key": ["此流程不接受自定业务编号"]})
+    return given or _draw_key(session, pattern or DEFAULT_KEY_PATTERN, region_code, now)
 
 
 def start_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, region_code: str, process_key: str,

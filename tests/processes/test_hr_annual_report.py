@@ -80,3 +80,14 @@ def test_only_the_office_of_the_region_returns_a_passed_report(runtime):
     for who in ("acceptor", "tj_reviewer", "hr_org"):
         with runtime.unit_of_work() as uow, pytest.raises(NotFound):
             annual_reports.reopen(uow.session, actor(who), report(runtime).id, "原因")
+
+
+def test_the_resubmission_keeps_the_year_it_was_started_for(runtime):
+    """The year was judged at the start (one report per year, not in the future): a resubmission after
+    退回 shows it but cannot change it."""
+    register_organisation(runtime)
+    case = submit(runtime)
+    act(runtime, case.id, "approver", {"decision": "correct", "conclusion": "补充处罚情况"})
+    act(runtime, case.id, "hr_org", REPORT | {"report_year": 2099, "staff_count": 13})
+    assert (report(runtime).year, report(runtime).figures["staff_count"], report(runtime).status) == (
+        2025, 13, "submitted")

@@ -252,3 +252,23 @@ def test_the_applicants_resubmission_step_can_only_be_submitted(runtime):
         with runtime.unit_of_work() as uow, pytest.raises(Forbidden, match="申请人办理的环节"):
             attempt(uow)
     assert open_task(runtime, case.id).assignee == "hr_org"
+
+
+def test_separation_of_duties_survives_a_return_and_a_hand_over(runtime):
+    """Whoever completed 受理 can neither hand 审批 to a colleague of their choice nor return it to 受理 to
+    have someone else accept it again: the history, not the task row, says who accepted."""
+    from engine.actors import Actor
+    from services.platform import attachments
+
+    register_organisation(runtime)
+    case = apply(runtime)
+    dual = Actor("acceptor", frozenset({("acceptor", "110000"), ("approver", "110000")}))
+    with runtime.unit_of_work() as uow:
+        attachments.complete(uow, runtime.engine, dual, open_task(runtime, case.id).id, {"decision": "approve"}, {})
+        uow.commit()
+    approval = open_task(runtime, case.id)
+    for attempt in (lambda uow: runtime.engine.return_task(uow, approval.id, dual, "accept", "重新受理"),
+                    lambda uow: runtime.engine.delegate(uow, approval.id, dual, actor("approver"), "")):
+        with runtime.unit_of_work() as uow, pytest.raises(Forbidden, match="职责分离"):
+            attempt(uow)
+    assert open_task(runtime, case.id).assignee is None

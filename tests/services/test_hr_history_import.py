@@ -132,7 +132,7 @@ def test_each_error_has_its_message_and_a_file_with_any_error_imports_nothing(ru
     result = run_import(runtime, workbook(
         row(1),
         row(2, credit_code=bad_code),
-        row(3, region_code="120101"),
+        row(3, "120101"),
         row(4, licence_number="11010120190050"),
         row(5, credit_code=credit_code(1)),
         row(6, legal_representative=""),
@@ -143,8 +143,9 @@ def test_each_error_has_its_message_and_a_file_with_any_error_imports_nothing(ru
         row(11, filing_number="110101B20190051"),
         row(12, licence_items=""),
         row(13, licence_number="11010120190001"),
-        row(14, region_code="999999"),
+        row(14, "999999"),
         row(15, name="=HYPERLINK(\"http://example.com\")"),
+        row(16, licence_number="11010520190016"),  # 朝阳区's sequence, for an organisation of 东城区
     ))
     assert [p["message"] for p in result["problems"]] == [
         "第3行：统一社会信用代码校验位错误",
@@ -161,11 +162,12 @@ def test_each_error_has_its_message_and_a_file_with_any_error_imports_nothing(ru
         "第14行：许可证编号 11010120190001 与第2行重复",
         "第15行：所属区划代码的值“999999”不在代码表中",
         "第16行：机构名称不能使用公式，请直接填写内容",
+        "第17行：许可证编号 11010520190016 的区划代码与所属区划不符",
     ]
     assert [(p["row"], p["column"]) for p in result["problems"]][:3] == [
         (3, "统一社会信用代码"), (4, "所属区划代码"), (5, "许可证编号")]
-    assert (result["imported"], result["row_count"], result["problem_count"]) == (False, 15, 14)
-    assert result["message"] == "文件中有 14 处错误，未导入任何数据；请修改后重新上传"
+    assert (result["imported"], result["row_count"], result["problem_count"]) == (False, 16, 15)
+    assert result["message"] == "文件中有 15 处错误，未导入任何数据；请修改后重新上传"
     assert (count(runtime, HrOrganisation), count(runtime, HrLicence), count(runtime, HrFiling)) == (1, 1, 1)
     assert count(runtime, AuditEntry) == 0
 

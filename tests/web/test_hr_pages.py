@@ -80,17 +80,20 @@ def test_the_api_stages_a_file_and_the_start_names_it(runtime, client, bearer):
                           data={"field": "articles", "file": (io.BytesIO(b"<?php"), "x.pdf")})
     assert refused.status_code == 400 and "PDF" in refused.json["message"]
     foreign = client.post("/api/instances", headers=bearer("hr_org_chaoyang"), json={
-        "process_key": "hr_licence", "business_key": "HRL-X", "region_code": "110105",
+        "process_key": "hr_licence", "region_code": "110105",
         "data": {**APPLICATION, **ids}})
     assert foreign.status_code in (400, 409)  # not its files (and not its organisation)
+    chosen = client.post("/api/instances", headers=headers, json={
+        "process_key": "hr_licence", "business_key": "HRL110105202612310001", "data": {**APPLICATION, **ids}})
+    assert chosen.status_code == 400  # numbers of an office's sequence are drawn, never chosen by a client
     started = client.post("/api/instances", headers=headers, json={
-        "process_key": "hr_licence", "business_key": "HRL-API-1", "region_code": "110101",
-        "data": {**APPLICATION, **ids}})
+        "process_key": "hr_licence", "region_code": "110101", "data": {**APPLICATION, **ids}})
     assert started.status_code == 201, started.json
     with runtime.unit_of_work() as uow:
         bound = uow.session.scalars(select(CaseAttachment.instance_id)).all()
         assert set(bound) == {started.json["id"]}
-        assert uow.session.get(ProcessInstance, started.json["id"]).title.startswith("北京东城人才服务有限公司（")
+        case = uow.session.get(ProcessInstance, started.json["id"])
+        assert case.title.startswith("北京东城人才服务有限公司（") and case.business_key.startswith("HRL110101")
     download = client.get(f"/api/instances/{started.json['id']}/attachments/{ids['articles'][0]}", headers=headers)
     assert download.status_code == 200 and download.data == PDF
 

@@ -9,7 +9,7 @@ from engine.errors import Forbidden
 from engine.fields import DateTime, Integer
 from engine.inbox import list_instances
 from engine.models import InstanceStatus
-from services.platform import applicant_actions, attachments, ratings, supervision
+from services.platform import applicant_actions, attachments, my_cases, ratings, supervision
 from services.platform.case_view import case_record
 from web.api import api, documented
 from web.api.documents import document_body
@@ -70,10 +70,11 @@ def get_instances():
 def start_instance():
     body = StartInstanceRequest().load(request.get_json(silent=True) or {})
     work = uow()
-    instance = attachments.start(work, runtime().engine, current_actor(), body["process_key"],
-                                 business_key=body["business_key"],
-                                 region_code=body["region_code"] or g.user.region_code,
-                                 data=dict(body["data"]), uploads={})
+    region_code = body["region_code"] or g.user.region_code
+    key = my_cases.api_business_key(work.session, runtime().engine, current_actor(), region_code,
+                                    body["process_key"], body["business_key"], utcnow())
+    instance = attachments.start(work, runtime().engine, current_actor(), body["process_key"], business_key=key,
+                                 region_code=region_code, data=dict(body["data"]), uploads={})
     work.commit()
     return instance_detail(work.session, instance.id), 201
 
