@@ -1,6 +1,6 @@
 """case attachments (申请材料 of filepicker fields) and the human-resources market system's tables:
 hr_organisation (机构登记), hr_licence (人力资源服务许可证), hr_filing (业务备案), hr_annual_report (年度报告),
-hr_change_record (事项变更) and hr_licence_cancellation (注销单位行政许可)
+hr_change_record (事项变更), hr_job_fair (现场招聘会) and hr_licence_cancellation (注销单位行政许可)
 
 Revision ID: 0017_hr_market
 Revises: 0016_standing_delegation
@@ -139,6 +139,26 @@ def upgrade() -> None:
     with op.batch_alter_table('hr_change_record', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hr_change_record_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('hr_job_fair',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('venue', sa.String(length=200), nullable=False),
+    sa.Column('region_code', sa.String(length=6), nullable=False),
+    sa.Column('booths', sa.Integer(), nullable=True),
+    sa.Column('contact_person', sa.String(length=50), nullable=False),
+    sa.Column('contact_phone', sa.String(length=30), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['hr_organisation.id'], name=op.f('fk_hr_job_fair_organisation_id_hr_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hr_job_fair'))
+    )
+    with op.batch_alter_table('hr_job_fair', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hr_job_fair_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hr_job_fair_region_code'), ['region_code'], unique=False)
+
     op.create_table('hr_licence_cancellation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('licence_id', sa.Integer(), nullable=False),
@@ -159,6 +179,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('hr_job_fair', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hr_job_fair_region_code'))
+        batch_op.drop_index(batch_op.f('ix_hr_job_fair_organisation_id'))
+
+    op.drop_table('hr_job_fair')
     with op.batch_alter_table('hr_change_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hr_change_record_organisation_id'))
 

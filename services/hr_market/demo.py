@@ -3,9 +3,11 @@ and processes in Beijing's 东城区 and 朝阳区: organisations in the registe
 code), their accounts, and licence applications in every state — waiting for 受理, returned for 补正,
 accepted and waiting for 审批, granted (licence, 决定书 and certificate printed), refused at 受理 and
 denied at 审批 — 业务备案 (one recorded, its 凭证 printed; one waiting for 受理) and 2025 年度报告 (one
-passed and disclosed, one waiting for 查阅), a 事项变更 of an address waiting for 审批, and a branch holding
-the licence and filing derived from its parent's."""
+passed and disclosed, one waiting for 查阅), a 事项变更 of an address waiting for 审批, a branch holding
+the licence and filing derived from its parent's, and a 现场招聘会."""
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import select
 
@@ -13,7 +15,7 @@ from engine.actors import Actor
 from engine.db import UnitOfWork, utcnow
 from engine.models import ProcessInstance
 from engine.runtime import WorkflowEngine
-from services.hr_market import organisations
+from services.hr_market import job_fairs, organisations
 from services.hr_market.annual_reports import PROCESS as REPORT
 from services.hr_market.branches import PROCESS as BRANCH
 from services.hr_market.changes import PROCESS as CHANGE
@@ -88,6 +90,9 @@ def load(uow: UnitOfWork, engine: WorkflowEngine) -> None:
                     utcnow(), {"change_proof": [("营业执照变更登记.pdf", DEMO_PDF)]})
                 [task] = engine.open_tasks(uow.session, moved.id)
                 engine.complete_task(uow, task.id, acceptor, {"decision": "approve"})
+                job_fairs.add(session, applicant, job_fairs.JobFairInput(
+                    "2026 年冬季人力资源交流会", date(2026, 12, 20), date(2026, 12, 21), "朝阳区会展中心 1 号馆",
+                    "110105", 200, "王会务", "010-65000004"))
     _branch(uow, engine, office, acceptor, approver)
 
 

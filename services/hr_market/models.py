@@ -126,3 +126,22 @@ class HrChangeRecord(Base):
     after: Mapped[str] = mapped_column(String(500))
     changed_on: Mapped[date] = mapped_column(Date)
     changed_by: Mapped[str] = mapped_column(String(100))
+
+
+class HrJobFair(Base):
+    """现场招聘会 an organisation holds (003 §2.21)."""
+
+    __tablename__ = "hr_job_fair"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("hr_organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    venue: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)  # the venue's
+    booths: Mapped[int | None] = mapped_column(Integer, default=None)
+    contact_person: Mapped[str] = mapped_column(String(50))
+    contact_phone: Mapped[str] = mapped_column(String(30))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

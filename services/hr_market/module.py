@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from engine.actors import Actor
 from services.hr_market import cancellations, context, demo, labels, operators, organisations, queries
 from services.platform.modules import MenuEntry, ProcessModule
 
@@ -17,7 +18,13 @@ def organisation_region(session: Session, credit_code: str) -> str | None:
     return organisation.region_code if organisation is not None else None
 
 
+def _organisation_account(actor: Actor) -> bool:
+    return actor.party is not None and actor.has_role("hr_org")
+
+
 MENU = (
+    MenuEntry("现场招聘会", "pages.hr_job_fairs", _organisation_account, applicants=True,
+              active=("pages.hr_job_fairs", "pages.hr_add_job_fair")),
     MenuEntry("机构管理", "pages.hr_organisations", organisations.may_manage, active=("pages.hr_organisation*",)),
     MenuEntry("历史数据采集", "pages.hr_history", organisations.may_manage, active=("pages.hr_history*",)),
     MenuEntry("注销单位行政许可", "pages.hr_cancellations", cancellations.may_cancel,

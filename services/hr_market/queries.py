@@ -17,7 +17,15 @@ from services.hr_market.labels import (
     REPORT_STATUSES,
     SOURCES,
 )
-from services.hr_market.models import ACTIVE, CANCELLED, HrAnnualReport, HrFiling, HrLicence, HrOrganisation
+from services.hr_market.models import (
+    ACTIVE,
+    CANCELLED,
+    HrAnnualReport,
+    HrFiling,
+    HrJobFair,
+    HrLicence,
+    HrOrganisation,
+)
 from services.platform.credit_code import normalised
 from services.platform.identity import Region
 from services.platform.queries import Column, Query
@@ -154,6 +162,24 @@ def _disclosure(regions: list[str], f: dict[str, Any]) -> Select:
     return query.order_by(HrAnnualReport.year.desc(), HrOrganisation.region_code, HrOrganisation.name)
 
 
+def _job_fairs(regions: list[str], f: dict[str, Any]) -> Select:
+    """现场招聘会查阅: fairs held in the user's jurisdiction or by its organisations (003 L120–125)."""
+    query = (select(HrJobFair.name, HrOrganisation.name.label("organisation_name"), HrJobFair.starts_on,
+                    HrJobFair.ends_on, HrJobFair.venue, HrJobFair.region_code, Region.name.label("region_name"),
+                    HrJobFair.booths, HrJobFair.contact_person, HrJobFair.contact_phone)
+             .select_from(HrJobFair).join(HrOrganisation, HrOrganisation.id == HrJobFair.organisation_id)
+             .outerjoin(Region, Region.code == HrJobFair.region_code)
+             .where(region_condition(HrJobFair.region_code, regions)
+                    | region_condition(HrOrganisation.region_code, regions)))
+    if f.get("region_code"):
+        query = query.where(region_condition(HrJobFair.region_code, [f["region_code"]]))
+    if f.get("name"):
+        query = query.where(HrJobFair.name.contains(f["name"].strip(), autoescape=True))
+    if f.get("organisation"):
+        query = query.where(HrOrganisation.name.contains(f["organisation"].strip(), autoescape=True))
+    return query.order_by(HrJobFair.starts_on.desc(), HrJobFair.name)
+
+
 def _organisations(regions: list[str], f: dict[str, Any]) -> Select:
     query = (select(HrOrganisation.credit_code, HrOrganisation.name, HrOrganisation.kind,
                     HrOrganisation.legal_representative, HrOrganisation.address, HrOrganisation.region_code,
@@ -218,6 +244,13 @@ QUERIES: dict[str, Query] = {q.name: q for q in [
         Column("region_name", "所属区")],
         {"year": ("int", "报告年度"), "region_code": ("region", "区划代码")}, _disclosure,
         description="当前用户所属行政区划查阅通过的年度报告；导出 Excel 即导出公示信息"),
+    Query("hr-job-fairs", "现场招聘会查阅", [
+        Column("name", "招聘会名称"), Column("organisation_name", "举办机构"), Column("starts_on", "开始日期", "date"),
+        Column("ends_on", "结束日期", "date"), Column("venue", "举办地点"), Column("region_code", "区划代码"),
+        Column("region_name", "所在区划"), Column("booths", "展位数", "int"), Column("contact_person", "联系人"),
+        Column("contact_phone", "联系电话")],
+        {"name": ("str", "招聘会名称"), "organisation": ("str", "举办机构"), "region_code": ("region", "区划代码")},
+        _job_fairs, description="机构添加的现场招聘会：举办地点或举办机构在本辖区的"),
     Query("hr-organisations", "人力资源服务机构查询", [
         Column("credit_code", "统一社会信用代码"), Column("name", "机构名称"),
         Column("kind", "机构类型", labels=ORGANISATION_KINDS), Column("legal_representative", "法定代表人"),

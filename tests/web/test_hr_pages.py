@@ -209,3 +209,18 @@ def test_a_passed_annual_report_is_returned_from_its_case_page(runtime, browser)
     with runtime.unit_of_work() as uow:
         assert uow.session.get(HrAnnualReport, report_id).status == "returned"
     assert browser("acceptor").post(f"/hr/annual-reports/{report_id}/reopen", {"reason": "x"}).status_code == 404
+
+
+def test_an_organisation_enters_a_job_fair_on_its_page(runtime, browser):
+    register_organisation(runtime)
+    case = apply(runtime)
+    act(runtime, case.id, "acceptor", {"decision": "approve"})
+    act(runtime, case.id, "approver", {"decision": "approve"})  # 为用人单位推荐劳动者, 组织开展招聘会
+    organisation = browser("hr_org")
+    assert "现场招聘会" in organisation.get("/my/cases").get_data(as_text=True)  # its menu
+    form = {"name": "冬季招聘会", "starts_on": "2026-12-20", "ends_on": "2026-12-19", "venue": "会展中心",
+            "region_code": "110101", "contact_person": "王", "contact_phone": "010-1"}
+    wrong = organisation.post("/hr/job-fairs", form)
+    assert wrong.status_code == 400 and "结束日期不能早于开始日期" in wrong.get_data(as_text=True)
+    assert organisation.post("/hr/job-fairs", form | {"ends_on": "2026-12-21"}).status_code == 302
+    assert "冬季招聘会" in browser("acceptor").get("/queries/hr-job-fairs").get_data(as_text=True)

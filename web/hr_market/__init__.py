@@ -2,4 +2,4 @@
 the organisation register (机构管理). They register on the platform's ``pages`` blueprint."""
 from __future__ import annotations
 
-from web.hr_market import cancellations, history, pages  # noqa: F401  (routes register themselves on the blueprint)
+from web.hr_market import cancellations, history, job_fairs, pages  # noqa: F401  (routes register themselves on the blueprint)
