@@ -29,7 +29,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -59,9 +59,9 @@ from services.platform.xlsx_stream import (
     Limits,
     Meter,
     WorkbookError,
-    declared_rows,
     iter_rows,
     open_package,
+    upload_header,
 )
 
 KIND = "hr_market.history_import"
@@ -70,7 +70,6 @@ SHEET = "机构信息"
 TIME_LIMIT = 300.0  # 10,000 organisations take a few seconds (bench/hr_history_import.py)
 MAX_RUNNING = 1  # one import at a time: two files naming the same code are then judged one after the other
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # 10,000 organisations take 0.8 MB (bench/hr_history_import.py)
-HEADER_MB = 4  # the upload reads no further than this to find the header
 MAX_LISTED_PROBLEMS = 1000
 CHUNK = 2000  # rows per bulk INSERT and per IN (…) look-up
 TEMPLATE_ROWS = 20_000  # how far the template's dropdown reaches
@@ -164,23 +163,20 @@ def queue_import(uow: UnitOfWork, jobs: JobService, actor: Actor, filename: str,
 
 
 def check_workbook(content: bytes, limits: Limits | None = None) -> int:
-    """The quick checks — size, zip directory, the header — reading no further than the header row
-    (and never past ``HEADER_MB`` inflated). Returns the data rows the sheet declares (0 when it does
-    not say): the job's progress total."""
-    limits = limits or Limits()
+    """The quick checks an upload gets before its import is queued (size, zip directory, header:
+    ``xlsx_stream.upload_header``), so that a malformed file is refused at once. Returns the data rows
+    the sheet declares: the import job's progress total."""
     archive = _open_archive(content)
-    meter = Meter(replace(limits, inflated_mb=min(limits.inflated_mb, HEADER_MB)))
-    rows = iter_rows(archive, SHEET, meter, len(COLUMNS))
     try:
-        _check_header(next(rows, (0, None))[1])
-        return declared_rows(archive, SHEET, meter)
+        header, total = upload_header(archive, SHEET, len(COLUMNS), limits or Limits())
     except LimitExceeded as exceeded:
         raise _refuse(exceeded.message) from None
-    except (WorkbookError, KeyError):
+    except WorkbookError:
         raise _refuse(BAD_WORKBOOK) from None
     finally:
-        rows.close()
         archive.close()
+    _check_header(header)
+    return total
 
 
 def _refuse(message: str) -> InvalidData:

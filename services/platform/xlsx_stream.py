@@ -29,7 +29,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 from xml.parsers import expat
 
@@ -437,9 +437,27 @@ def open_package(content: bytes) -> zipfile.ZipFile:
         raise WorkbookError("not a zip package") from None
 
 
-def declared_rows(archive: zipfile.ZipFile, preferred_sheet: str, meter: Meter) -> int:
-    """The data rows (below the header) the sheet's ``<dimension>`` declares, 0 when it does not say:
-    an import job's progress total, read without reading the sheet."""
-    with archive.open(_sheet_path(archive, preferred_sheet, meter)) as stream:
-        found = _DIMENSION.search(stream.read(4096))
-    return max(0, int(found.group(1)) - 1) if found else 0
+HEADER_MB = 4  # an upload's quick check reads no further than this to find the header
+
+
+def upload_header(archive: zipfile.ZipFile, preferred_sheet: str, width: int,
+                  limits: Limits) -> tuple[tuple[Any, ...] | None, int]:
+    """The quick check of an upload before its import is queued: the sheet's header row and the data rows
+    its ``<dimension>`` declares (0 when it does not say: the import job's progress total), reading the
+    package only as far as the header row, and never past ``HEADER_MB`` inflated, under the import's
+    caps. LimitExceeded (its message says which cap) or WorkbookError for a file that cannot serve."""
+    meter = Meter(replace(limits, inflated_mb=min(limits.inflated_mb, HEADER_MB)))
+    rows = iter_rows(archive, preferred_sheet, meter, width)
+    try:
+        header = next(rows, (0, None))[1]
+        with archive.open(_sheet_path(archive, preferred_sheet, meter)) as stream:
+            found = _DIMENSION.search(stream.read(4096))
+        return header, max(0, int(found.group(1)) - 1) if found else 0
+    except LimitExceeded:
+        if meter.inflated > meter.limits.inflated_bytes and limits.inflated_mb > HEADER_MB:
+            raise LimitExceeded(f"工作簿前 {HEADER_MB} MB 中没有表头，请使用下载的模板") from None
+        raise
+    except KeyError:  # a part the workbook names is missing
+        raise WorkbookError("missing part") from None
+    finally:
+        rows.close()

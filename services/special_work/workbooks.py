@@ -15,7 +15,7 @@ import io
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -38,16 +38,15 @@ from services.platform.xlsx_stream import (
     Limits,
     Meter,
     WorkbookError,
-    declared_rows,
     iter_rows,
     open_package,
+    upload_header,
 )
 from services.special_work import declarations
 from services.special_work.catalogue import list_work_types
 from services.special_work.models import WorkType
 
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
-HEADER_MB = 4  # the upload request reads no further than this to find the sheet's header
 MAX_ROWS = 200_000  # the template's rows (its dropdowns reach this far); Limits.rows caps the import
 MAX_LISTED_PROBLEMS = 1000
 EXAMPLE_MARK = "（示例）"
@@ -252,27 +251,20 @@ def _collector_paused() -> Iterator[None]:
 
 
 def check_workbook(content: bytes, limits: Limits | None = None) -> int:
-    """The quick checks an upload gets before its import is queued — size, zip directory, sheet
-    header — so that a malformed file is refused at once. They read the package only as far as the
-    header row (and never past ``HEADER_MB`` inflated), under the same caps as the import. Returns
-    the sheet's row count as its ``<dimension>`` declares it (0 when absent): the import job's
-    progress total."""
-    limits = limits or Limits()
+    """The quick checks an upload gets before its import is queued (size, zip directory, header:
+    ``xlsx_stream.upload_header``), so that a malformed file is refused at once. Returns the data rows
+    the sheet declares: the import job's progress total."""
     archive = _open_archive(content)
-    meter = Meter(replace(limits, inflated_mb=min(limits.inflated_mb, HEADER_MB)))
-    rows = iter_rows(archive, SHEET, meter, len(COLUMNS))
     try:
-        _check_header(next(rows, (0, None))[1])
-        return declared_rows(archive, SHEET, meter)
+        header, total = upload_header(archive, SHEET, len(COLUMNS), limits or Limits())
     except LimitExceeded as exceeded:
-        if meter.inflated > meter.limits.inflated_bytes and limits.inflated_mb > HEADER_MB:
-            raise _refuse(f"工作簿前 {HEADER_MB} MB 中没有表头，请使用下载的模板") from None
         raise _refuse(exceeded.message) from None
-    except (WorkbookError, KeyError):
+    except WorkbookError:
         raise _refuse(BAD_WORKBOOK) from None
     finally:
-        rows.close()
         archive.close()
+    _check_header(header)
+    return total
 
 
 def _check_header(header: tuple | None) -> None:
