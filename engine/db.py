@@ -106,6 +106,7 @@ class UnitOfWork:
         self.read_only = read_only
         self._session: Session | None = None
         self._after_commit: list = []
+        self._before_commit: list = []
 
     @property
     def session(self) -> Session:
@@ -119,6 +120,7 @@ class UnitOfWork:
         if self.read_only:
             self.session.connection(execution_options={READ_ONLY: True})
         self._after_commit = []
+        self._before_commit = []
         return self
 
     def __exit__(self, *exc) -> None:
@@ -129,6 +131,8 @@ class UnitOfWork:
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        while self._before_commit:  # a callback may queue more
+            self._before_commit.pop(0)(self)
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
@@ -137,6 +141,12 @@ class UnitOfWork:
     def after_commit(self, callback) -> None:
         """Run ``callback`` once the transaction is committed (e.g. enqueue a job, send mail)."""
         self._after_commit.append(callback)
+
+    def before_commit(self, callback) -> None:
+        """Run ``callback(unit_of_work)`` in this transaction just before it commits: what one case's
+        step does to another case (start a child case, message its parent) runs once the first case's
+        action has finished, and commits with it or not at all."""
+        self._before_commit.append(callback)
 
 
 @contextmanager

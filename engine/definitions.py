@@ -263,6 +263,8 @@ class DefinitionValidator:
             problems += [Problem(filename, tid, message) for message in countersign.problems(props)]
             if props.get("guard"):
                 problems += self._check_code(filename, tid, props["guard"], "expression", "表单校验规则")
+            if props.get("assignee"):
+                problems += self._check_code(filename, tid, props["assignee"], "expression", "办理人表达式")
         for start in root.xpath("//bpmn:startEvent", namespaces=NS):
             form_key = _properties(start).get("formKey")
             if form_key:

@@ -54,9 +54,13 @@ def _parts(actor: Actor, scope: str) -> list:
     for role, region in actor.grants:
         by_role.setdefault(role, []).append(region)
     groups = [and_(HumanTask.status == TaskStatus.OPEN, HumanTask.lane == role, HumanTask.assignee.is_(None),
-                   region_condition(HumanTask.region_code, regions))
+                   region_condition(HumanTask.region_code, regions), HumanTask.organisation_id.is_(None))
               for role, regions in sorted(by_role.items())]  # one part per role: a region held twice counts once
-    return {"mine": [mine], "group": groups}.get(scope, [mine, *groups])
+    # a case at an organisation is its posts' (ix_task_open_post), never a region role's
+    posts = [and_(HumanTask.status == TaskStatus.OPEN, HumanTask.organisation_id == organisation,
+                  HumanTask.lane == post, HumanTask.assignee.is_(None))
+             for post, organisation in sorted(actor.posts)]
+    return {"mine": [mine], "group": [*groups, *posts]}.get(scope, [mine, *groups, *posts])
 
 
 def _filters(flt: TaskFilter, now: datetime) -> list:
@@ -148,10 +152,14 @@ def count_open_by_step(session: Session, actor: Actor, now: datetime) -> list[tu
 
 
 def visible_instances(actor: Actor, applicant_roles: frozenset[str]):
-    """Instances the actor started, or of a region where the actor holds a staff role."""
+    """Instances the actor started, of a region where the actor holds a staff role, or at an
+    organisation where the actor holds a post."""
     staff_regions = [region for role, region in actor.grants if role not in applicant_roles]
-    return or_(ProcessInstance.started_by == actor.username,
-               region_condition(ProcessInstance.region_code, staff_regions))
+    visible = [ProcessInstance.started_by == actor.username,
+               region_condition(ProcessInstance.region_code, staff_regions)]
+    if actor.posts:
+        visible.append(ProcessInstance.organisation_id.in_(sorted(actor.organisations)))
+    return or_(*visible)
 
 
 def list_instances(session: Session, actor: Actor, applicant_roles: frozenset[str], *, status: str | None = None,

@@ -27,6 +27,8 @@ CASE_STATUSES: dict[str, str] = {
     "special_ended": "特别程序（结束）",
     "closed_approved": "办结（通过）",
     "closed_rejected": "办结（不通过）",
+    "transferred": "已转办",  # the case went on as another office's case (转送, 交办 answered)
+    "filed": "已存档",  # closed without further action (信访件 存)
     WITHDRAWN: "已撤回",
     CANCELLED: "已撤销",
     TERMINATED: "已终止",

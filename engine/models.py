@@ -68,6 +68,9 @@ class ProcessInstance(Base):
     process_version: Mapped[int] = mapped_column(Integer)
     business_key: Mapped[str] = mapped_column(String(100))
     region_code: Mapped[str] = mapped_column(String(6))
+    # the organisation handling the case (services.platform.organisations), None for a case of a region
+    # only: its steps are then for the posts held there (engine.actors.Actor.takes)
+    organisation_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING)
     started_by: Mapped[str] = mapped_column(String(100))
     submitter: Mapped[str] = mapped_column(String(200), default="")
@@ -118,7 +121,11 @@ class HumanTask(Base):
         # the inbox's group lists: open tasks of a role in a region range (migration 0002_web)
         Index("ix_task_open_group", "lane", "region_code", "created_at", "id",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
-              postgresql_include=["assignee", "due_at", "process_key", "name", "label"]),
+              postgresql_include=["assignee", "due_at", "process_key", "name", "label", "organisation_id"]),
+        # an organisation's group lists: open tasks of a post there (engine.inbox)
+        Index("ix_task_open_post", "organisation_id", "lane", "created_at", "id",
+              postgresql_where=text("status = 'open' AND organisation_id IS NOT NULL"),
+              sqlite_where=text("status = 'open' AND organisation_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
@@ -131,6 +138,7 @@ class HumanTask(Base):
     form_key: Mapped[str] = mapped_column(String(100), default="")
     lane: Mapped[str] = mapped_column(String(50))  # candidate role
     region_code: Mapped[str] = mapped_column(String(6))
+    organisation_id: Mapped[int | None] = mapped_column(Integer, default=None)  # the case's, when it has one
     submitter: Mapped[str] = mapped_column(String(200), default="")
     assignee: Mapped[str | None] = mapped_column(String(100), default=None)
     status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN)

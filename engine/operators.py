@@ -27,6 +27,9 @@ class OperatorContext:
     data: dict[str, Any]
     actor: str
     after_commit: Callable[[Callable[[], None]], None] = field(default=lambda _callback: None)
+    # what the step does to another case, run in the same transaction once this case's action is done
+    # (engine.db.UnitOfWork.before_commit): an operator never drives another case from inside a step
+    before_commit: Callable[[Callable[[Any], object]], None] = field(default=lambda _callback: None)
 
 
 Operator = Callable[..., Any]

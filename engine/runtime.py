@@ -51,6 +51,10 @@ CaseListener = Callable[[UnitOfWork, ProcessInstance, list[dict[str, Any]]], Non
 # start form's cleaned data) → the data it adds to the case (the applicant party's registered
 # particulars), or an InvalidData/Conflict that refuses the start with the user's message.
 StartCheck = Callable[[Session, str, Actor, str, dict[str, Any]], dict[str, Any]]
+# A business system's check of a step's completion: (session, case, task row, actor, the form's cleaned
+# data) → the data it adds, or an InvalidData/Forbidden/Conflict refusing it with the user's message —
+# for rules a form cannot state (a destination must be a subordinate organisation, a locked value).
+TaskCheck = Callable[[Session, ProcessInstance, HumanTask, Actor, dict[str, Any]], dict[str, Any]]
 APPLICANT_STEP = "申请人办理的环节只能由申请人提交，不能取消认领、转办、退回、加签或抄送"
 _HISTORY = "banjian.history"  # session.info key: history events of the action under way
 # Queries of the hot path, built once (their construction and cache key cost more than running them)
@@ -111,21 +115,25 @@ class WorkflowEngine:
         self.workflows = WorkflowCache()
         self.listeners: list[CaseListener] = []
         self.start_checks: list[StartCheck] = []
+        self.task_checks: list[TaskCheck] = []
         # 委托 (services.platform.standing_delegations): whom a task meant for a person goes to instead
         self.assignee_redirect: Callable[[Session, str, ProcessInstance], str | None] | None = None
 
     # ------------------------------------------------------------------ starting
     def start(self, uow: UnitOfWork, process_key: str, *, business_key: str, region_code: str,
-              data: dict[str, Any], actor: Actor, submitter: str = "", search_text: str = "") -> ProcessInstance:
+              data: dict[str, Any], actor: Actor, submitter: str = "", search_text: str = "",
+              organisation_id: int | None = None) -> ProcessInstance:
         """Start an instance of the newest deployed version of ``process_key`` with ``data`` as given.
         For the use cases of the domain, which decided who may start it and built ``data`` from objects
         they checked; a user's own start goes through :meth:`start_by_form`. The instance row is
-        inserted first (operators of the first steps need its id)."""
+        inserted first (operators of the first steps need its id). ``organisation_id``: the case is
+        handled at that organisation (in ``region_code``, its region), its steps by the posts held there."""
         session = uow.session
         _drop_unwritten_history(session)
         now = utcnow()
         instance = start_instance(session, process_key, {
-            "business_key": business_key, "region_code": region_code, "status": InstanceStatus.RUNNING,
+            "business_key": business_key, "region_code": region_code, "organisation_id": organisation_id,
+            "status": InstanceStatus.RUNNING,
             "case_status": lifecycle.RECEIVED, "query_code": query_code.new_code(),
             "started_by": actor.username, "submitter": submitter, "search_text": search_text, "title": "",
             "summary": "", "clock_state": "", "clock_paused_days": 0, "clock_pause_reason": "", "state": "",
@@ -193,7 +201,7 @@ class WorkflowEngine:
         one that does not exist), one they may see but not act on is Forbidden, and only then is its
         state (done, claimed by someone else) a Conflict."""
         if row.assignee != actor.username and (row.lane in self.applicant_roles
-                                               or not actor.holds(row.lane, row.region_code)):
+                                               or not actor.takes(row.lane, row.region_code, row.organisation_id)):
             if row.completed_by == actor.username or self.can_view(actor, instance):
                 raise Forbidden("您无权办理此任务")
             raise NotFound("任务不存在")
@@ -213,6 +221,8 @@ class WorkflowEngine:
             raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
         for key in self.locked_fields(session, instance, row.name):  # shown, never changed at this step
             cleaned.pop(key, None)
+        for check in self.task_checks:
+            cleaned.update(check(session, instance, row, actor, cleaned))
         signing = signers.around(session, row.id)
         if signing.added is not None:  # an added signer's opinion (engine.signers)
             return self._complete_added(uow, row, instance, signing.added, actor, cleaned)
@@ -319,7 +329,7 @@ class WorkflowEngine:
         self._check_actor(row, instance, actor)
         self._check_office_step(row)
         self._check_separation(uow.session, instance, row, actor)
-        if not to.holds(row.lane, row.region_code):
+        if not to.takes(row.lane, row.region_code, row.organisation_id):
             raise InvalidData(f"{to.username} 不具备办理此任务的角色或区划权限")
         assignee, delegated_from = self._assignee(uow.session, instance, to.username)
         row.assignee = assignee
@@ -358,7 +368,8 @@ class WorkflowEngine:
             task = HumanTask(id=str(uuid4()), instance_id=instance.id, process_key=row.process_key,
                              process_version=row.process_version, business_key=row.business_key, name=row.name,
                              label=f"{row.label}（{signers.MODES[mode]}）", form_key=row.form_key, lane=row.lane,
-                             region_code=row.region_code, submitter=row.submitter, assignee=assignee,
+                             region_code=row.region_code, organisation_id=row.organisation_id,
+                             submitter=row.submitter, assignee=assignee,
                              status=signers.WAITING if mode == "after" else TaskStatus.OPEN, created_at=now,
                              due_at=row.due_at)
             session.add(task)
@@ -620,6 +631,24 @@ class WorkflowEngine:
                             .values(staff_opened_at=utcnow(), lock_version=ProcessInstance.lock_version + 1)
                             .execution_options(synchronize_session=False))
 
+    def move_to_organisation(self, uow: UnitOfWork, instance_id: int, organisation_id: int, region_code: str,
+                             actor: Actor, reason: str) -> ProcessInstance:
+        """The case goes on at another organisation (in ``region_code``, its region): its open steps
+        leave whoever held them and wait for the holders of their posts there. Who may move it where
+        is the caller's rule (a 信访 item goes only to a lower or directly subordinate organisation)."""
+        session = uow.session
+        instance = self._lock_live_instance(session, instance_id)
+        self._event(session, instance, "moved", actor=actor.username, conclusion=reason or None,
+                    details={"from": instance.organisation_id, "to": organisation_id})
+        session.execute(update(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                HumanTask.status == TaskStatus.OPEN)
+                        .values(organisation_id=organisation_id, region_code=region_code, assignee=None)
+                        .execution_options(synchronize_session="fetch"))
+        writes = ActionWrites()
+        writes.insert_history(session.info.pop(_HISTORY, []))
+        writes.send(session, instance, updated_at=utcnow(), organisation_id=organisation_id, region_code=region_code)
+        return instance
+
     def pause_clock(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
         """中止 by hand: the case's clock stands still, with the reason, until :meth:`resume_clock`
         (a step's end never resumes a clock stopped by hand). Who may do so is decided by the caller."""
@@ -736,7 +765,7 @@ class WorkflowEngine:
             context = OperatorContext(
                 session=session, instance_id=instance.id, business_key=instance.business_key,
                 region_code=instance.region_code, data=task.data, actor=actor.username,
-                after_commit=uow.after_commit)
+                after_commit=uow.after_commit, before_commit=uow.before_commit)
             values = {key: param["value"] for key, param in params.items()}
             with session.begin_nested():
                 result = self.operators.call(name, context, values)
@@ -911,12 +940,26 @@ class WorkflowEngine:
                 "process_version": instance.process_version, "business_key": instance.business_key,
                 "name": task.task_spec.bpmn_id, "label": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                 "form_key": props.get("formKey", ""), "lane": task.task_spec.lane or "",
-                "region_code": instance.region_code, "submitter": instance.submitter, "status": TaskStatus.OPEN,
+                "region_code": instance.region_code, "organisation_id": instance.organisation_id,
+                "submitter": instance.submitter, "status": TaskStatus.OPEN,
                 "created_at": now, "due_at": due_at,
                 # a step in an applicant's lane (补正) is the case's own applicant's, never another party's
-                "assignee": instance.started_by if task.task_spec.lane in self.applicant_roles else None,
+                "assignee": instance.started_by if task.task_spec.lane in self.applicant_roles
+                else self._named_assignee(task, props),
             })
         writes.keep_open_tasks(instance.id, rows, signers.kept_with(session, instance.id, frozenset(ready)))
+
+    def _named_assignee(self, task: Any, props: Mapping[str, str]) -> str | None:
+        """The person a step's ``assignee`` expression names (the 接谈人, the leader a 送审 chose) — whom
+        the module's check let the previous step choose; None (the lane's group task) when it names
+        nobody or cannot be evaluated."""
+        if not props.get("assignee"):
+            return None
+        try:
+            value = self.environment.evaluate(props["assignee"], task.data)
+        except (ScriptRejected, ArithmeticError, LookupError, NameError, TypeError, ValueError):
+            return None
+        return str(value)[:100] if value else None
 
     @staticmethod
     def _event(session: Session, instance: ProcessInstance, kind: str, *, task_name: str | None = None,
@@ -943,8 +986,13 @@ class WorkflowEngine:
         """Holds a staff (non-applicant) role for the region (or a region above it)."""
         return any(role not in self.applicant_roles and actor.holds(role, region_code) for role in actor.roles)
 
+    def is_staff_of(self, actor: Actor, instance: ProcessInstance) -> bool:
+        """Staff of the case: of its region, or holding a post at the organisation handling it."""
+        return self.is_staff(actor, instance.region_code) or (
+            instance.organisation_id is not None and instance.organisation_id in actor.organisations)
+
     def can_view(self, actor: Actor, instance: ProcessInstance) -> bool:
-        return instance.started_by == actor.username or self.is_staff(actor, instance.region_code)
+        return instance.started_by == actor.username or self.is_staff_of(actor, instance)
 
     def get_instance(self, session: Session, instance_id: int, actor: Actor = SYSTEM) -> ProcessInstance:
         instance = session.get(ProcessInstance, instance_id)

@@ -73,9 +73,9 @@ def _undone() -> ColumnElement[bool]:
 _INSTANCE, _TASK, _HISTORY = ProcessInstance.__table__, HumanTask.__table__, HistoryEvent.__table__
 _DEFINITION = ProcessDefinition.__table__
 # every column with a default: the statement is sent as compiled SQL, which fills in no Python-side default
-_STARTED_WITH = ("business_key", "region_code", "status", "case_status", "query_code", "started_by", "submitter",
-                 "search_text", "title", "summary", "clock_state", "clock_paused_days", "clock_pause_reason",
-                 "state", "lock_version", "started_at", "updated_at")
+_STARTED_WITH = ("business_key", "region_code", "organisation_id", "status", "case_status", "query_code",
+                 "started_by", "submitter", "search_text", "title", "summary", "clock_state", "clock_paused_days",
+                 "clock_pause_reason", "state", "lock_version", "started_at", "updated_at")
 # A new instance of the newest deployed version of a process (a DMN table is not startable), in one
 # statement: the definition is looked up by the INSERT itself.
 _STARTED_KEYS = ("id", "definition_id", "process_key", "process_version")  # what the start answers

@@ -20,6 +20,7 @@ from engine.forms import FormRegistry
 from engine.operators import OperatorRegistry
 from engine.runtime import WorkflowEngine
 from services.hr_market.module import MODULE as HR_MARKET
+from services.petitions.module import MODULE as PETITIONS
 from services.platform import (  # noqa: F401 (some imported for their models only)
     audit,
     calendar,
@@ -41,7 +42,7 @@ from services.special_work.module import MODULE as SPECIAL_WORK
 
 # The business systems this deployment runs: the one line a new system adds (README: "Adding a
 # business system"). Importing a module's package brings its tables into the metadata.
-MODULES = [SPECIAL_WORK, HR_MARKET]
+MODULES = [SPECIAL_WORK, HR_MARKET, PETITIONS]
 modules.install(MODULES)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,7 +217,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                                         public_url=settings.public_url, seals_dir=settings.seals_dir)
     documents.register_operator(operators, printer)
     documents.register_batch(jobs, printer)
-    wiring = modules.ModuleSetup(operators, jobs, engine, settings)
+    wiring = modules.ModuleSetup(operators, jobs, engine, settings, notifier)
     for module in MODULES:
         if module.setup is not None:
             module.setup(wiring)

@@ -86,7 +86,7 @@ def cancel(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: i
 def note_staff_opened(engine: WorkflowEngine, unit_of_work: UnitOfWork, actor: Actor,
                       instance: ProcessInstance) -> None:
     """Record, in a transaction of its own, that staff of the case's region first opened it."""
-    if instance.staff_opened_at is None and engine.is_staff(actor, instance.region_code):
+    if instance.staff_opened_at is None and engine.is_staff_of(actor, instance):
         with unit_of_work as work:
             engine.mark_opened(work, instance.id)
             work.commit()

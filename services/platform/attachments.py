@@ -208,7 +208,8 @@ def may_read(session: Session, engine: WorkflowEngine, actor: Actor, instance: P
     if instance.started_by == actor.username or any(actor.holds(role, instance.region_code) for role in OVERSEERS):
         return True
     lanes = session.scalars(select(HumanTask.lane).where(HumanTask.instance_id == instance.id).distinct())
-    return any(lane not in engine.applicant_roles and actor.holds(lane, instance.region_code) for lane in lanes)
+    return any(lane not in engine.applicant_roles and actor.takes(lane, instance.region_code, instance.organisation_id)
+               for lane in lanes)
 
 
 def get_visible(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,

@@ -64,7 +64,8 @@ def send(uow: UnitOfWork, engine: WorkflowEngine, notifier: Notifier, actor: Act
     instance = session.get(ProcessInstance, row.instance_id) if row is not None else None
     if row is None or instance is None or not engine.can_view(actor, instance):
         raise NotFound("任务不存在或不在您的管辖范围内")
-    if row.assignee != actor.username and not (row.assignee is None and actor.holds(row.lane, row.region_code)):
+    if row.assignee != actor.username and not (row.assignee is None
+                                                 and actor.takes(row.lane, row.region_code, row.organisation_id)):
         raise Forbidden("只有办理此环节的人员可以抄送")
     if row.lane in engine.applicant_roles:
         raise Forbidden(APPLICANT_STEP)

@@ -98,7 +98,8 @@ def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     """A task its assignee, a holder of its role in its region (or above), or its completer may see."""
     row = session.get(HumanTask, task_id)
     office_task = row is not None and row.lane not in APPLICANT_ROLES  # an applicant's step is its assignee's
-    if row is None or not (row.assignee == actor.username or (office_task and actor.holds(row.lane, row.region_code))
+    if row is None or not (row.assignee == actor.username or (office_task and actor.takes(row.lane, row.region_code,
+                                                                                          row.organisation_id))
                            or row.completed_by == actor.username):
         raise NotFound("任务不存在或不在您的管辖范围内")
     return row
@@ -126,8 +127,9 @@ def _diagrams(session: Session, instance: ProcessInstance, history: list[History
 
 
 def is_staff_viewer(engine: WorkflowEngine, actor: Actor, instance: ProcessInstance) -> bool:
-    """Holds a staff (non-applicant) role for the case's region: reads the case as the office does."""
-    return engine.is_staff(actor, instance.region_code)
+    """Holds a staff (non-applicant) role for the case's region or a post at its organisation: reads
+    the case as the office does."""
+    return engine.is_staff_of(actor, instance)
 
 
 def case_record(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int,
@@ -234,19 +236,22 @@ def get_task_view(session: Session, engine: WorkflowEngine, actor: Actor, task_i
         raise NotFound("办件不存在")
     form = engine.task_form(session, row)
     may_act = row.status == TaskStatus.OPEN and (
-        row.assignee == actor.username or (row.assignee is None and actor.holds(row.lane, row.region_code)))
+        row.assignee == actor.username
+        or (row.assignee is None and actor.takes(row.lane, row.region_code, row.organisation_id)))
     data = engine.task_data(session, row.id)
     panels = panels_for(modules, PanelContext(session, engine, actor, instance, data, search, row))
     history = list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance.id)
                                    .order_by(HistoryEvent.id)))
     prefill = {f.key: _shown(data[f.key]) for f in form.fields if f.key in data} if form is not None and \
         engine.step_property(session, instance, row.name, "prefill") == "true" else {}
+    for panel in panels:
+        prefill.update(panel.values)
     return TaskView(task=row, form=form, process_name=instance.definition.name or instance.process_key,
                     may_act=may_act, panels=panels, history=history, search=search,
                     options=_dynamic_options(form, data, panels), prefill=prefill,
                     files={a.id: a for a in attachments.for_case(session, instance.id)}
                     if attachments.may_read(session, engine, actor, instance) else {},
-                    locked=engine.locked_fields(session, instance, row.name))
+                    locked=engine.locked_fields(session, instance, row.name).union(*(p.locked for p in panels)))
 
 
 def _dynamic_options(form: FormDefinition | None, data: dict[str, Any],

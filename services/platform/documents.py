@@ -170,7 +170,7 @@ class DocumentService:
 
     def printable_kinds(self, session: Session, actor: Actor, instance: ProcessInstance) -> list[DocumentKind]:
         """The kinds ``actor`` may issue or re-print for the case now (empty for applicants)."""
-        if not self.engine.is_staff(actor, instance.region_code):
+        if not self.engine.is_staff_of(actor, instance):
             return []
         offered = _keys(self.engine.process_properties(session, instance).get("documents", ""))
         return [KINDS[key] for key in offered if key in KINDS and instance.case_status in KINDS[key].statuses]
@@ -192,7 +192,7 @@ class DocumentService:
         """Issue (or re-print) a document by hand: staff of the case's region, a kind the process offers
         and the case's status allows."""
         instance = self.engine.get_instance(session, instance_id, actor)
-        if not self.engine.is_staff(actor, instance.region_code):
+        if not self.engine.is_staff_of(actor, instance):
             raise Forbidden("只有办理机关的工作人员可以出具文书")
         if kind not in {k.key for k in self.printable_kinds(session, actor, instance)}:
             title = KINDS[kind].title if kind in KINDS else kind

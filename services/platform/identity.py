@@ -15,6 +15,7 @@ from engine.actors import Actor, region_condition
 from engine.db import Base, utcnow
 from engine.errors import Forbidden, InvalidData, NotFound, Unauthenticated
 from engine.regions import REGION_CODE, parent_codes
+from services.platform.organisations import OrganisationPost
 from services.platform.passwords import check_password
 
 # The platform's roles: the lane roles every system's steps use, and the roles of the platform's own
@@ -63,6 +64,7 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
     grants: Mapped[list[RoleGrant]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    posts: Mapped[list[OrganisationPost]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
 class RoleGrant(Base):
@@ -124,7 +126,8 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def actor_for(user: User) -> Actor:
-    return Actor(user.username, frozenset((g.role, g.region_code) for g in user.grants), user.enterprise_code)
+    return Actor(user.username, frozenset((g.role, g.region_code) for g in user.grants), user.enterprise_code,
+                 frozenset((p.post, p.organisation_id) for p in user.posts))
 
 
 def create_user(session: Session, username: str, password: str, region_code: str, roles: list[str],

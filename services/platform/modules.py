@@ -36,17 +36,22 @@ class ModuleSetup:
     jobs: JobService
     engine: WorkflowEngine
     settings: Any  # services.bootstrap.Settings
+    notifier: Any = None  # services.platform.notifications.Notifier
 
 
 @dataclass(frozen=True)
 class Panel:
     """One context panel of a case, as a page renders it: the template (under ``web/templates``)
     gets ``panel`` (this object) and reads ``panel.data``; ``options`` feed form fields whose
-    options depend on the case (form-js ``valuesKey``)."""
+    options depend on the case (form-js ``valuesKey``); on a task page ``values`` are what the
+    step's form shows before the user types and ``locked`` the fields it shows read-only — a value
+    the module's rules decide (the module's task check refuses a different one all the same)."""
 
     template: str
     data: Any
     options: Mapping[str, list[dict[str, str]]] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+    locked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def available_actions(session: Session, engine: WorkflowEngine, actor: Actor, ta
         if mine and row.lane in engine.applicant_roles:  # an applicant's own step: submit it, nothing else
             names.append("complete")
         elif mine or (row.assignee is None and row.lane not in engine.applicant_roles
-                    and actor.holds(row.lane, row.region_code)):
+                    and actor.takes(row.lane, row.region_code, row.organisation_id)):
             targets = engine.return_targets(session, row)
             names += ["complete", "unclaim" if mine else "claim", "delegate", "cc", *(["return"] if targets else [])]
             if signers.signer_of(session, row.id) is None:

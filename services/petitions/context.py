@@ -1,0 +1,105 @@
+"""What the petition system shows beside its cases on the generic task and case pages: the item
+(信访件) with its 办理记录 and the other items of its matter; on the 登记 step the 判重 results with
+the links the registrar may choose and the 满意度评价 scope the rule decides; on the 办理 step the
+destinations (下级或直属单位, the 问题属地's first) and the office's leaders (送审)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from services.petitions import duplicates, handling, intake, scope
+from services.petitions.labels import CATEGORIES, FORMS, MODES, PURPOSES, STATUSES
+from services.petitions.models import HandlingRecord, Petition
+from services.platform import organisations
+from services.platform.modules import ContextPanel, Panel, PanelContext
+
+PETITION_TEMPLATE = "petitions/petition_panel.html"
+DUPLICATES_TEMPLATE = "petitions/duplicates_panel.html"
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    record: HandlingRecord
+    mode: str
+    organisation: str
+    destination: str
+
+
+@dataclass(frozen=True)
+class PetitionContext:
+    petition: Petition
+    form: str
+    status: str
+    purpose: str
+    category: str
+    records: list[RecordRow]
+    same_matter: list[tuple[Petition, str]]  # (item, status in words)
+
+
+def petition_panel(context: PanelContext) -> Panel | None:
+    """The item a case handles (the page checked the case's visibility)."""
+    petition = context.session.scalar(select(Petition).where(Petition.number == context.instance.business_key))
+    if petition is None:
+        return None
+    same: list[tuple[Petition, str]] = []
+    if petition.matter_id is not None:
+        same = [(p, STATUSES.get(p.status, p.status)) for p in context.session.scalars(
+            select(Petition).where(Petition.matter_id == petition.matter_id, Petition.id != petition.id)
+            .order_by(Petition.id.desc()).limit(20))]
+    rows = [RecordRow(r, MODES.get(r.mode, r.mode), org, dest)
+            for r, org, dest in handling.records(context.session, petition.id)]
+    return Panel(PETITION_TEMPLATE, PetitionContext(
+        petition, FORMS.get(petition.form, petition.form), STATUSES.get(petition.status, petition.status),
+        PURPOSES.get(petition.purpose, ""), CATEGORIES.get(petition.category, ""), rows, same))
+
+
+@dataclass(frozen=True)
+class DuplicatesContext:
+    task_id: str
+    petition: Petition
+    candidates: list[duplicates.Candidate]
+    linked: Petition | None
+    scope: scope.Scope | None
+
+
+def duplicates_panel(context: PanelContext) -> Panel | None:
+    """判重 on the 登记 step, for whoever may do it; the scope the rule decides for the item as it
+    stands (初次 from the link; the registrar's other answers echo the last save)."""
+    task = context.task
+    if task is None or task.name != intake.REGISTER_STEP or context.instance.process_key not in intake.INTAKES \
+            or task.status != "open":
+        return None
+    petition = context.session.scalar(select(Petition).where(Petition.number == context.instance.business_key))
+    if petition is None:
+        return None
+    decided = scope.decide(context.session, context.engine, first=petition.first, anonymous=petition.anonymous,
+                           law_related=petition.law_related, purpose=petition.purpose)
+    linked = context.session.get(Petition, petition.linked_petition_id) if petition.linked_petition_id else None
+    values: dict[str, object] = {"anonymous": petition.anonymous}
+    if not petition.first:  # a 相同信访事项 is never evaluated, whatever else the registrar answers
+        values["in_scope"] = False
+    return Panel(DUPLICATES_TEMPLATE, DuplicatesContext(task.id, petition, intake.candidates(context.session, petition),
+                                                        linked, decided),
+                 values=values, locked=frozenset() if petition.first else frozenset({"in_scope"}))
+
+
+def handling_options(context: PanelContext) -> Panel | None:
+    """The 办理 step's choices (no panel of its own: options only)."""
+    task = context.task
+    if task is None or task.form_key != "xf_handling" or context.instance.organisation_id is None:
+        return None
+    here = context.instance.organisation_id
+    petition = context.session.scalar(select(Petition).where(Petition.number == context.instance.business_key))
+    children = handling.destinations(context.session, here)
+    default = handling.default_destination(context.session, here, petition.place_region) if petition else None
+    ordered = ([default] if default else []) + [o for o in children if default is None or o.id != default.id]
+    leaders = organisations.holders(context.session, here, "leader")
+    return Panel("petitions/empty_panel.html", None,
+                 options={"destinations": [{"value": str(o.id), "label": o.name} for o in ordered],
+                          "leaders": [{"value": name, "label": shown} for name, shown in leaders]},
+                 values={"destination": str(default.id)} if default else {})
+
+
+PANELS = (ContextPanel("petition", petition_panel), ContextPanel("duplicates", duplicates_panel),
+          ContextPanel("handling_options", handling_options))

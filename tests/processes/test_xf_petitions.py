@@ -1,0 +1,300 @@
+"""The petition processes end to end: intake with 判重 and the 满意度评价 scope, and the 办理方式 of an
+organisation — 转送, 交办 with 报告 and 汇报审阅, 告知, 自办, 直接回复, 存, 送审, 退回 of a mis-routed item."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.models import HumanTask, InstanceStatus, TaskStatus, Timer
+from services.petitions import evaluations, intake
+from services.petitions.models import Evaluation, HandlingRecord
+from services.platform import applicant_actions, documents
+from tests.processes.xf_helpers import province  # noqa: F401 (fixture)
+
+
+def records(runtime, petition_id: int) -> list[tuple[str, int]]:
+    with runtime.unit_of_work() as uow:
+        return [(r.mode, r.organisation_id) for r in uow.session.scalars(
+            select(HandlingRecord).where(HandlingRecord.petition_id == petition_id).order_by(HandlingRecord.id))]
+
+
+def test_a_complaint_reaches_the_registrars_of_the_bureau_it_was_addressed_to_and_no_one_else(runtime, province):
+    petition = province.complaint()
+    [case] = province.cases(petition.number)
+    assert case.process_key == "xf_online_intake" and case.organisation_id == province.orgs["jn-xfj"].id
+    assert petition.number.startswith("XFW370100") and petition.status == "submitted"
+    row = province.task(petition.number, "register")
+    assert row.organisation_id == province.orgs["jn-xfj"].id
+    with runtime.unit_of_work() as uow:
+        engine = runtime.engine
+        # the county's registrar holds the same post at another bureau: the step is not theirs
+        with pytest.raises(NotFound):
+            engine.claim(uow, row.id, province.actor("lx_handler"))
+        engine.claim(uow, row.id, province.actor("jn_registrar"))
+        uow.commit()
+
+
+def test_a_complaint_needs_its_required_fields_and_a_bureau_covering_the_place(runtime, province):
+    with pytest.raises(InvalidData) as error:
+        province.complaint(title="")
+    assert "title" in error.value.fields
+    with pytest.raises(InvalidData, match="问题发生地不存在"):
+        province.complaint(bureau="sd-xfj", place="999999")
+    # 市中区信访局 does not cover 历下区
+    with pytest.raises(InvalidData, match="问题发生地所在的信访部门"):
+        province.complaint(bureau="sz-xfj", place="370102")
+    with runtime.unit_of_work() as uow:
+        assert not list(uow.session.scalars(select(HumanTask)))
+
+
+def test_withdrawal_and_the_registrars_first_opening_exclude_each_other(runtime, province):
+    first, second = province.complaint(), province.complaint(title="第二件")
+    engine = runtime.engine
+    with runtime.unit_of_work() as uow:  # the petitioner withdraws the first before anyone opened it
+        applicant_actions.withdraw(uow, engine, province.actor("xf_zhang"), first.intake_instance_id, "已解决")
+        uow.commit()
+    assert province.petition(first.number).status == "withdrawn"
+    with runtime.unit_of_work() as uow:  # the registrar opens the second (调阅 = claim) …
+        engine.claim(uow, province.task(second.number, "register").id, province.actor("jn_registrar"))
+        uow.commit()
+    with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="不能撤回"):  # … and it stays
+        applicant_actions.withdraw(uow, engine, province.actor("xf_zhang"), second.intake_instance_id, "")
+    assert province.petition(second.number).status == "submitted"
+
+
+def test_duplicates_are_found_across_the_province_and_a_same_matter_link_takes_the_item_out_of_scope(
+        runtime, province):
+    earlier = province.complaint(title="社保断缴")
+    province.register(earlier.number)
+    later = province.complaint(title="社保断缴（再次反映）")
+    row = province.task(later.number, "register")
+    with runtime.unit_of_work() as uow:
+        _, petition = intake.register_task(uow.session, province.actor("jn_registrar"), row.id)
+        found = intake.candidates(uow.session, petition)
+    assert [c.number for c in found] == [earlier.number] and found[0].matched_by == "证件号码"
+    with runtime.unit_of_work() as uow:
+        # only one of the 判重 results may be linked
+        with pytest.raises(InvalidData, match="判重结果"):
+            intake.link(uow, province.actor("jn_registrar"), row.id, "matter", later.id)
+        intake.link(uow, province.actor("jn_registrar"), row.id, "matter", earlier.id)
+        uow.commit()
+    assert province.petition(later.number).first is False
+    # 非初次: the rule locks it out of scope; a client asking for it is refused and nothing changes
+    with pytest.raises(InvalidData, match="满意度评价范围由系统根据规则确定"):
+        province.register(later.number, in_scope=True)
+    assert province.task(later.number, "register").status == TaskStatus.OPEN
+    province.register(later.number, in_scope=False)
+    again = province.petition(later.number)
+    assert again.matter_id == province.petition(earlier.number).matter_id and again.in_scope is False
+
+
+@pytest.mark.parametrize(("purpose", "law_related", "asked", "stored"), [
+    ("demand", False, None, True),  # 初次、非匿名、非涉法涉诉、求决类: must be in scope
+    ("suggestion", False, True, True),  # not 求决类: the registrar decides
+    ("suggestion", False, False, False),
+    ("appeal", True, None, False),  # 涉法涉诉: never
+])
+def test_the_satisfaction_scope_follows_the_rule_table(runtime, province, purpose, law_related, asked, stored):
+    petition = province.complaint()
+    data = {"purpose": purpose, "category": "labour", "law_related": law_related, "anonymous": False}
+    if asked is not None:
+        data["in_scope"] = asked
+    province.do(petition.number, "register", "jn_registrar", data)
+    assert province.petition(petition.number).in_scope is stored
+
+
+def test_a_locked_in_scope_item_cannot_be_taken_out_by_the_client(runtime, province):
+    petition = province.complaint()
+    with pytest.raises(InvalidData, match="不能修改"):
+        province.register(petition.number, in_scope=False)
+
+
+def test_transfer_starts_the_destinations_case_whose_receiver_may_return_it(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    lx = province.orgs["lx-xfj"]
+    province.do(petition.number, "handle", "jn_handler", {"mode": "transfer", "destination": str(lx.id),
+                                                         "opinion": "请属地处理"})
+    intake_case, child = province.cases(petition.number)
+    assert intake_case.status == InstanceStatus.COMPLETED and intake_case.case_status == "transferred"
+    assert child.process_key == "xf_handling" and child.organisation_id == lx.id and child.region_code == "370102"
+    assert province.petition(petition.number).status == "transferred"
+    assert province.petition(petition.number).responsible_org_id == lx.id
+    # the county's receiver returns it: a new case at the city waits for its 收件
+    province.do(petition.number, "receive", "lx_receiver", {"decision": "return", "conclusion": "不属于本单位职责"})
+    cases = province.cases(petition.number)
+    assert cases[1].status == InstanceStatus.COMPLETED
+    assert cases[2].organisation_id == province.orgs["jn-xfj"].id
+    assert province.task(petition.number, "receive").organisation_id == province.orgs["jn-xfj"].id
+    assert province.petition(petition.number).status == "returned"
+    assert [m for m, _ in records(runtime, petition.id)] == ["transfer", "return"]
+
+
+def test_transfer_and_assign_go_only_to_lower_or_directly_subordinate_organisations(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    for destination in ("sd-xfj", "jn-xfj"):  # the province above, oneself
+        with pytest.raises(InvalidData, match="下级或直属单位"):
+            province.do(petition.number, "handle", "jn_handler",
+                        {"mode": "transfer", "destination": str(province.orgs[destination].id)})
+    # the city's 直属单位 is a valid destination
+    province.do(petition.number, "handle", "jn_handler",
+                {"mode": "assign", "destination": str(province.orgs["jn-rsj"].id)})
+    assert province.cases(petition.number)[-1].organisation_id == province.orgs["jn-rsj"].id
+
+
+def test_assign_waits_for_the_report_which_the_sender_accepts_or_returns(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    lx = province.orgs["lx-xfj"]
+    province.do(petition.number, "handle", "jn_handler",
+                {"mode": "assign", "destination": str(lx.id), "deadline_days": 30})
+    parent, child = province.cases(petition.number)
+    assert parent.status == InstanceStatus.WAITING
+    with runtime.unit_of_work() as uow:  # the 督办 timer at the deadline
+        [timer] = uow.session.scalars(select(Timer).where(Timer.instance_id == parent.id))
+        assert (timer.due_at - timer.created_at).days in (29, 30)
+    province.do(petition.number, "receive", "lx_receiver", {"decision": "sign"})
+    # 报告 only on an item assigned here; the city's own items cannot report
+    province.do(petition.number, "handle", "lx_handler", {"mode": "report", "opinion": "已补发工资"})
+    assert province.petition(petition.number).status == "reported"
+    province.do(petition.number, "review_report", "jn_handler", {"decision": "return", "conclusion": "请附凭证"})
+    assert province.task(petition.number, "handle").organisation_id == lx.id  # the child handles it again
+    province.do(petition.number, "handle", "lx_handler", {"mode": "report", "opinion": "已补发工资，附凭证"})
+    province.do(petition.number, "review_report", "jn_handler", {"decision": "approve"})
+    parent, child = province.cases(petition.number)
+    assert parent.status == child.status == InstanceStatus.COMPLETED
+    answered = province.petition(petition.number)
+    assert answered.status == "replied" and answered.reply == "已补发工资，附凭证"
+    with runtime.unit_of_work() as uow:
+        assert not list(uow.session.scalars(select(Timer).where(Timer.fired.is_(False))))
+
+
+def test_a_returned_assignment_comes_back_to_the_senders_handler(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    province.do(petition.number, "handle", "jn_handler",
+                {"mode": "assign", "destination": str(province.orgs["lx-xfj"].id)})
+    province.do(petition.number, "receive", "lx_receiver", {"decision": "return", "conclusion": "不属于本单位职责"})
+    assert province.task(petition.number, "handle").organisation_id == province.orgs["jn-xfj"].id
+    assert province.petition(petition.number).responsible_org_id == province.orgs["jn-xfj"].id
+
+
+def test_report_is_refused_on_an_item_not_assigned_here(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    with pytest.raises(InvalidData, match="交办来的"):
+        province.do(petition.number, "handle", "jn_handler", {"mode": "report", "opinion": "x"})
+
+
+def test_notices_come_only_from_the_responsible_office_and_self_handling_only_after_acceptance(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    with pytest.raises(InvalidData, match="请先出具受理告知书"):
+        province.do(petition.number, "handle", "jn_handler", {"mode": "self"})
+    province.do(petition.number, "handle", "jn_handler", {"mode": "notice_accept"})
+    assert province.petition(petition.number).status == "accepted"
+    with runtime.unit_of_work() as uow:
+        [document] = uow.session.scalars(select(documents.CaseDocument))
+        assert document.kind == "petition_notice" and "信告字" in document.number
+        assert document.content.startswith(b"%PDF")
+    province.do(petition.number, "handle", "jn_handler", {"mode": "self"})
+    assert province.task(petition.number, "self_handle").due_at is not None
+    province.do(petition.number, "self_handle", "jn_handler", {"reply": "经调查，已责成用人单位支付"})
+    assert province.petition(petition.number).status == "replied"
+
+    # an item transferred away: the city is no longer its 责任单位
+    other = province.complaint(title="另一件")
+    province.register(other.number)
+    province.do(other.number, "handle", "jn_handler",
+                {"mode": "transfer", "destination": str(province.orgs["lx-xfj"].id)})
+    province.do(other.number, "receive", "lx_receiver", {"decision": "return", "conclusion": "错转"})
+    province.do(other.number, "receive", "jn_handler", {"decision": "sign"})
+    province.do(other.number, "handle", "jn_handler", {"mode": "notice_refuse", "opinion": "不属于信访范围"})
+    assert province.petition(other.number).status == "not_accepted"
+
+
+def test_a_notice_by_an_office_that_is_not_the_responsible_one_is_refused(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    province.do(petition.number, "handle", "jn_handler",
+                {"mode": "assign", "destination": str(province.orgs["lx-xfj"].id)})
+    province.do(petition.number, "receive", "lx_receiver", {"decision": "sign"})
+    # the county is now 责任单位; the city's waiting case cannot issue one (it has no 办理 step), and
+    # the county's handler may
+    province.do(petition.number, "handle", "lx_handler", {"mode": "notice_accept"})
+    assert province.petition(petition.number).status == "accepted"
+
+
+def test_submit_for_review_goes_to_the_chosen_leader_of_the_office(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    with pytest.raises(InvalidData, match="领导"):
+        province.do(petition.number, "handle", "jn_handler", {"mode": "submit_review", "leader_username": "lx_handler"})
+    province.do(petition.number, "handle", "jn_handler", {"mode": "submit_review", "leader_username": "jn_leader",
+                                                         "opinion": "拟转历下区办理"})
+    review = province.task(petition.number, "leader_review")
+    assert review.assignee == "jn_leader" and review.lane == "leader"
+    province.do(petition.number, "leader_review", "jn_leader", {"decision": "approve", "conclusion": "同意"})
+    province.do(petition.number, "handle", "jn_handler", {"mode": "file", "opinion": "已存"})
+    assert province.petition(petition.number).status == "filed"
+    assert province.cases(petition.number)[0].case_status == "filed"
+
+
+def test_the_petitioner_evaluates_an_answered_item_in_scope_at_most_twice(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number)
+    with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="尚未办结"):
+        evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("xf_zhang"),
+                                                                    petition.id), "satisfied", "satisfied")
+    province.do(petition.number, "handle", "jn_handler", {"mode": "reply", "reply": "已答复"})
+    with runtime.unit_of_work() as uow:
+        with pytest.raises(NotFound):  # another petitioner's item
+            evaluations.own_petition(uow.session, province.actor("xf_li"), petition.id)
+        mine = evaluations.own_petition(uow.session, province.actor("xf_zhang"), petition.id)
+        with pytest.raises(InvalidData, match="评价填写有误"):
+            evaluations.evaluate(uow.session, mine, "dissatisfied", "satisfied")  # no reason
+        evaluations.evaluate(uow.session, mine, "dissatisfied", "fairly", "unsolved", "仍未解决")
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        [intake_case] = province.cases(petition.number)
+        code = intake_case.query_code
+        with pytest.raises(NotFound, match="姓名或查询码不正确"):
+            evaluations.by_query_code(uow.session, "李四", code)
+        found = evaluations.by_query_code(uow.session, "张 三", code)
+        evaluations.evaluate(uow.session, found, "satisfied", "satisfied")
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        with pytest.raises(Conflict, match="最多只能评价两次"):
+            evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("xf_zhang"),
+                                                                        petition.id), "satisfied", "satisfied")
+        assert [e.seq for e in uow.session.scalars(select(Evaluation))] == [1, 2]
+
+
+def test_an_item_out_of_scope_cannot_be_evaluated(runtime, province):
+    petition = province.complaint()
+    province.register(petition.number, purpose="suggestion", in_scope=False)
+    province.do(petition.number, "handle", "jn_handler", {"mode": "reply", "reply": "已答复"})
+    with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="不在满意度评价范围内"):
+        evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("xf_zhang"),
+                                                                    petition.id), "satisfied", "satisfied")
+
+
+def test_a_letter_is_registered_by_a_registrar_of_the_office_with_a_valid_id_number(runtime, province):
+    letter = {"name": "王五", "id_number": "370102198001010011", "phone": "13800000000", "address": "历下区文化路 1 号",
+              "title": "来信反映噪音扰民", "place_region": "370102", "place_address": "文化路 1 号", "content": "夜间施工"}
+    engine, jn = runtime.engine, province.orgs["jn-xfj"]
+    with runtime.unit_of_work() as uow, pytest.raises(InvalidData, match="校验位"):
+        intake.register_letter(uow, engine, province.actor("jn_registrar"), jn.id, letter, {})
+    letter["id_number"] = "370102198001010010"[:17]
+    from services.platform.id_number import check_digit
+    letter["id_number"] += check_digit(letter["id_number"])
+    with runtime.unit_of_work() as uow, pytest.raises(Forbidden):
+        intake.register_letter(uow, engine, province.actor("jn_handler"), jn.id, letter, {})
+    with runtime.unit_of_work() as uow:
+        petition = intake.register_letter(uow, engine, province.actor("jn_registrar"), jn.id, letter, {})
+        uow.commit()
+    assert petition.number.startswith("XFL370100") and petition.form == "letter"
+    province.register(petition.number, purpose="demand")
+    assert province.task(petition.number, "handle").organisation_id == jn.id

@@ -1,0 +1,115 @@
+"""Helpers shared by the petition tests: the demo province's organisations and posts (made afresh for
+each test: the case tables are emptied after each), its people, and short ways to drive an item."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine.actors import Actor
+from engine.models import HumanTask, ProcessInstance, TaskStatus
+from services.petitions import intake, petitioners
+from services.petitions.demo import ORGANISATIONS, REGIONS, STAFF
+from services.petitions.models import Petition, Petitioner
+from services.platform import organisations
+from services.platform.demo_data import demo_id_number
+from services.platform.identity import Region, User, actor_for, create_user
+from tests.conftest import PASSWORD
+
+PETITIONERS = {"xf_zhang": ("张三", 1), "xf_li": ("李四", 2)}
+
+
+@dataclass
+class Province:
+    runtime: Any
+    orgs: dict[str, organisations.Organisation]
+
+    def actor(self, username: str) -> Actor:
+        with self.runtime.unit_of_work(read_only=True) as uow:
+            user = uow.session.scalar(select(User).where(User.username == username))
+            assert user is not None
+            return actor_for(user)
+
+    def complaint(self, who: str = "xf_zhang", title: str = "拖欠工资三个月", bureau: str = "jn-xfj",
+                  place: str = "370102", **extra: Any) -> Petition:
+        with self.runtime.unit_of_work() as uow:
+            petition = intake.submit_complaint(uow, self.runtime.engine, self.actor(who), {
+                "title": title, "place_region": place, "place_address": "历下区解放路 88 号",
+                "content": "单位拖欠工资三个月，请求处理。", "organisation": str(self.orgs[bureau].id), **extra}, {})
+            uow.commit()
+            return petition
+
+    def task(self, number: str, step: str) -> HumanTask:
+        with self.runtime.unit_of_work(read_only=True) as uow:
+            row = uow.session.scalar(select(HumanTask).where(HumanTask.business_key == number,
+                                                             HumanTask.name == step,
+                                                             HumanTask.status == TaskStatus.OPEN))
+            assert row is not None, f"no open {step} for {number}"
+            uow.session.expunge(row)
+            return row
+
+    def do(self, number: str, step: str, who: str, data: dict[str, Any]) -> ProcessInstance:
+        row = self.task(number, step)
+        with self.runtime.unit_of_work() as uow:
+            instance = self.runtime.engine.complete_task(uow, row.id, self.actor(who), data)
+            uow.commit()
+            return instance
+
+    def register(self, number: str, who: str = "jn_registrar", purpose: str = "demand", **extra: Any) -> None:
+        data = {"purpose": purpose, "category": "labour", "law_related": False, "anonymous": False,
+                "in_scope": purpose == "demand", **extra}
+        self.do(number, "register", who, data)
+
+    def petition(self, number: str) -> Petition:
+        with self.runtime.unit_of_work(read_only=True) as uow:
+            petition = uow.session.scalar(select(Petition).where(Petition.number == number))
+            assert petition is not None
+            uow.session.expunge(petition)
+            return petition
+
+    def cases(self, number: str) -> list[ProcessInstance]:
+        with self.runtime.unit_of_work(read_only=True) as uow:
+            rows = list(uow.session.scalars(select(ProcessInstance).where(ProcessInstance.business_key == number)
+                                            .order_by(ProcessInstance.id)))
+            for row in rows:
+                uow.session.expunge(row)
+            return rows
+
+
+@pytest.fixture
+def province(runtime) -> Province:
+    """The demo province's organisations with their people's posts, and two portal petitioners."""
+    with runtime.unit_of_work() as uow:
+        session = uow.session
+        for code, name, level in REGIONS:
+            if session.get(Region, code) is None:
+                session.add(Region(code=code, name=name, level=level))
+        session.flush()
+        made: dict[str, organisations.Organisation] = {}
+        for code, name, short, region, kind, parent in ORGANISATIONS:
+            made[code] = organisations.create(session, code, name, region, kind, parent=made.get(parent or ""),
+                                              short_name=short)
+        for username, display, code, posts in STAFF:
+            user = session.scalar(select(User).where(User.username == username)) or create_user(
+                session, username, PASSWORD, made[code].region_code, ["xf_staff"], display)
+            for post in posts:
+                organisations.add_post(session, user.id, made[code], post)
+        for username, (name, serial) in PETITIONERS.items():
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                petitioners.register(session, petitioners.Registration(
+                    username=username, password=PASSWORD, phone=f"1380531100{serial}", agreed=True, name=name,
+                    gender="male", id_type="id_card",
+                    id_number=demo_id_number("370102", date(1970 + serial, 5, 1), serial),
+                    usual_address=f"山东省济南市历下区解放路 {serial} 号"), real_name=lambda _n, _i: True)
+            elif session.scalar(select(Petitioner).where(Petitioner.user_id == user.id)) is None:
+                session.add(Petitioner(user_id=user.id, name=name, phone=f"1380531100{serial}",
+                                       id_number=demo_id_number("370102", date(1970 + serial, 5, 1), serial),
+                                       usual_address=f"山东省济南市历下区解放路 {serial} 号"))
+        uow.commit()
+        for organisation in made.values():
+            session.expunge(organisation)
+    return Province(runtime, made)
