@@ -1,15 +1,17 @@
-"""The case clock (办件时限): the legal time limits of a case, counted in working days, with pauses.
+"""The case clock (办件时限): the legal time limits of a case, counted in working days (行政许可法) or
+in calendar days (信访条例: "日"), with pauses.
 
 A process declares, as extension properties of its process element:
 
-- ``statutoryLimit`` (法定时限) and/or ``promisedLimit`` (承诺时限), e.g. ``20 working days``;
+- ``statutoryLimit`` (法定时限) and/or ``promisedLimit`` (承诺时限), e.g. ``20 working days`` or
+  ``60 days`` (both in the same unit);
 - ``clockStartsAt``: the id of the step whose completion starts the clock (受理); without it the clock
   starts with the case;
 
 and, on a user task, ``clock = pause``: while that step is open the clock stands still (补正: the
-applicant corrects the material; 特别程序: a hearing, a test). Each working day of a pause —
-the working days after the day it began, up to and including the day it ended, under the statutory
-calendar with its make-up days — moves the due dates by one working day. A case that ends stops its
+applicant corrects the material; 特别程序: a hearing, a test). Each day of a pause in the clock's
+unit — the working days (or days) after the day it began, up to and including the day it ended, under
+the statutory calendar with its make-up days — moves the due dates by one such day. A case that ends stops its
 clock. The engine keeps the state in the instance row (``clock_*`` and the two due dates) and writes
 ``clock_started`` / ``clock_paused`` / ``clock_resumed`` to the history.
 
@@ -38,10 +40,11 @@ WorkingDays = Callable[[date, date], int]  # working days after the first date u
 class ClockRules:
     """What a process declares (see the module's docstring); ``pausing``: ``"<process>/<element>"``."""
 
-    statutory: int | None = None  # working days
+    statutory: int | None = None  # in ``unit``
     promised: int | None = None
     starts_at: str | None = None  # element id
     pausing: frozenset[str] = frozenset()
+    unit: str = "working_days"  # or "days" (calendar days)
 
     @property
     def declared(self) -> bool:
@@ -55,6 +58,7 @@ def local_day(moment: datetime) -> date:
 def rules_problems(properties: Mapping[str, str], parse_rule: Callable[[str], tuple[int, str]]) -> list[str]:
     """What is wrong with a process's clock properties (deploy-time check), in Chinese."""
     found = []
+    units = set()
     for name in ("statutoryLimit", "promisedLimit"):
         if properties.get(name):
             try:
@@ -62,8 +66,11 @@ def rules_problems(properties: Mapping[str, str], parse_rule: Callable[[str], tu
             except ValueError as error:
                 found.append(f"{name}：{error}")
                 continue
-            if unit != "working_days":
-                found.append(f"{name} 须以工作日计（例如 “20 working days”）")
+            if unit not in ("working_days", "days"):
+                found.append(f"{name} 须以工作日或日计（例如 “20 working days”、“60 days”）")
+            units.add(unit)
+    if len(units) > 1:
+        found.append("statutoryLimit 与 promisedLimit 须使用同一计时单位")
     if properties.get("clockStartsAt") and not (properties.get("statutoryLimit") or properties.get("promisedLimit")):
         found.append("clockStartsAt 需要 statutoryLimit 或 promisedLimit")
     return found
@@ -78,11 +85,19 @@ def due_dates(rules: ClockRules, started_at: datetime, paused_days: int,
     def due(limit: int | None) -> datetime | None:
         if limit is None:
             return None
-        last = due_calculator(start_day, limit + paused_days, "working_days").date()
+        last = due_calculator(start_day, limit + paused_days, rules.unit).date()
         return datetime.combine(last, time(23, 59, 59)) - CST
 
     statutory, promised = due(rules.statutory), due(rules.promised)
     return {"statutory_due_at": statutory, "promised_due_at": promised, "clock_due_at": promised or statutory}
+
+
+def paused_between(rules: ClockRules, working_days: WorkingDays, since: datetime, until: datetime) -> int:
+    """The days of a pause in the clock's unit: working days, or calendar days, after the day it began
+    up to and including the day it ended."""
+    if rules.unit == "days":
+        return max((local_day(until) - local_day(since)).days, 0)
+    return working_days(local_day(since), local_day(until))
 
 
 def view(instance: Any, now: datetime, working_days: WorkingDays) -> dict[str, Any] | None:

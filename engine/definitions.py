@@ -265,6 +265,8 @@ class DefinitionValidator:
                 problems += self._check_code(filename, tid, props["guard"], "expression", "表单校验规则")
             if props.get("assignee"):
                 problems += self._check_code(filename, tid, props["assignee"], "expression", "办理人表达式")
+            if props.get("organisation"):
+                problems += self._check_code(filename, tid, props["organisation"], "expression", "办理机构表达式")
         for start in root.xpath("//bpmn:startEvent", namespaces=NS):
             form_key = _properties(start).get("formKey")
             if form_key:

@@ -243,7 +243,7 @@ class WorkflowEngine:
                            decision=decision)
         self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
                     task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
-                    details={k: v for k, v in cleaned.items() if k not in ("decision", "conclusion")})
+                    details={k: _recorded(v) for k, v in cleaned.items() if k not in ("decision", "conclusion")})
         self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes, completing=task,
                       then=(lambda: countersign.finish_early(task)) if decided else None)
         return instance
@@ -668,9 +668,9 @@ class WorkflowEngine:
         if instance.clock_state != case_clock.PAUSED or not instance.clock_pause_reason:
             raise Conflict("办件时限未被人工中止，不能恢复")
         now = utcnow()
-        days = self.working_days(case_clock.local_day(instance.clock_paused_since or now), case_clock.local_day(now))
-        total = instance.clock_paused_days + days
         rules = self.specs.get(session, instance.definition_id).clock
+        days = case_clock.paused_between(rules, self.working_days, instance.clock_paused_since or now, now)
+        total = instance.clock_paused_days + days
         self._event(session, instance, "clock_resumed", actor=actor.username, conclusion=note or None,
                     details={"paused_days": days})
         self._write_clock(session, instance, clock_state=case_clock.RUNNING, clock_paused_since=None,
@@ -901,7 +901,7 @@ class WorkflowEngine:
             return values  # paused by hand: only 恢复 by hand resumes it
         if state == case_clock.PAUSED and pausing is None:
             paused_since = instance.clock_paused_since or now
-            days = self.working_days(case_clock.local_day(paused_since), case_clock.local_day(now))
+            days = case_clock.paused_between(rules, self.working_days, paused_since, now)
             total = instance.clock_paused_days + days
             state = case_clock.RUNNING
             values.update(clock_state=state, clock_paused_since=None, clock_paused_days=total, clock_pause_reason="",
@@ -940,7 +940,7 @@ class WorkflowEngine:
                 "process_version": instance.process_version, "business_key": instance.business_key,
                 "name": task.task_spec.bpmn_id, "label": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                 "form_key": props.get("formKey", ""), "lane": task.task_spec.lane or "",
-                "region_code": instance.region_code, "organisation_id": instance.organisation_id,
+                "region_code": instance.region_code, "organisation_id": self._step_organisation(task, props, instance),
                 "submitter": instance.submitter, "status": TaskStatus.OPEN,
                 "created_at": now, "due_at": due_at,
                 # a step in an applicant's lane (补正) is the case's own applicant's, never another party's
@@ -948,6 +948,17 @@ class WorkflowEngine:
                 else self._named_assignee(task, props),
             })
         writes.keep_open_tasks(instance.id, rows, signers.kept_with(session, instance.id, frozenset(ready)))
+
+    def _step_organisation(self, task: Any, props: Mapping[str, str], instance: ProcessInstance) -> int | None:
+        """The organisation whose posts a step is for: the one its ``organisation`` expression names (the
+        original office answering a 复查's 答辩通知), else the case's."""
+        if not props.get("organisation"):
+            return instance.organisation_id
+        try:
+            value = self.environment.evaluate(props["organisation"], task.data)
+            return int(value) if value is not None else instance.organisation_id
+        except (ScriptRejected, ArithmeticError, LookupError, NameError, TypeError, ValueError):
+            return instance.organisation_id
 
     def _named_assignee(self, task: Any, props: Mapping[str, str]) -> str | None:
         """The person a step's ``assignee`` expression names (the 接谈人, the leader a 送审 chose) — whom
@@ -1089,6 +1100,15 @@ def _reason(text: str, what: str, limit: int = 500) -> str:
     if len(reason) > limit:
         raise InvalidData(f"{what}不能超过 {limit} 字", fields={"reason": [f"不能超过 {limit} 字"]})
     return reason
+
+
+def _recorded(value: Any) -> Any:
+    """A form value as the history's JSON keeps it: dates as ISO text (a 听证日期, a 送达日期)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_recorded(item) for item in value]
+    return value
 
 
 def _drop_unwritten_history(session: Session) -> None:

@@ -103,10 +103,13 @@ def _clock(key: str, properties: dict[str, str], clock_steps: dict[str, str]) ->
     def limit(name: str) -> int | None:
         return parse_due_rule(properties[name])[0] if properties.get(name) else None
 
+    declared = properties.get("statutoryLimit") or properties.get("promisedLimit")
+    unit = parse_due_rule(declared)[1] if declared else "working_days"
     starts_at = properties.get("clockStartsAt") or None
     return case_clock.ClockRules(limit("statutoryLimit"), limit("promisedLimit"),
                                  f"{key}/{starts_at}" if starts_at else None,
-                                 frozenset(step for step, value in clock_steps.items() if value == "pause"))
+                                 frozenset(step for step, value in clock_steps.items() if value == "pause"),
+                                 "days" if unit == "days" else "working_days")
 
 
 def _summary(properties: dict[str, str], start_form: FormDefinition | None) -> case_summary.CaseSummary:

@@ -26,6 +26,7 @@ DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # Tables that hold reference data loaded once per database; everything else is emptied per test.
 # auth_session stays too: tests/web/conftest.py reuses sessions and tokens across tests, since each
 # sign-in verifies an argon2 hash.
+pytest_plugins = ["tests.processes.xf_helpers"]  # the petition tests' province (organisations and posts)
 REFERENCE_TABLES = {"region", "app_user", "role_grant", "work_type", "work_nature", "enterprise", "process_definition",
                     "auth_session", "alembic_version"}
 # The suite signs in far more often than people do; tests/web/test_rate_limits.py sets low limits of its own.

@@ -85,11 +85,18 @@ def duplicates_panel(context: PanelContext) -> Panel | None:
 
 
 def handling_options(context: PanelContext) -> Panel | None:
-    """The 办理 step's choices (no panel of its own: options only)."""
+    """The choices of the 办理 step and of the 复查/复核 steps that name people (no panel of its own:
+    options only)."""
     task = context.task
-    if task is None or task.form_key != "xf_handling" or context.instance.organisation_id is None:
+    if task is None or context.instance.organisation_id is None:
         return None
     here = context.instance.organisation_id
+    if task.form_key in ("xf_review_assign", "xf_review_opinion"):
+        return Panel("petitions/empty_panel.html", None, options={
+            key: [{"value": name, "label": shown} for name, shown in organisations.holders(context.session, here, post)]
+            for key, post in (("handlers", "xf_handler"), ("leaders", "leader"))})
+    if task.form_key != "xf_handling":
+        return None
     petition = context.session.scalar(select(Petition).where(Petition.number == context.instance.business_key))
     children = handling.destinations(context.session, here)
     default = handling.default_destination(context.session, here, petition.place_region) if petition else None

@@ -24,7 +24,15 @@ from engine.errors import InvalidData
 from engine.models import HumanTask, ProcessInstance
 from engine.operators import OperatorContext, OperatorError, OperatorRegistry
 from engine.runtime import WorkflowEngine
-from services.petitions.intake import INTAKES, REGISTER_STEP, by_number, check_registration, save_registration
+from services.petitions import reviews
+from services.petitions.intake import (
+    INTAKES,
+    REGISTER_STEP,
+    by_number,
+    check_registration,
+    save_registration,
+    search_text,
+)
 from services.petitions.labels import MODES
 from services.petitions.models import HandlingRecord, Petition
 from services.platform import organisations
@@ -62,7 +70,7 @@ def accepted_here(session: Session, petition: Petition, organisation_id: int) ->
         HandlingRecord.mode == "notice_accept").limit(1)) is not None
 
 
-def check_handling(session: Session, instance: ProcessInstance, data: dict[str, Any],
+def check_handling(session: Session, engine: WorkflowEngine, instance: ProcessInstance, data: dict[str, Any],
                    cleaned: dict[str, Any]) -> dict[str, Any]:
     """The rules of one 办理 choice at the case's organisation (see the module docstring)."""
     organisation_id = instance.organisation_id
@@ -93,7 +101,22 @@ def check_handling(session: Session, instance: ProcessInstance, data: dict[str, 
         added["leader_username"] = leader
     if mode == "reply" and not str(cleaned.get("reply") or "").strip():
         raise InvalidData("请填写答复内容", fields={"reply": ["请填写答复内容"]})
+    if mode in reviews.LEVEL_OF_MODE:
+        added.update(reviews.check_request(session, engine, petition, mode))
     return added
+
+
+def check_people(session: Session, instance: ProcessInstance, row: HumanTask, cleaned: dict[str, Any]) -> None:
+    """Whom a 复查/复核 step names must hold the post at the office: the 办理人 a leader assigns, the
+    leader the 意见书 goes to for 签发."""
+    here = instance.organisation_id
+    named = {"assign_handler": ("review_handler", "xf_handler", "请选择本单位的信访件处理岗人员"),
+             "draft": ("leader_username", "leader", NO_LEADER)}.get(row.name)
+    if named is None or here is None:
+        return
+    key, post, message = named
+    if str(cleaned.get(key) or "") not in {name for name, _ in organisations.holders(session, here, post)}:
+        raise InvalidData(message, fields={key: [message]})
 
 
 class Handling:
@@ -111,6 +134,8 @@ class Handling:
         registry.register("xf.reply", self.reply, example={"status": "replied"})
         registry.register("xf.review_report", self.review_report, example={"accepted": True})
         registry.register("xf.urge", self.urge, example={"notified": 1})
+        registry.register("xf.defence_notice", reviews.defence_notice, example={"original_org_id": 1})
+        registry.register("xf.review_served", reviews.served, example={"stage": "recheck_done"})
 
     # ------------------------------------------------------------------ operators
     def registered(self, ctx: OperatorContext) -> dict[str, Any]:
@@ -148,6 +173,17 @@ class Handling:
             petition.status = "filed"
         elif mode == "reply":
             petition.status, petition.reply, petition.replied_at = "replied", str(data["reply"]), utcnow()
+        elif mode in reviews.LEVEL_OF_MODE:
+            petition.status = "in_review"
+            review = {"via": "review", "petition_id": petition.id, "title": petition.title, "name": petition.name,
+                      "place_address": petition.place_address, "level": data.get("level"),
+                      "original_org_id": data.get("original_org_id")}
+            office = session.get(Organisation, here)
+            assert office is not None
+            ctx.before_commit(lambda uow: self.engine.start(
+                uow, reviews.PROCESS, business_key=petition.number, region_code=office.region_code,
+                organisation_id=office.id, data=review, actor=SYSTEM, submitter=petition.name,
+                search_text=search_text(petition)))
         elif mode == "report":
             petition.status = "reported"
             parent_id = int(data["parent_instance_id"])
@@ -234,9 +270,7 @@ class Handling:
         def start(uow: UnitOfWork) -> None:
             self.engine.start(uow, HANDLING, business_key=petition.number, region_code=destination.region_code,
                               organisation_id=destination.id, data=data, actor=SYSTEM,
-                              submitter=_name(uow.session, sender_id),
-                              search_text=" ".join(filter(None, (petition.number, petition.name, petition.phone,
-                                                                 petition.id_number))))
+                              submitter=_name(uow.session, sender_id), search_text=search_text(petition))
         return start
 
 
@@ -270,6 +304,8 @@ def task_rules(engine: WorkflowEngine) -> Callable[[Session, ProcessInstance, Hu
         if row.process_key in INTAKES and row.name == REGISTER_STEP:
             return check_registration(session, engine, instance, row, actor, cleaned)
         if row.name == HANDLE_STEP and row.form_key == "xf_handling":
-            return check_handling(session, instance, engine.task_data(session, row.id), cleaned)
+            return check_handling(session, engine, instance, engine.task_data(session, row.id), cleaned)
+        if row.process_key == reviews.PROCESS:
+            check_people(session, instance, row, cleaned)
         return {}
     return check

@@ -88,10 +88,14 @@ def _start(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, process_key: s
             "place_address": petition.place_address, **extra}
     instance = engine.start(uow, process_key, business_key=petition.number, region_code=organisation.region_code,
                             organisation_id=organisation.id, data=data, actor=actor, submitter=petition.name,
-                            search_text=" ".join(filter(None, (petition.number, petition.name, petition.phone,
-                                                               petition.id_number))))
+                            search_text=search_text(petition))
     petition.intake_instance_id = instance.id
     return instance
+
+
+def search_text(petition: Petition) -> str:
+    """What the inbox search finds an item's cases by: its number, the petitioner's name, phone, ID number."""
+    return " ".join(filter(None, (petition.number, petition.name, petition.phone, petition.id_number)))
 
 
 def submit_complaint(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, form_data: dict[str, Any],

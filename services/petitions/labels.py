@@ -28,13 +28,17 @@ MODES = {
     "transfer": "转送", "assign": "交办", "notice_accept": "受理告知", "notice_refuse": "不予受理告知",
     "notice_no_more": "不再受理告知", "self": "自办", "file": "存", "reply": "直接回复", "report": "报告",
     "submit_review": "送审", "return": "退回", "receive": "收件", "accept_report": "汇报审阅通过",
-    "return_report": "汇报审阅退回",
+    "return_report": "汇报审阅退回", "submit_recheck": "提交复查", "submit_final": "提交复核",
+    "defence_notice": "答辩通知", "review_served": "送达意见书",
 }
+REVIEW_LEVELS = {"recheck": "复查", "final": "复核"}
+REVIEW_RESULTS = {"uphold": "维持", "revoke": "撤销", "change": "变更"}
+MATTER_STAGES = {"": "", "recheck_done": "复查办结", "final_done": "复核终结"}
 STATUSES = {
     "submitted": "待处理", "withdrawn": "已撤回", "registered": "已登记", "transferred": "已转送",
     "assigned": "已交办", "reported": "已报告", "accepted": "已受理", "not_accepted": "不予受理",
     "not_reaccepted": "不再受理", "handling": "办理中", "replied": "已办结", "filed": "已存",
-    "returned": "已退回",
+    "returned": "已退回", "in_review": "复查复核中",
 }
 # an item the petitioner may evaluate has reached one of these (处理完成)
 ANSWERED = frozenset({"replied"})
@@ -42,7 +46,8 @@ LEVELS = {"satisfied": "满意", "fairly": "基本满意", "dissatisfied": "不�
 REASONS = {"unsolved": "未解决问题", "overdue": "办理超期", "attitude": "态度问题", "unclear": "答复不清",
            "other": "其他"}
 AUDIT_ACTIONS = {"xf_petition.link": "判重关联", "xf_petitioner.register": "信访人注册"}
-PROCESS_NAMES = ("网上信访登记", "来信登记", "信访件办理")
+PROCESS_NAMES = ("网上信访登记", "来信登记", "信访件办理", "信访事项复查复核")
 LABELS = tuple(dict.fromkeys([*ROLES.values(), *ORGANISATION_KINDS.values(), *FORMS.values(), *ID_TYPES.values(),
                               *GENDERS.values(), *PURPOSES.values(), *CATEGORIES.values(), *MODES.values(),
-                              *STATUSES.values(), *LEVELS.values(), *REASONS.values(), *PROCESS_NAMES]))
+                              *STATUSES.values(), *LEVELS.values(), *REASONS.values(), *REVIEW_LEVELS.values(),
+                              *REVIEW_RESULTS.values(), *MATTER_STAGES.values(), *PROCESS_NAMES]))

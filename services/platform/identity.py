@@ -125,6 +125,12 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def is_applicant(actor: Actor) -> bool:
+    """An applicant's account: it acts for a party (an enterprise), or holds applicant roles only (a
+    petitioner): the pages offer it 我的办件 and its module's applicant screens, not an inbox."""
+    return actor.party is not None or (bool(actor.roles) and actor.roles <= APPLICANT_ROLES)
+
+
 def actor_for(user: User) -> Actor:
     return Actor(user.username, frozenset((g.role, g.region_code) for g in user.grants), user.enterprise_code,
                  frozenset((p.post, p.organisation_id) for p in user.posts))

@@ -138,7 +138,9 @@ def business_keys_for(modules: list[ProcessModule], session: Session, text: str)
 def menu_for(modules: list[ProcessModule], actor: Actor) -> list[MenuEntry]:
     """The modules' menu entries ``actor`` sees: an applicant (a user of a party) the applicant
     entries, anyone else the others their checks allow."""
-    applicant = actor.party is not None
+    from services.platform.identity import is_applicant
+
+    applicant = is_applicant(actor)
     return [entry for module in modules for entry in module.menu
             if entry.applicants == applicant and entry.shown_to(actor)]
 

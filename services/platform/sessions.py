@@ -71,14 +71,14 @@ class SessionStore:
         return secret
 
     def resolve(self, session: Session, secret: str, kind: str) -> SignedIn | None:
-        """The signed-in user (with their role grants) in one indexed query, or None once the session
+        """The signed-in user (with their role grants and posts) in one indexed query, or None once the session
         ended or expired. Only reads: a page view must not wait for SQLite's write lock."""
         now = utcnow()
         found = session.execute(
             select(AuthSession, User).join(User, User.id == AuthSession.user_id)
             .where(AuthSession.token_hash == _digest(secret), AuthSession.kind == kind,
                    AuthSession.expires_at > now, User.active.is_(True))
-            .options(joinedload(User.grants))).unique().first()
+            .options(joinedload(User.grants), joinedload(User.posts))).unique().first()
         if found is None:
             return None
         row, user = found

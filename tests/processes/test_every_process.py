@@ -24,6 +24,7 @@ FILES = sorted((ROOT / "processes").rglob("*.bpmn"))
 PROCESSES = [(path, pid) for path in FILES
              for pid in etree.parse(str(path)).xpath("//bpmn:process[@isExecutable='true']/@id", namespaces=NS)]
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+COMPARISON = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?:==|!=)\s*'([^']*)'")
 MAX_STEPS = 30
 
 
@@ -54,6 +55,8 @@ def happy_value(field: Any) -> Any:
     component = field.component
     choices = [str(v.get("value")) for v in component.get("values", []) if isinstance(v, dict)]
     if field.type in ("radio", "select"):
+        if not choices:  # options of the case (valuesKey): its first
+            return "1"
         return "approve" if "approve" in choices else choices[0]
     if field.type in ("checklist", "taglist"):
         return []
@@ -72,28 +75,37 @@ def happy_data(form: FormDefinition | None) -> dict[str, Any]:
 
 def start_data(path: Path) -> dict[str, Any]:
     """What a use case would hand the process at its start: every plain name a service task passes
-    that no form and no earlier result provides (a batch id …), as 1 — over the files of its
-    system, since the processes it calls are among them."""
+    that no form and no earlier result provides (a batch id …), as 1, and every name a gateway
+    compares with a text (``via != 'intake'``: how a case came to be started) as the first text it is
+    compared with — over the files of its system, since the processes it calls are among them. A
+    form's field of the same name replaces it when its step is done."""
     names: set[str] = set()
     produced: set[str] = set()
-    for other in path.parent.glob("*.bpmn"):
+    compared: dict[str, str] = {}
+    for other in sorted(path.parent.glob("*.bpmn")):
         root = etree.parse(str(other))
         names |= {v for v in root.xpath("//spiffworkflow:parameter/@value", namespaces=NS) if IDENTIFIER.fullmatch(v)}
         produced |= set(root.xpath("//spiffworkflow:serviceTaskOperator/@resultVariable", namespaces=NS))
-    return {name: 1 for name in names - produced}
+        for condition in root.xpath("//bpmn:conditionExpression/text()", namespaces=NS):
+            for name, text in COMPARISON.findall(str(condition)):
+                compared.setdefault(name, text)
+    return {**{name: text for name, text in compared.items() if name not in produced},
+            **{name: 1 for name in names - produced}}
 
 
 @pytest.fixture
 def faked_operators(runtime):
-    """The engine's operators replaced by fakes that answer with each operator's example."""
-    real = runtime.engine.operators
+    """The engine's operators replaced by fakes that answer with each operator's example, and no
+    module's task checks (they judge domain objects the happy path does not create)."""
+    real, checks = runtime.engine.operators, runtime.engine.task_checks
+    runtime.engine.task_checks = []
     fakes = OperatorRegistry()
     for name in real.names():
         fakes.register(name, lambda _ctx, _name=name, **_params: copy.deepcopy(real.example(_name)),
                        example=real.example(name))
     runtime.engine.operators = fakes
     yield
-    runtime.engine.operators = real
+    runtime.engine.operators, runtime.engine.task_checks = real, checks
 
 
 @pytest.mark.parametrize("case", PROCESSES, ids=ids)

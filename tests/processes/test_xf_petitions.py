@@ -10,7 +10,6 @@ from engine.models import HumanTask, InstanceStatus, TaskStatus, Timer
 from services.petitions import evaluations, intake
 from services.petitions.models import Evaluation, HandlingRecord
 from services.platform import applicant_actions, documents
-from tests.processes.xf_helpers import province  # noqa: F401 (fixture)
 
 
 def records(runtime, petition_id: int) -> list[tuple[str, int]]:
@@ -282,8 +281,9 @@ def test_an_item_out_of_scope_cannot_be_evaluated(runtime, province):
 
 
 def test_a_letter_is_registered_by_a_registrar_of_the_office_with_a_valid_id_number(runtime, province):
-    letter = {"name": "王五", "id_number": "370102198001010011", "phone": "13800000000", "address": "历下区文化路 1 号",
-              "title": "来信反映噪音扰民", "place_region": "370102", "place_address": "文化路 1 号", "content": "夜间施工"}
+    letter = {"name": "王五", "id_number": "370102198001010011", "phone": "13800000000",
+              "address": "历下区文化路 1 号", "title": "来信反映噪音扰民", "place_region": "370102",
+              "place_address": "文化路 1 号", "content": "夜间施工"}
     engine, jn = runtime.engine, province.orgs["jn-xfj"]
     with runtime.unit_of_work() as uow, pytest.raises(InvalidData, match="校验位"):
         intake.register_letter(uow, engine, province.actor("jn_registrar"), jn.id, letter, {})
@@ -298,3 +298,82 @@ def test_a_letter_is_registered_by_a_registrar_of_the_office_with_a_valid_id_num
     assert petition.number.startswith("XFL370100") and petition.form == "letter"
     province.register(petition.number, purpose="demand")
     assert province.task(petition.number, "handle").organisation_id == jn.id
+
+
+def test_withdrawal_races_the_registrars_opening_and_exactly_one_wins(runtime, province):
+    from tests.processes.test_return_and_withdraw import race
+
+    petitioner, registrar = province.actor("xf_zhang"), province.actor("jn_registrar")
+    for attempt in range(4):
+        petition = province.complaint(title=f"第 {attempt} 件")
+        step = province.task(petition.number, "register").id
+        results = race(runtime, withdraw=lambda uow, p=petition: applicant_actions.withdraw(
+            uow, runtime.engine, petitioner, p.intake_instance_id, ""),
+            open=lambda uow, s=step: runtime.engine.claim(uow, s, registrar))
+        assert sorted(results.values()) == ["refused", "won"], (attempt, results)
+        status = province.petition(petition.number).status
+        assert status == ("withdrawn" if results["withdraw"] == "won" else "submitted"), (attempt, results)
+
+
+def answered_at_county(province, title: str = "工伤认定争议"):
+    """An item the county answered, and the petitioner's request against that answer, registered at the
+    city and linked to the same matter."""
+    first = province.complaint(title=title, bureau="lx-xfj")
+    province.register(first.number, who="lx_handler")
+    province.do(first.number, "handle", "lx_handler", {"mode": "reply", "reply": "维持原认定"})
+    request = province.complaint(title=f"{title}（请求复查）")
+    row = province.task(request.number, "register")
+    with province.runtime.unit_of_work() as uow:
+        intake.link(uow, province.actor("jn_registrar"), row.id, "matter", first.id)
+        uow.commit()
+    province.register(request.number, in_scope=False)
+    return first, request
+
+
+def test_a_recheck_runs_at_the_upper_office_with_the_original_office_answering_its_defence(runtime, province):
+    first, request = answered_at_county(province)
+    with pytest.raises(InvalidData, match="尚未复查办结"):
+        province.do(request.number, "handle", "jn_handler", {"mode": "submit_final"})
+    province.do(request.number, "handle", "jn_handler", {"mode": "submit_recheck"})
+    review = province.cases(request.number)[-1]
+    assert review.process_key == "xf_review" and review.organisation_id == province.orgs["jn-xfj"].id
+    assert province.petition(request.number).status == "in_review"
+    with pytest.raises(InvalidData, match="信访件处理岗"):
+        province.do(request.number, "assign_handler", "jn_leader", {"review_handler": "lx_handler"})
+    province.do(request.number, "assign_handler", "jn_leader", {"review_handler": "jn_handler"})
+    assert province.task(request.number, "accept_form").assignee == "jn_handler"
+    province.do(request.number, "accept_form", "jn_handler", {"decision": "correct"})
+    assert province.cases(request.number)[-1].clock_state == "paused"  # 补正 does not count
+    province.do(request.number, "correction", "jn_handler", {"conclusion": "已补交劳动合同"})
+    province.do(request.number, "accept_form", "jn_handler", {"decision": "accept"})
+    defence = province.task(request.number, "defence")
+    assert defence.organisation_id == province.orgs["lx-xfj"].id  # the county answers
+    with pytest.raises(Forbidden):  # the reviewing office sees the step, only the county does it
+        province.do(request.number, "defence", "jn_handler", {"defence": "x"})
+    province.do(request.number, "defence", "lx_handler", {"defence": "原认定事实清楚"})
+    province.do(request.number, "investigate", "jn_handler", {"activities": ["written"], "findings": "x",
+                                                              "decision": "hearing"})
+    assert province.cases(request.number)[-1].clock_state == "paused"  # a hearing does not count either
+    province.do(request.number, "hearing", "jn_handler", {"held_on": "2026-12-10", "conclusion": "双方陈述"})
+    province.do(request.number, "investigate", "jn_handler", {"findings": "核实", "decision": "draft"})
+    province.do(request.number, "draft", "jn_handler", {"result": "uphold", "opinion": "维持原处理意见",
+                                                        "leader_username": "jn_leader"})
+    province.do(request.number, "sign_off", "jn_leader", {"decision": "approve"})
+    province.do(request.number, "serve", "jn_handler", {"served_on": "2026-12-12", "service_method": "direct"})
+    review = province.cases(request.number)[-1]
+    assert review.status == InstanceStatus.COMPLETED and review.clock_state == "stopped"
+    answered = province.petition(request.number)
+    assert answered.status == "replied" and answered.reply == "维持原处理意见"
+    with runtime.unit_of_work() as uow:
+        kinds = [d.number for d in uow.session.scalars(select(documents.CaseDocument)
+                                                        .where(documents.CaseDocument.instance_id == review.id))]
+        assert len(kinds) == 1 and "信复告字" in kinds[0]
+        from services.petitions.models import PetitionMatter
+        assert uow.session.get(PetitionMatter, answered.matter_id).stage == "recheck_done"
+
+
+def test_a_request_for_review_needs_a_linked_answered_matter(runtime, province):
+    alone = province.complaint()
+    province.register(alone.number)
+    with pytest.raises(InvalidData, match="判重关联"):
+        province.do(alone.number, "handle", "jn_handler", {"mode": "submit_recheck"})

@@ -121,6 +121,7 @@ def existing_values(runtime) -> dict[str, list[str]]:
         "report_id": first("SELECT id FROM hr_annual_report ORDER BY id LIMIT 1"),
         "organisation_id": first("SELECT id FROM hr_organisation ORDER BY id LIMIT 2"),
         "notification_id": first("SELECT id FROM notification ORDER BY id LIMIT 1"),
+        "petition_id": first("SELECT id FROM xf_petition ORDER BY id LIMIT 2"),
         "process_key": first("SELECT DISTINCT key FROM process_definition ORDER BY key LIMIT 2"),
         "query_name": list(QUERIES),
         "registration_id": first("SELECT id FROM early_retirement ORDER BY id LIMIT 1"),
@@ -132,7 +133,8 @@ def existing_values(runtime) -> dict[str, list[str]]:
 
 
 # the administrator last: the crawl makes them reset other users' passwords and close accounts
-@pytest.mark.parametrize("user", ["enterprise", "clerk", "reviewer", "supervisor", "designer", "admin"])
+@pytest.mark.parametrize("user", ["enterprise", "petitioner", "jn_registrar", "clerk", "reviewer", "supervisor",
+                                  "designer", "admin"])
 def test_no_route_answers_real_objects_and_nonsense_with_a_server_error(demo_app, user):
     app, runtime = demo_app
     pages = Browser(app.test_client()).sign_in(user, "demo")

@@ -6,6 +6,7 @@ from flask import current_app, redirect, render_template, url_for
 from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.inbox import count_open_by_step, list_instances
+from services.platform.identity import is_applicant
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.session import login_required, page_actor
@@ -16,7 +17,7 @@ from web.pages.session import login_required, page_actor
 def home():
     """The office's home; an applicant's is 我的办件 (the cases they started and follow)."""
     session, actor = uow().session, page_actor()
-    if actor.party:
+    if is_applicant(actor):
         return redirect(url_for("pages.my_case_list"))
     steps = count_open_by_step(session, actor, utcnow())
     recent, _total = list_instances(session, actor, runtime().engine.applicant_roles, per_page=10)

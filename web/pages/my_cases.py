@@ -11,6 +11,7 @@ from engine import case_clock, query_code
 from engine.db import utcnow
 from engine.errors import InvalidData
 from services.platform import applicant_actions, modules, my_cases, ratings
+from services.platform.identity import is_applicant
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values, uploads
@@ -28,6 +29,12 @@ def may_start() -> bool:
     if "may_start" not in g:
         g.may_start = bool(my_cases.startable_processes(uow().session, page_actor(), g.user.region_code))
     return bool(g.may_start)
+
+
+@pages.app_template_global()
+def applicant_user() -> bool:
+    """Whether the signed-in account is an applicant's (services.platform.identity.is_applicant)."""
+    return is_applicant(page_actor())
 
 
 @pages.app_template_global()
