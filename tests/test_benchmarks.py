@@ -34,6 +34,8 @@ BENCHMARKS = [  # script, toy-size arguments, needs PostgreSQL, its last line
      r"hr history import: 200 organisations in [\d.]+ s, peak \d+ MB"),
     ("reminder_scan.py", ["--tasks", "500"], True,
      r"reminder scan over 500 open tasks: \d+ ms .*; 500 reminders sent in [\d.]+ s"),
+    ("petition_duplicates.py", ["--rows", "20000", "--lookups", "20"], True,
+     r"petition duplicates: 20000 petitions, p95 \d+ ms, max \d+ ms"),
 ]
 
 

@@ -94,7 +94,8 @@ def demo() -> None:
         loaded = load_demo(uow, runtime.engine, runtime.modules)
         uow.commit()
     click.echo("demo data loaded (users: enterprise, reviewer, rechecker, supervisor, designer, admin, clerk, "
-               "approver, acceptor, hr_org, hr_org_chaoyang, hr_org_granted, hr_branch; password: demo)"
+               "approver, acceptor, hr_org, hr_org_chaoyang, hr_org_granted, hr_branch, petitioner, petitioner_li, "
+               "jn_registrar, jn_handler, jn_leader, jn_interviewer, lx_receiver, lx_handler; password: demo)"
                if loaded else "demo data already present")
 
 

@@ -1,6 +1,6 @@
 """organisations and posts (platform), cases and steps at an organisation, and the petition system's
 tables: xf_petitioner (portal accounts), xf_matter (信访事项), xf_petition (信访件), xf_handling_record
-(办理记录) and xf_evaluation (满意度评价)
+(办理记录), xf_evaluation (满意度评价) and xf_simple_registration (来信简单登记)
 
 Revision ID: 0018_petitions
 Revises: 0017_hr_market
@@ -157,6 +157,25 @@ def upgrade() -> None:
     with op.batch_alter_table('xf_handling_record', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_xf_handling_record_petition_id'), ['petition_id'], unique=False)
 
+    op.create_table('xf_simple_registration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('letters', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=100), nullable=False),
+    sa.Column('note', sa.String(length=1000), nullable=False),
+    sa.Column('mode', sa.String(length=20), nullable=False),
+    sa.Column('destination', sa.String(length=200), nullable=False),
+    sa.Column('registered_by', sa.String(length=100), nullable=False),
+    sa.Column('registered_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_xf_simple_registration_organisation_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xf_simple_registration'))
+    )
+    with op.batch_alter_table('xf_simple_registration', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_xf_simple_registration_organisation_id'), ['organisation_id'], unique=False)
+
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('organisation_id', sa.Integer(), nullable=True))
         batch_op.create_index('ix_task_open_post', ['organisation_id', 'lane', 'created_at', 'id'], unique=False, postgresql_where=sa.text("status = 'open' AND organisation_id IS NOT NULL"), sqlite_where=sa.text("status = 'open' AND organisation_id IS NOT NULL"))
@@ -188,6 +207,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_task_open_post', postgresql_where=sa.text("status = 'open' AND organisation_id IS NOT NULL"), sqlite_where=sa.text("status = 'open' AND organisation_id IS NOT NULL"))
         batch_op.drop_column('organisation_id')
 
+    with op.batch_alter_table('xf_simple_registration', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_xf_simple_registration_organisation_id'))
+
+    op.drop_table('xf_simple_registration')
     with op.batch_alter_table('xf_handling_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_xf_handling_record_petition_id'))
 

@@ -35,10 +35,14 @@ class PetitionContext:
     category: str
     records: list[RecordRow]
     same_matter: list[tuple[Petition, str]]  # (item, status in words)
+    staff: bool  # the office's view (打印查询码, 短信发送查询码), not the applicant's
 
 
 def petition_panel(context: PanelContext) -> Panel | None:
-    """The item a case handles (the page checked the case's visibility)."""
+    """The item a case handles, for the office (the page checked the case's visibility); a petitioner
+    follows it on the portal's own page, which shows no staff names or internal opinions."""
+    if not context.staff:
+        return None
     petition = context.session.scalar(select(Petition).where(Petition.number == context.instance.business_key))
     if petition is None:
         return None
@@ -51,7 +55,8 @@ def petition_panel(context: PanelContext) -> Panel | None:
             for r, org, dest in handling.records(context.session, petition.id)]
     return Panel(PETITION_TEMPLATE, PetitionContext(
         petition, FORMS.get(petition.form, petition.form), STATUSES.get(petition.status, petition.status),
-        PURPOSES.get(petition.purpose, ""), CATEGORIES.get(petition.category, ""), rows, same))
+        PURPOSES.get(petition.purpose, ""), CATEGORIES.get(petition.category, ""), rows, same,
+        context.staff and context.engine.is_staff_of(context.actor, context.instance)))
 
 
 @dataclass(frozen=True)

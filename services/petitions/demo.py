@@ -3,7 +3,8 @@ city (济南) and county (历下区, 市中区) level and a directly subordinate
 their posts, two portal petitioners, and items in every state — produced by driving the real use cases
 and processes: submitted and waiting, withdrawn, registered and waiting for 办理, 转送ed to a county
 (waiting for 收件), 交办ed to a county and reported (waiting for 汇报审阅), answered directly (in scope,
-waiting for the petitioner's evaluation), evaluated, refused with a 不予受理告知书, and filed (存). The
+waiting for the petitioner's evaluation), evaluated, refused with a 不予受理告知书, filed (存), a visit
+waiting for its 接谈, a 复查 waiting for its leader to assign the 办理人, and a 来信简单登记. The
 platform's demo admin and supervisor are given the province, so that they see all of it."""
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from engine.actors import Actor
 from engine.db import UnitOfWork
 from engine.models import HumanTask, TaskStatus
 from engine.runtime import WorkflowEngine
-from services.petitions import evaluations, intake, petitioners
+from services.petitions import evaluations, intake, petitioners, simple
 from services.petitions.labels import BUREAU, DEPARTMENT
 from services.petitions.models import Petition
 from services.platform import applicant_actions, organisations
@@ -38,6 +39,7 @@ STAFF = [
     ("jn_registrar", "济南登记员", "jn-xfj", ["xf_registrar"]),
     ("jn_handler", "济南处理员", "jn-xfj", ["xf_handler", "xf_receiver"]),
     ("jn_leader", "济南局领导", "jn-xfj", ["leader"]),
+    ("jn_interviewer", "济南接谈员", "jn-xfj", ["xf_interviewer"]),
     ("lx_receiver", "历下收件员", "lx-xfj", ["xf_receiver"]),
     ("lx_handler", "历下处理员", "lx-xfj", ["xf_handler", "xf_registrar"]),
     ("sz_handler", "市中处理员", "sz-xfj", ["xf_receiver", "xf_handler"]),
@@ -141,6 +143,20 @@ def _drive(uow: UnitOfWork, engine: WorkflowEngine, made: dict[str, organisation
                                                            "law_related": True, "anonymous": False})
     _do(uow, engine, refused, "handle", "jn_handler", {"mode": "notice_refuse",
                                                       "opinion": "涉法涉诉事项，请依法向人民法院提出"})
+    visit, _warnings = intake.register_visit(uow, engine, _actor(uow, "jn_registrar"), jn.id, {
+        "name": "钱七", "address": "历下区泉城路 9 号", "visitors": 3, "title": "拆迁补偿标准不一",
+        "place_region": "370102", "place_address": "泉城路 9 号", "content": "同一片区补偿标准不一致",
+        "companions": "孙八\n周九", "interviewer_username": "jn_interviewer"}, {})
+    _register(uow, engine, visit, "jn_registrar")  # waiting for 接谈
+    answered = _complaint(uow, engine, "petitioner", "工伤认定争议", "370102", lx)
+    _register(uow, engine, answered, "lx_handler")
+    _do(uow, engine, answered, "handle", "lx_handler", {"mode": "reply", "reply": "经核查，维持工伤认定结论"})
+    recheck = _complaint(uow, engine, "petitioner", "工伤认定争议（请求复查）", "370102", jn)
+    intake.link(uow, _actor(uow, "jn_registrar"), _task(uow, recheck, "register").id, "matter", answered.id)
+    _register(uow, engine, recheck, "jn_registrar", "appeal")
+    _do(uow, engine, recheck, "handle", "jn_handler", {"mode": "submit_recheck", "opinion": "信访人不服区局处理意见"})
+    simple.register(uow.session, _actor(uow, "jn_registrar"), jn.id, simple.SimpleLetter(
+        name="吴十", address="市中区经四路 1 号", kind="repeat", letters=2, mode="file", note="与在办信访件内容相同"))
     filed = _complaint(uow, engine, "petitioner_li", "建议增设公交线路", "370102", jn)
     _register(uow, engine, filed, "jn_registrar", "suggestion")
     _do(uow, engine, filed, "handle", "jn_handler", {"mode": "file", "opinion": "建议已转交通部门参考"})

@@ -134,6 +134,7 @@ class Handling:
         registry.register("xf.reply", self.reply, example={"status": "replied"})
         registry.register("xf.review_report", self.review_report, example={"accepted": True})
         registry.register("xf.urge", self.urge, example={"notified": 1})
+        registry.register("xf.interviewed", self.interviewed, example={"record_id": 1})
         registry.register("xf.defence_notice", reviews.defence_notice, example={"original_org_id": 1})
         registry.register("xf.review_served", reviews.served, example={"stage": "recheck_done"})
 
@@ -141,6 +142,21 @@ class Handling:
     def registered(self, ctx: OperatorContext) -> dict[str, Any]:
         petition = save_registration(ctx.session, ctx.business_key, ctx.data, utcnow())
         return {"status": petition.status, "matter_id": petition.matter_id}
+
+    def interviewed(self, ctx: OperatorContext) -> dict[str, Any]:
+        """来访接谈 设为已办: the 接谈 notes are the item's first 办理记录; a corrected 投诉内容 replaces it."""
+        session, data = ctx.session, ctx.data
+        instance = _instance(session, ctx.instance_id)
+        petition = by_number(session, ctx.business_key)
+        if str(data.get("content") or "").strip():
+            petition.content = str(data["content"]).strip()
+        assert instance.organisation_id is not None
+        record = HandlingRecord(petition_id=petition.id, instance_id=instance.id,
+                                organisation_id=instance.organisation_id, mode="interview",
+                                opinion=str(data.get("interview_notes") or ""), handled_by=ctx.actor)
+        session.add(record)
+        session.flush()
+        return {"record_id": record.id}
 
     def handle(self, ctx: OperatorContext) -> dict[str, Any]:
         """记录办理: the 办理记录 of the step just completed, and what it does to the item."""

@@ -28,14 +28,18 @@ from engine.runtime import WorkflowEngine
 from services.petitions import duplicates, scope
 from services.petitions.labels import BUREAU
 from services.petitions.models import Petition, Petitioner, PetitionMatter
-from services.platform import attachments, audit
+from services.platform import attachments, audit, organisations
 from services.platform.id_number import id_number_problem
 from services.platform.identity import Region, User
 from services.platform.organisations import Organisation
 
 ONLINE = "xf_online_intake"
 LETTER = "xf_letter_intake"
-INTAKES = frozenset({ONLINE, LETTER})
+VISIT = "xf_visit_intake"
+INTAKES = frozenset({ONLINE, LETTER, VISIT})
+MAX_REPRESENTATIVES = 5  # 信访条例 §18: 多人走访 … 代表人数不超过5人
+TOO_MANY_VISITORS = "多人走访同一信访事项的，应推选代表，代表人数不超过5人"
+INTERVIEWERS = ("xf_interviewer", "leader")  # a leader as 接谈人: 领导公开接访
 REGISTER_STEP = "register"
 SUBMITTED = "已成功反映问题，请耐心等待工作人员处理"  # 004 L764
 LINKS = {"matter": "相同信访事项", "person": "相同信访人", "none": "不关联"}
@@ -133,12 +137,35 @@ def register_letter(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, organ
                     form_data: dict[str, Any], uploads: Mapping[str, Sequence[tuple[str, bytes]]],
                     now: datetime | None = None) -> Petition:
     """来信详细登记 → 新建: a registrar of the organisation records a letter; its 登记 step follows."""
+    return _register_by_staff(uow, engine, actor, organisation_id, LETTER, form_data, uploads, now or utcnow())
+
+
+def register_visit(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, organisation_id: int,
+                   form_data: dict[str, Any], uploads: Mapping[str, Sequence[tuple[str, bytes]]],
+                   now: datetime | None = None) -> tuple[Petition, list[str]]:
+    """来访登记 → 新建: a registrar records a visit and chooses the 接谈人 (a 接谈岗, or a leader for
+    领导公开接访); 登记 and then 接谈 follow. The warnings the registrar sees (more than five visitors)
+    do not stop the registration: the reception still happens."""
+    interviewer = str(form_data.get("interviewer_username") or "")
+    if interviewer not in {name for post in INTERVIEWERS for name, _ in organisations.holders(
+            uow.session, organisation_id, post)}:
+        raise InvalidData("请选择本单位的接谈人", fields={"interviewer_username": ["请选择本单位的接谈人"]})
+    petition = _register_by_staff(uow, engine, actor, organisation_id, VISIT, form_data, uploads, now or utcnow())
+    return petition, [TOO_MANY_VISITORS] if petition.visitors > MAX_REPRESENTATIVES else []
+
+
+FORMS = {LETTER: ("xf_letter", "letter"), VISIT: ("xf_visit", "visit")}
+
+
+def _register_by_staff(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, organisation_id: int, process_key: str,
+                       form_data: dict[str, Any], uploads: Mapping[str, Sequence[tuple[str, bytes]]],
+                       now: datetime) -> Petition:
     session = uow.session
-    now = now or utcnow()
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or ("xf_registrar", organisation_id) not in actor.posts:
-        raise Forbidden("只有本信访部门的登记岗可以登记来信")
-    form = engine.forms.get("xf_letter")
+        raise Forbidden("只有本信访部门的登记岗可以登记来信来访")
+    form_key, kind = FORMS[process_key]
+    form = engine.forms.get(form_key)
     raw = dict(form_data)
     staged = attachments.prepare(session, actor, form, raw, uploads)
     try:
@@ -151,13 +178,14 @@ def register_letter(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, organ
     if session.get(Region, str(data["place_region"])) is None:
         raise InvalidData("问题发生地不存在", fields={"place_region": ["请选择问题发生地"]})
     petition = Petition(
-        number=_number(session, engine, LETTER, organisation.region_code, now), form="letter",
+        number=_number(session, engine, process_key, organisation.region_code, now), form=kind,
         organisation_id=organisation.id, responsible_org_id=organisation.id, name=data["name"],
         name_key=duplicates.normalise_name(data["name"]), id_number=id_number, phone=data.get("phone") or "",
         address=data["address"], title=data["title"], content=data["content"],
         place_region=str(data["place_region"]), place_address=data["place_address"], status="submitted",
-        created_at=now)
-    instance = _start(uow, engine, actor, LETTER, organisation, petition, {"form": "letter"})
+        visitors=int(data.get("visitors") or 1), created_at=now)
+    extra = {key: data[key] for key in ("companions", "interviewer_username", "visitors") if data.get(key)}
+    instance = _start(uow, engine, actor, process_key, organisation, petition, {"form": kind, **extra})
     attachments.bind(session, form, staged, instance.id, form.title)
     return petition
 

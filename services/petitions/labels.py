@@ -29,8 +29,11 @@ MODES = {
     "notice_no_more": "不再受理告知", "self": "自办", "file": "存", "reply": "直接回复", "report": "报告",
     "submit_review": "送审", "return": "退回", "receive": "收件", "accept_report": "汇报审阅通过",
     "return_report": "汇报审阅退回", "submit_recheck": "提交复查", "submit_final": "提交复核",
-    "defence_notice": "答辩通知", "review_served": "送达意见书",
+    "defence_notice": "答辩通知", "review_served": "送达意见书", "interview": "接谈",
 }
+SIMPLE_KINDS = {"unclear": "内容不清信", "repeat": "重信", "other_province": "转外省", "law": "涉法涉诉信",
+                "final": "三级终结信"}
+SIMPLE_MODES = {"file": "存", "forward": "转出", "return": "退信"}
 REVIEW_LEVELS = {"recheck": "复查", "final": "复核"}
 REVIEW_RESULTS = {"uphold": "维持", "revoke": "撤销", "change": "变更"}
 MATTER_STAGES = {"": "", "recheck_done": "复查办结", "final_done": "复核终结"}
@@ -45,9 +48,11 @@ ANSWERED = frozenset({"replied"})
 LEVELS = {"satisfied": "满意", "fairly": "基本满意", "dissatisfied": "不满意"}
 REASONS = {"unsolved": "未解决问题", "overdue": "办理超期", "attitude": "态度问题", "unclear": "答复不清",
            "other": "其他"}
-AUDIT_ACTIONS = {"xf_petition.link": "判重关联", "xf_petitioner.register": "信访人注册"}
-PROCESS_NAMES = ("网上信访登记", "来信登记", "信访件办理", "信访事项复查复核")
+AUDIT_ACTIONS = {"xf_petition.link": "判重关联", "xf_simple.register": "来信简单登记",
+                 "xf_petition.sms": "短信发送查询码"}
+PROCESS_NAMES = ("网上信访登记", "来信登记", "来访登记", "信访件办理", "信访事项复查复核")
 LABELS = tuple(dict.fromkeys([*ROLES.values(), *ORGANISATION_KINDS.values(), *FORMS.values(), *ID_TYPES.values(),
                               *GENDERS.values(), *PURPOSES.values(), *CATEGORIES.values(), *MODES.values(),
                               *STATUSES.values(), *LEVELS.values(), *REASONS.values(), *REVIEW_LEVELS.values(),
+                              *SIMPLE_KINDS.values(), *SIMPLE_MODES.values(),
                               *REVIEW_RESULTS.values(), *MATTER_STAGES.values(), *PROCESS_NAMES]))

@@ -51,10 +51,13 @@ class Petition(Base):
 
     __tablename__ = "xf_petition"
     __table_args__ = (
-        # 判重: exact matches on the ID number, the phone and the normalised name within a region prefix
+        # 判重: exact matches on the ID number, the phone and the normalised name. The name's index
+        # carries the id so that "this name, newest first, at most 50" reads only that name's items in
+        # order: with (name_key, place_region) PostgreSQL walked the primary key backwards through all
+        # 1,000,000 items for a frequent name (王伟) whose address matched none (bench/petition_duplicates.py)
         Index("ix_xf_petition_id_number", "id_number"),
         Index("ix_xf_petition_phone", "phone"),
-        Index("ix_xf_petition_name_region", "name_key", "place_region"),
+        Index("ix_xf_petition_name_id", "name_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,3 +122,23 @@ class Evaluation(Base):
     reason: Mapped[str] = mapped_column(String(20), default="")  # 不满意原因: labels.REASONS
     message: Mapped[str] = mapped_column(String(500), default="")
     evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SimpleRegistration(Base):
+    """来信简单登记 (004 §4.2): a letter that needs no handling — 内容不清信, 重信, 转外省, 涉法涉诉信,
+    三级终结信 — recorded with where it went, never a case (L959–960)."""
+
+    __tablename__ = "xf_simple_registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # labels.SIMPLE_KINDS
+    letters: Mapped[int] = mapped_column(Integer, default=1)  # 来信数量
+    recipient: Mapped[str] = mapped_column(String(100), default="")  # 受信人
+    note: Mapped[str] = mapped_column(String(1000), default="")  # 说明
+    mode: Mapped[str] = mapped_column(String(20), default="file")  # 办理方式: labels.SIMPLE_MODES
+    destination: Mapped[str] = mapped_column(String(200), default="")  # 去向
+    registered_by: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -35,12 +35,14 @@ MENU = (
     MenuEntry("我反映的问题", "pages.xf_my_petitions", _petitioner, applicants=True,
               active=("pages.xf_my_petitions", "pages.xf_my_petition")),
     MenuEntry("来信登记", "pages.xf_new_letter", _registrar),
+    MenuEntry("来访登记", "pages.xf_new_visit", _registrar),
+    MenuEntry("来信简单登记", "pages.xf_simple", _registrar, active=("pages.xf_simple", "pages.xf_add_simple")),
 )
 
 MODULE = ProcessModule(
     name="petitions",
     title="网上信访",
-    process_keys=frozenset({"xf_online_intake", "xf_letter_intake", "xf_handling", "xf_review"}),
+    process_keys=frozenset({"xf_online_intake", "xf_letter_intake", "xf_visit_intake", "xf_handling", "xf_review"}),
     roles=labels.ROLES,
     applicant_roles=labels.APPLICANT_ROLES,
     setup=operators.setup,

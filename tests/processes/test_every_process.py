@@ -58,7 +58,7 @@ def happy_value(field: Any) -> Any:
         if not choices:  # options of the case (valuesKey): its first
             return "1"
         return "approve" if "approve" in choices else choices[0]
-    if field.type in ("checklist", "taglist"):
+    if field.type in ("checklist", "taglist", "filepicker"):
         return []
     if field.type == "checkbox":
         return True
@@ -126,7 +126,8 @@ def test_its_happy_path_runs_to_the_end_with_operators_faked(runtime, faked_oper
                 break
             form = runtime.engine.task_form(uow.session, task)
             # one person per role (a step may exclude whoever took an earlier one: notCompletedBy)
-            reviewer = Actor(f"happy_{task.lane}", frozenset({(task.lane, task.region_code)}))
+            # (a step its process assigns to a named person — assignee — is that person's)
+            reviewer = Actor(task.assignee or f"happy_{task.lane}", frozenset({(task.lane, task.region_code)}))
             instance = runtime.engine.complete_task(uow, task.id, reviewer, happy_data(form))
             uow.commit()
     assert instance.status == InstanceStatus.COMPLETED, f"{pid} ended {instance.status}"

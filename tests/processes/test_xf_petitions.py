@@ -377,3 +377,28 @@ def test_a_request_for_review_needs_a_linked_answered_matter(runtime, province):
     province.register(alone.number)
     with pytest.raises(InvalidData, match="判重关联"):
         province.do(alone.number, "handle", "jn_handler", {"mode": "submit_recheck"})
+
+
+def test_a_visit_is_interviewed_by_the_chosen_interviewer_then_handled(runtime, province):
+    with pytest.raises(InvalidData, match="接谈人"):
+        province.visit(interviewer="lx_handler")  # not one of the office's interviewers
+    petition, warnings = province.visit(visitors=6)
+    assert warnings == [intake.TOO_MANY_VISITORS]  # a warning: the reception still happens
+    assert petition.number.startswith("XFV370100") and petition.visitors == 6
+    province.register(petition.number)
+    interview = province.task(petition.number, "interview")
+    assert interview.assignee == "jn_interviewer"
+    with pytest.raises(Forbidden):
+        province.do(petition.number, "interview", "jn_registrar", {"interview_notes": "x"})
+    province.do(petition.number, "interview", "jn_interviewer", {"interview_notes": "已详细了解补偿情况",
+                                                                  "content": "补偿标准低于同片区"})
+    assert province.petition(petition.number).content == "补偿标准低于同片区"
+    assert [m for m, _ in records(runtime, petition.id)] == ["interview"]
+    assert province.task(petition.number, "handle").organisation_id == province.orgs["jn-xfj"].id
+
+
+def test_a_leader_receives_visitors_in_person(runtime, province):
+    petition, _warnings = province.visit(interviewer="jn_leader")  # 领导公开接访
+    province.register(petition.number)
+    assert province.task(petition.number, "interview").assignee == "jn_leader"
+    province.do(petition.number, "interview", "jn_leader", {"interview_notes": "领导当面听取诉求"})

@@ -33,6 +33,16 @@ class Province:
             assert user is not None
             return actor_for(user)
 
+    def visit(self, visitors: int = 1, interviewer: str = "jn_interviewer") -> tuple[Petition, list[str]]:
+        with self.runtime.unit_of_work() as uow:
+            petition, warnings = intake.register_visit(uow, self.runtime.engine, self.actor("jn_registrar"),
+                                                       self.orgs["jn-xfj"].id, {
+                "name": "钱七", "address": "历下区泉城路 9 号", "visitors": visitors, "title": "集体反映拆迁补偿",
+                "place_region": "370102", "place_address": "泉城路 9 号", "content": "补偿标准不一",
+                "companions": "孙八 370102198001010011", "interviewer_username": interviewer}, {})
+            uow.commit()
+            return petition, warnings
+
     def complaint(self, who: str = "xf_zhang", title: str = "拖欠工资三个月", bureau: str = "jn-xfj",
                   place: str = "370102", **extra: Any) -> Petition:
         with self.runtime.unit_of_work() as uow:

@@ -131,3 +131,43 @@ def test_the_petitioner_evaluates_with_name_and_query_code(runtime, province, br
                                "bureau_level": "satisfied", "unit_level": "fairly"})
     with runtime.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Evaluation)) == 1
+
+
+def test_the_office_prints_the_query_code_and_sends_it_by_sms(runtime, province, browser):
+    sent: list[tuple[str, str]] = []
+
+    class Gateway:
+        def send(self, mobile: str, text: str) -> None:
+            sent.append((mobile, text))
+
+    petition = province.complaint()
+    [case] = province.cases(petition.number)
+    office = browser("jn_registrar")
+    slip = office.get(f"/xf/petitions/{petition.id}/slip").get_data(as_text=True)
+    assert petition.number in slip and case.query_code[:4] in slip.replace("-", "")
+    assert browser("lx_handler").get(f"/xf/petitions/{petition.id}/slip").status_code == 404  # another office
+    assert browser("xf_li").get(f"/xf/petitions/{petition.id}/slip").status_code == 404
+    runtime.notifier.sms, before = Gateway(), runtime.notifier.sms
+    try:
+        answer = office.post(f"/xf/petitions/{petition.id}/sms", {"back": "/inbox"})
+    finally:
+        runtime.notifier.sms = before
+    assert answer.status_code == 302
+    assert sent and sent[0][0] == petition.phone and "查询码" in sent[0][1]
+    no_channel = office.post(f"/xf/petitions/{petition.id}/sms", {"back": "/inbox"}, follow_redirects=True)
+    assert "短信通道未配置" in no_channel.get_data(as_text=True)
+
+
+def test_a_simple_registration_is_a_record_without_a_case(runtime, province, browser):
+    registrar = browser("jn_registrar")
+    bad = registrar.post("/xf/simple", {"name": "周九", "address": "", "kind": "repeat", "letters": "2", "mode": "file"})
+    assert bad.status_code == 400 and "请填写地址" in bad.get_data(as_text=True)
+    done = registrar.post("/xf/simple", {"name": "周九", "address": "历下区", "kind": "repeat", "letters": "2",
+                                         "mode": "file"})
+    assert done.status_code == 302
+    page = registrar.get("/xf/simple").get_data(as_text=True)
+    assert "周九" in page and "重信" in page
+    assert browser("jn_handler").get("/xf/simple").status_code == 404
+    with runtime.unit_of_work() as uow:
+        from engine.models import ProcessInstance
+        assert uow.session.scalar(select(func.count()).select_from(ProcessInstance)) == 0

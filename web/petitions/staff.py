@@ -1,5 +1,5 @@
-"""The registrars' screens of the petition system: 来信详细登记 → 新建 (the letter's particulars; its
-登记 step follows in the inbox) and the 判重 links chosen on the 登记 step's panel."""
+"""The registrars' screens of the petition system: 来信详细登记 and 来访登记 → 新建 (the particulars;
+the 登记 step follows in the inbox) and the 判重 links chosen on the 登记 step's panel."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -8,13 +8,19 @@ from sqlalchemy import select
 
 from engine.errors import InvalidData
 from engine.models import HumanTask, TaskStatus
-from services.petitions import intake, petitioners
+from services.petitions import intake, petitioners, query_codes, simple
+from services.petitions.labels import SIMPLE_KINDS, SIMPLE_MODES
+from services.platform import organisations
 from services.platform.organisations import Organisation
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values, uploads
 from web.pages.outcomes import act
 from web.pages.session import login_required, page_actor
+
+# kind → (form, page title, the endpoint that posts it)
+KINDS = {"letter": ("xf_letter", "来信详细登记", "pages.xf_register_letter"),
+         "visit": ("xf_visit", "来访登记", "pages.xf_register_visit")}
 
 
 def _registrar_offices() -> list[Organisation]:
@@ -25,40 +31,66 @@ def _registrar_offices() -> list[Organisation]:
                                       .order_by(Organisation.region_code)))
 
 
-def _letter_page(values: dict, errors: dict | None = None, status: int = 200):
+def _page(kind: str, values: dict, errors: dict | None = None, status: int = 200):
     session = uow().session
-    form = runtime().engine.forms.get("xf_letter")
+    form_key, title, action = KINDS[kind]
     offices = _registrar_offices()
     regions = intake.place_regions(session, petitioners.PROVINCE)
-    options = {"regions": [{"value": r.code, "label": r.name} for r in regions]}
-    return render_template("petitions/letter.html", form=form, values=values, errors=errors or {}, options=options,
-                           offices=offices), status
+    interviewers = [(name, shown) for post in intake.INTERVIEWERS
+                    for name, shown in organisations.holders(session, offices[0].id, post)]
+    options = {"regions": [{"value": r.code, "label": r.name} for r in regions],
+               "interviewers": [{"value": name, "label": shown} for name, shown in dict(interviewers).items()]}
+    return render_template("petitions/letter.html", form=runtime().engine.forms.get(form_key), values=values,
+                           errors=errors or {}, options=options, offices=offices, title=title, action=action), status
+
+
+def _register(kind: str):
+    offices = _registrar_offices()
+    form = runtime().engine.forms.get(KINDS[kind][0])
+    office = request.form.get("office", type=int) or offices[0].id
+    work = uow()
+    warnings: list[str] = []
+    try:
+        if kind == "visit":
+            petition, warnings = intake.register_visit(work, runtime().engine, page_actor(), office,
+                                                       form_data(form, request.form), uploads(form, request.files))
+        else:
+            petition = intake.register_letter(work, runtime().engine, page_actor(), office,
+                                              form_data(form, request.form), uploads(form, request.files))
+    except InvalidData as refused:
+        work.session.rollback()
+        return _page(kind, kept_values(form, request.form), dict(refused.fields) | {"_form": [refused.message]}, 400)
+    work.commit()
+    for warning in warnings:
+        flash(_(warning), "warning")
+    row = work.session.scalar(select(HumanTask).where(HumanTask.business_key == petition.number,
+                                                      HumanTask.status == TaskStatus.OPEN))
+    flash(_("已保存，信访件编号 %(number)s；请判重并完成登记", number=petition.number), "success")
+    return redirect(url_for("pages.task", task_id=row.id) if row is not None else url_for("pages.inbox"))
 
 
 @pages.get("/xf/letters/new")
 @login_required
 def xf_new_letter():
-    return _letter_page({})
+    return _page("letter", {})
 
 
 @pages.post("/xf/letters/new")
 @login_required
 def xf_register_letter():
-    offices = _registrar_offices()
-    form = runtime().engine.forms.get("xf_letter")
-    office = request.form.get("office", type=int) or offices[0].id
-    work = uow()
-    try:
-        petition = intake.register_letter(work, runtime().engine, page_actor(), office,
-                                          form_data(form, request.form), uploads(form, request.files))
-    except InvalidData as refused:
-        work.session.rollback()
-        return _letter_page(kept_values(form, request.form), dict(refused.fields) | {"_form": [refused.message]}, 400)
-    work.commit()
-    row = work.session.scalar(select(HumanTask).where(HumanTask.business_key == petition.number,
-                                                      HumanTask.status == TaskStatus.OPEN))
-    flash(_("来信已保存，信访件编号 %(number)s；请判重并完成登记", number=petition.number), "success")
-    return redirect(url_for("pages.task", task_id=row.id) if row is not None else url_for("pages.inbox"))
+    return _register("letter")
+
+
+@pages.get("/xf/visits/new")
+@login_required
+def xf_new_visit():
+    return _page("visit", {"visitors": "1"})
+
+
+@pages.post("/xf/visits/new")
+@login_required
+def xf_register_visit():
+    return _register("visit")
 
 
 @pages.post("/xf/tasks/<task_id>/link")
@@ -70,3 +102,55 @@ def xf_link(task_id: str):
     words = intake.LINKS.get(kind, "")
     return act(lambda work: intake.link(work, page_actor(), task_id, kind, other),
                _("已选择：%(choice)s", choice=_(words)), url_for("pages.task", task_id=task_id))
+
+
+def _simple_page(values: dict, errors: dict | None = None, status: int = 200):
+    return render_template("petitions/simple.html", offices=_registrar_offices(),
+                           rows=simple.recent(uow().session, page_actor()), kinds=SIMPLE_KINDS, modes=SIMPLE_MODES,
+                           values=values, errors=errors or {}), status
+
+
+@pages.get("/xf/simple")
+@login_required
+def xf_simple():
+    return _simple_page({})
+
+
+@pages.post("/xf/simple")
+@login_required
+def xf_add_simple():
+    offices = _registrar_offices()
+    form = request.form
+    work = uow()
+    try:
+        simple.register(work.session, page_actor(), form.get("office", type=int) or offices[0].id, simple.SimpleLetter(
+            name=form.get("name", ""), address=form.get("address", ""), kind=form.get("kind", ""),
+            letters=form.get("letters", type=int) or 0, recipient=form.get("recipient", ""),
+            note=form.get("note", ""), mode=form.get("mode", ""), destination=form.get("destination", "")))
+    except InvalidData as refused:
+        work.session.rollback()
+        return _simple_page(form.to_dict(), dict(refused.fields) | {"_form": [refused.message]}, 400)
+    work.commit()
+    flash(_("已简单登记"), "success")
+    return redirect(url_for("pages.xf_simple"))
+
+
+def _public_url() -> str:
+    return runtime().settings.public_url or request.host_url.rstrip("/")
+
+
+@pages.get("/xf/petitions/<int:petition_id>/slip")
+@login_required
+def xf_query_code_slip(petition_id: int):
+    """打印查询码: a slip for the petitioner (the page prints itself on paper)."""
+    found = query_codes.slip(uow().session, runtime().engine, page_actor(), petition_id, _public_url())
+    return render_template("petitions/slip.html", slip=found)
+
+
+@pages.post("/xf/petitions/<int:petition_id>/sms")
+@login_required
+def xf_send_query_code(petition_id: int):
+    back = request.form.get("back") or url_for("pages.inbox")
+    return act(lambda work: query_codes.send_sms(work, runtime().engine, runtime().notifier.sms, page_actor(),
+                                                 petition_id, _public_url()),
+               _("已发送查询码短信"), back if back.startswith("/") and not back.startswith("//") else "/")
