@@ -18,8 +18,7 @@ Then VACUUM ANALYZE, and lookups of five kinds, each with the four particulars a
 
 Each lookup is one ``duplicates.find`` in its own read-only unit of work, timed in this process (the
 loader's objects dropped and the rest frozen first, so that no collection of them lands in a
-lookup). The xf_petition indexes measured are the model's: any the migrations do not make yet are
-created before the load (and any the model dropped are dropped), and the script says so.
+lookup).
 
     python bench/petition_duplicates.py [--rows 1000000] [--lookups 200] [--database-url URL]
 
@@ -38,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, inspect, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -159,33 +158,12 @@ def _cumulative(weights):
         yield total
 
 
-def align_indexes(runtime: Runtime) -> list[str]:
-    """Measure the model's indexes of xf_petition: create those the migrations do not make yet and drop
-    those the model no longer has (none once the migrations are current — test_schema_drift). Returns
-    what it did."""
-    table = Petition.__table__
-    with runtime.db.begin() as connection:
-        present = {str(ix["name"]) for ix in inspect(connection).get_indexes(table.name)
-                   if not ix.get("duplicates_constraint")}
-        wanted = {str(ix.name): ix for ix in table.indexes}
-        done = []
-        for name in sorted(present - set(wanted)):
-            connection.execute(text(f'DROP INDEX "{name}"'))
-            done.append(f"dropped {name}")
-        for name in sorted(set(wanted) - present):
-            wanted[name].create(connection)
-            done.append(f"created {name}")
-    return done
-
-
 def setup(url: str) -> tuple[Runtime, list[int], int]:
     runtime = bootstrap(Settings(database_url=url))
     schema.upgrade(runtime.db)
     with runtime.unit_of_work() as uow:
         if uow.session.scalar(select(func.count()).select_from(Petition)):
             sys.exit(f"{make_url(url).database} already holds 信访件: give an empty database")
-    for change in align_indexes(runtime):
-        print(f"xf_petition index not as in the model after the migrations: {change}")
     with runtime.unit_of_work() as uow:
         session = uow.session
         session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))

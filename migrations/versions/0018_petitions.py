@@ -97,7 +97,7 @@ def upgrade() -> None:
     with op.batch_alter_table('xf_petition', schema=None) as batch_op:
         batch_op.create_index('ix_xf_petition_id_number', ['id_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_xf_petition_matter_id'), ['matter_id'], unique=False)
-        batch_op.create_index('ix_xf_petition_name_region', ['name_key', 'place_region'], unique=False)
+        batch_op.create_index('ix_xf_petition_name_id', ['name_key', 'id'], unique=False)
         batch_op.create_index('ix_xf_petition_phone', ['phone'], unique=False)
 
     op.create_table('xf_petitioner',
@@ -226,7 +226,7 @@ def downgrade() -> None:
     op.drop_table('xf_petitioner')
     with op.batch_alter_table('xf_petition', schema=None) as batch_op:
         batch_op.drop_index('ix_xf_petition_phone')
-        batch_op.drop_index('ix_xf_petition_name_region')
+        batch_op.drop_index('ix_xf_petition_name_id')
         batch_op.drop_index(batch_op.f('ix_xf_petition_matter_id'))
         batch_op.drop_index('ix_xf_petition_id_number')
 

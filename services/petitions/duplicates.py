@@ -9,8 +9,10 @@ equal, or whose normalised name is equal and whose address is alike (PostgreSQL:
 a deliberate, read-only exception to region scoping (README, security model) — a registrar sees
 these few columns of the matches, never a search over the province's items.
 
-Each branch is its own indexed query (ID number, phone, name + region prefix), each cut to
-:data:`LIMIT` newest by id; their union is cut again — 1,000,000 items cost three index range scans.
+Each branch is its own indexed query — the ID number, the phone, the name newest first by the index
+(name_key, id), which reads only that name's items (a frequent name such as 王伟 whose addresses match
+none would otherwise walk the whole table backwards by id) — each cut to :data:`LIMIT` newest; their
+union is cut again. bench/petition_duplicates.py: 1,000,000 items, p95 34 ms on PostgreSQL.
 """
 from __future__ import annotations
 

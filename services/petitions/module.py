@@ -9,18 +9,23 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.actors import Actor
 from engine.models import ProcessInstance
 from services.petitions import context, demo, labels, operators, queries
 from services.petitions.models import Petition
 from services.platform.modules import MenuEntry, ProcessModule
 
 
-def _petitioner(actor) -> bool:
+def _petitioner(actor: Actor) -> bool:
     return actor.has_role("petitioner")
 
 
-def _registrar(actor) -> bool:
+def _registrar(actor: Actor) -> bool:
     return actor.has_role("xf_registrar")
+
+
+def _handler(actor: Actor) -> bool:
+    return actor.has_role("xf_handler")
 
 
 def withdrawn(session: Session, instance: ProcessInstance, ending: str) -> None:
@@ -37,6 +42,7 @@ MENU = (
     MenuEntry("来信登记", "pages.xf_new_letter", _registrar),
     MenuEntry("来访登记", "pages.xf_new_visit", _registrar),
     MenuEntry("来信简单登记", "pages.xf_simple", _registrar, active=("pages.xf_simple", "pages.xf_add_simple")),
+    MenuEntry("集中转送交办", "pages.xf_batch", _handler, active=("pages.xf_batch", "pages.xf_forward_batch")),
 )
 
 MODULE = ProcessModule(

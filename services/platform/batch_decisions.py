@@ -29,7 +29,8 @@ class Outcome:
     message: str = ""
 
 
-def _message(error: EngineError) -> str:
+def message_of(error: EngineError) -> str:
+    """A refused task's outcome message: the refusal and its fields' messages."""
     details = "；".join(m for messages in error.fields.values() for m in messages)
     return f"{error.message}（{details}）" if details else error.message
 
@@ -76,7 +77,7 @@ def decide_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
                 engine.complete_task(uow, task_id, actor, data)
                 uow.commit()
             except EngineError as error:
-                outcomes.append(Outcome(task_id, keys[task_id], False, _message(error)))
+                outcomes.append(Outcome(task_id, keys[task_id], False, message_of(error)))
                 continue
         outcomes.append(Outcome(task_id, keys[task_id], True))
     return outcomes
@@ -103,7 +104,7 @@ def return_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
                 engine.return_task(uow, task_id, actor, targets[-1][0], reason)
                 uow.commit()
             except EngineError as error:
-                outcomes.append(Outcome(task_id, "", False, _message(error)))
+                outcomes.append(Outcome(task_id, "", False, message_of(error)))
                 continue
         outcomes.append(Outcome(task_id, row.business_key, True))
     return outcomes

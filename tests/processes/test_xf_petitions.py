@@ -402,3 +402,27 @@ def test_a_leader_receives_visitors_in_person(runtime, province):
     province.register(petition.number)
     assert province.task(petition.number, "interview").assignee == "jn_leader"
     province.do(petition.number, "interview", "jn_leader", {"interview_notes": "领导当面听取诉求"})
+
+
+def test_batch_transfer_needs_one_destination_and_handles_each_item_alone(runtime, province):
+    from services.petitions import batches
+
+    at_lixia = [province.complaint(title=f"历下 {n}") for n in range(3)]
+    at_shizhong = province.complaint(title="市中", place="370103")
+    for petition in [*at_lixia, at_shizhong]:
+        province.register(petition.number)
+    handler = province.actor("jn_handler")
+    tasks = {p.number: province.task(p.number, "handle").id for p in [*at_lixia, at_shizhong]}
+    with pytest.raises(InvalidData, match="去向机构不一致"):
+        batches.forward(runtime.unit_of_work, runtime.engine, handler, list(tasks.values()), "transfer", "")
+    with pytest.raises(InvalidData, match="至少勾选两件"):
+        batches.forward(runtime.unit_of_work, runtime.engine, handler, [tasks[at_lixia[0].number]], "transfer", "")
+    # one item is handled on its own meanwhile (存): only it fails, the others go
+    province.do(at_lixia[2].number, "handle", "jn_handler", {"mode": "file"})
+    outcomes = batches.forward(runtime.unit_of_work, runtime.engine, handler,
+                               [tasks[p.number] for p in at_lixia], "assign", "请核实", 20)
+    assert [o.ok for o in outcomes] == [True, True, False] and "已办理" in outcomes[2].message
+    for petition in at_lixia[:2]:
+        assert province.petition(petition.number).responsible_org_id == province.orgs["lx-xfj"].id
+        assert province.cases(petition.number)[-1].organisation_id == province.orgs["lx-xfj"].id
+    assert province.petition(at_lixia[2].number).status == "filed"

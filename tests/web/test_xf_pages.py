@@ -160,7 +160,8 @@ def test_the_office_prints_the_query_code_and_sends_it_by_sms(runtime, province,
 
 def test_a_simple_registration_is_a_record_without_a_case(runtime, province, browser):
     registrar = browser("jn_registrar")
-    bad = registrar.post("/xf/simple", {"name": "周九", "address": "", "kind": "repeat", "letters": "2", "mode": "file"})
+    bad = registrar.post("/xf/simple", {"name": "周九", "address": "", "kind": "repeat", "letters": "2",
+                                        "mode": "file"})
     assert bad.status_code == 400 and "请填写地址" in bad.get_data(as_text=True)
     done = registrar.post("/xf/simple", {"name": "周九", "address": "历下区", "kind": "repeat", "letters": "2",
                                          "mode": "file"})

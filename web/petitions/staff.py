@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.errors import InvalidData
 from engine.models import HumanTask, TaskStatus
-from services.petitions import intake, petitioners, query_codes, simple
+from services.petitions import batches, intake, petitioners, query_codes, simple
 from services.petitions.labels import SIMPLE_KINDS, SIMPLE_MODES
 from services.platform import organisations
 from services.platform.organisations import Organisation
@@ -154,3 +154,28 @@ def xf_send_query_code(petition_id: int):
     return act(lambda work: query_codes.send_sms(work, runtime().engine, runtime().notifier.sms, page_actor(),
                                                  petition_id, _public_url()),
                _("已发送查询码短信"), back if back.startswith("/") and not back.startswith("//") else "/")
+
+
+@pages.get("/xf/batch")
+@login_required
+def xf_batch():
+    """个人待办 for 集中转送 / 集中交办: the items waiting for 办理 at the user's offices."""
+    if not any(post == "xf_handler" for post, _org in page_actor().posts):
+        abort(404)
+    return render_template("petitions/batch.html", rows=batches.waiting(uow().session, page_actor()),
+                           modes=batches.FORWARDS, outcomes=None)
+
+
+@pages.post("/xf/batch")
+@login_required
+def xf_forward_batch():
+    form = request.form
+    try:
+        outcomes = batches.forward(runtime().unit_of_work, runtime().engine, page_actor(), form.getlist("task_id"),
+                                   form.get("mode", ""), form.get("opinion", "")[:2000],
+                                   form.get("deadline_days", type=int))
+    except InvalidData as refused:
+        flash(_(refused.message), "error")
+        return redirect(url_for("pages.xf_batch"))
+    return render_template("petitions/batch.html", rows=batches.waiting(uow().session, page_actor()),
+                           modes=batches.FORWARDS, outcomes=outcomes, mode=form.get("mode", ""))
