@@ -32,6 +32,7 @@ from engine.db import Base, UnitOfWork, utcnow
 from engine.errors import Conflict
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 from engine.regions import parent_codes
+from services.platform import organisations
 from services.platform.calendar import add_working_days, due_at, working_days_between
 from services.platform.identity import RoleGrant, User
 from services.platform.notifications import Notifier, render
@@ -106,15 +107,20 @@ def _claim(session: Session, kind: str, task_ids: list[str]) -> list[str]:
 
 
 class _Holders:
-    """Active users holding a role for a region or a region above it, cached for one scan."""
+    """Active users holding a role for a region or a region above it — or, for a step at an
+    organisation, the post there — cached for one scan."""
 
     def __init__(self, session: Session):
         self.session = session
-        self._cache: dict[tuple[str, str], list[str]] = {}
+        self._cache: dict[tuple[str, str, int | None], list[str]] = {}
 
-    def __call__(self, role: str, region_code: str) -> list[str]:
-        key = (role, region_code)
-        if key not in self._cache:
+    def __call__(self, role: str, region_code: str, organisation_id: int | None = None) -> list[str]:
+        key = (role, region_code, organisation_id)
+        if key in self._cache:
+            return self._cache[key]
+        if organisation_id is not None:
+            self._cache[key] = [name for name, _shown in organisations.holders(self.session, organisation_id, role)]
+        else:
             self._cache[key] = list(self.session.scalars(
                 select(User.username).join(RoleGrant, RoleGrant.user_id == User.id)
                 .where(RoleGrant.role == role, RoleGrant.region_code.in_(parent_codes(region_code)),
@@ -134,7 +140,7 @@ def send(uow: UnitOfWork, notifier: Notifier, kind: str, task_ids: list[str], no
             raise Conflict("任务没有办理期限，无法催办")
         context = {"task": task, "due_text": task.due_at.strftime("%Y-%m-%d"),
                    "working_days_left": days_left(task.due_at.date()) if kind == DUE_SOON else 0}
-        group = holders(task.lane, task.region_code)
+        group = holders(task.lane, task.region_code, task.organisation_id)
         if kind == DUE_SOON:
             recipients = [task.assignee] if task.assignee else group
             rows += _rows(f"reminder_{kind}", context, recipients, task.instance_id, task.id, now)
@@ -197,7 +203,8 @@ def send_clock(uow: UnitOfWork, notifier: Notifier, kind: str, instance_ids: lis
                                                                     case_clock.local_day(due))),
                    "steps": "、".join(t.label for t in tasks.get(instance.id, [])) or "—"}
         recipients = [name for task in tasks.get(instance.id, [])
-                      for name in ([task.assignee] if task.assignee else holders(task.lane, task.region_code))]
+                      for name in ([task.assignee] if task.assignee
+                                   else holders(task.lane, task.region_code, task.organisation_id))]
         if kind == CLOCK_OVERDUE:
             recipients += holders("supervisor", instance.region_code)
         rows += _rows(f"reminder_{kind}", context, recipients, instance.id, None, now)

@@ -426,3 +426,18 @@ def test_batch_transfer_needs_one_destination_and_handles_each_item_alone(runtim
         assert province.petition(petition.number).responsible_org_id == province.orgs["lx-xfj"].id
         assert province.cases(petition.number)[-1].organisation_id == province.orgs["lx-xfj"].id
     assert province.petition(at_lixia[2].number).status == "filed"
+
+
+def test_overdue_steps_at_an_office_remind_the_holders_of_the_post_there(runtime, province):
+    from datetime import timedelta
+
+    from services.platform import notifications, reminders
+
+    petition = province.complaint()
+    row = province.task(petition.number, "register")
+    with runtime.unit_of_work() as uow:
+        reminders.send(uow, runtime.notifier, reminders.OVERDUE, [row.id], row.due_at + timedelta(days=1))
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        told = {n.recipient for n in uow.session.scalars(select(notifications.Notification))}
+    assert "jn_registrar" in told and "lx_handler" not in told  # the county's registrar is another office
