@@ -623,6 +623,22 @@ class WorkflowEngine:
         self._persist(uow, instance, workflow, InstanceStatus.TERMINATED, ended=True, ending=ending)
         return instance
 
+    def extend_task(self, uow: UnitOfWork, task_id: str, actor: Actor, until: datetime, reason: str) -> HumanTask:
+        """延期: an open step's deadline moves to ``until``, with the reason in the history. Who may extend
+        which step, and by how much, is the caller's rule (a leader, at most 30 日, once: 信访条例 §33)."""
+        session = uow.session
+        row, instance = self._lock_task(session, task_id)
+        if row.status != TaskStatus.OPEN:
+            raise Conflict("任务已办理，不能延期")
+        if row.due_at is not None and until <= row.due_at:
+            raise InvalidData("延期后的期限应晚于原期限")
+        self._event(session, instance, "task_extended", actor=actor.username, task_name=row.name,
+                    task_label=row.label, conclusion=_reason(reason, "延期理由"),
+                    details={"from": row.due_at.isoformat() if row.due_at else None, "to": until.isoformat()})
+        row.due_at = until
+        self._write_history(session)
+        return row
+
     def mark_opened(self, uow: UnitOfWork, instance_id: int) -> None:
         """Record that staff first opened the case (until then its applicant may 撤回 it). Bumps the row's
         version, so that a withdrawal that read the row before this loses (engine.writes)."""

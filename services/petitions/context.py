@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.petitions import duplicates, handling, intake, scope
+from services.petitions import actions, duplicates, handling, intake, scope
 from services.petitions.labels import CATEGORIES, FORMS, MODES, PURPOSES, STATUSES
 from services.petitions.models import HandlingRecord, Petition
 from services.platform import organisations
@@ -36,6 +36,8 @@ class PetitionContext:
     records: list[RecordRow]
     same_matter: list[tuple[Petition, str]]  # (item, status in words)
     staff: bool  # the office's view (打印查询码, 短信发送查询码), not the applicant's
+    may_recall: bool  # the actor's office 转送ed / 交办ed it and the destination has not begun (收回)
+    extendable: str | None  # the open 自办 step a leader of its office may extend (延期), by id
 
 
 def petition_panel(context: PanelContext) -> Panel | None:
@@ -56,7 +58,15 @@ def petition_panel(context: PanelContext) -> Panel | None:
     return Panel(PETITION_TEMPLATE, PetitionContext(
         petition, FORMS.get(petition.form, petition.form), STATUSES.get(petition.status, petition.status),
         PURPOSES.get(petition.purpose, ""), CATEGORIES.get(petition.category, ""), rows, same,
-        context.staff and context.engine.is_staff_of(context.actor, context.instance)))
+        context.engine.is_staff_of(context.actor, context.instance),
+        actions.may_recall(context.session, context.actor, petition), _extendable(context)))
+
+
+def _extendable(context: PanelContext) -> str | None:
+    task = context.task
+    if task is None or task.name != actions.SELF_HANDLING or task.status != "open" or task.organisation_id is None:
+        return None
+    return task.id if organisations.works_at(context.actor, task.organisation_id, ("leader",)) else None
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,12 @@ def cancel(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: i
 
 def note_staff_opened(engine: WorkflowEngine, unit_of_work: UnitOfWork, actor: Actor,
                       instance: ProcessInstance) -> None:
-    """Record, in a transaction of its own, that staff of the case's region first opened it."""
-    if instance.staff_opened_at is None and engine.is_staff_of(actor, instance):
+    """Record, in a transaction of its own, that staff of the case first opened it: of its region, or
+    — for a case at an organisation — holding a post there (an upper office reading the case does not
+    take it out of its sender's hands: 收回 stays possible)."""
+    handling = instance.organisation_id in actor.organisations if instance.organisation_id is not None \
+        else engine.is_staff(actor, instance.region_code)
+    if instance.staff_opened_at is None and handling:
         with unit_of_work as work:
             engine.mark_opened(work, instance.id)
             work.commit()

@@ -215,8 +215,18 @@ def test_a_repeated_complaint_is_assigned_reported_and_found_by_query_code(live,
     # 8. the petitioner's item page in English
     petitioner.goto(f"/xf/mine/{petition(rt, number).id}")
     item = petitioner.url.removeprefix(base)
+    def dec(v):
+        import base64
+        import zlib
+        v = v.split(";")[0].split("=",1)[1]
+        comp = v.startswith(".")
+        payload = v.lstrip(".").split(".")[0]
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        return zlib.decompress(raw) if comp else raw
+    petitioner.on("request", lambda r: print("REQ", r.url, r.header_value("cookie") and dec("x=" + r.header_value("cookie").split("session=")[1])))
+    petitioner.on("response", lambda r: print("RESP", r.status, r.url, r.header_value("set-cookie") and dec(r.header_value("set-cookie"))))
     petitioner.goto(f"/lang/en?next={item}")
-    print("URL", petitioner.url, petitioner.context.cookies())
+    print("URL", petitioner.url)
     assert petitioner.locator("html").get_attribute("lang") == "en"
     assert petitioner.locator("#xf-reply").inner_text() == REPORT
     petitioner.screenshot(path=str(output_dir / "xf_en_petition.png"), full_page=True)

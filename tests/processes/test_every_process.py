@@ -24,7 +24,7 @@ FILES = sorted((ROOT / "processes").rglob("*.bpmn"))
 PROCESSES = [(path, pid) for path in FILES
              for pid in etree.parse(str(path)).xpath("//bpmn:process[@isExecutable='true']/@id", namespaces=NS)]
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-COMPARISON = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?:==|!=)\s*'([^']*)'")
+COMPARISON = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?:==|!=|in\s*\()\s*'([^']*)'")
 MAX_STEPS = 30
 
 
@@ -76,8 +76,8 @@ def happy_data(form: FormDefinition | None) -> dict[str, Any]:
 def start_data(path: Path) -> dict[str, Any]:
     """What a use case would hand the process at its start: every plain name a service task passes
     that no form and no earlier result provides (a batch id …), as 1, and every name a gateway
-    compares with a text (``via != 'intake'``: how a case came to be started) as the first text it is
-    compared with — over the files of its system, since the processes it calls are among them. A
+    compares with a text (``via in ('transfer', 'assign')``: how a case came to be started) as the first
+    text it is compared with — over the files of its system, since the processes it calls are among them. A
     form's field of the same name replaces it when its step is done."""
     names: set[str] = set()
     produced: set[str] = set()

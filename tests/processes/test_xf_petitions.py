@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import HumanTask, InstanceStatus, TaskStatus, Timer
 from services.petitions import evaluations, intake
-from services.petitions.models import Evaluation, HandlingRecord
+from services.petitions.models import Evaluation, HandlingRecord, Petition
 from services.platform import applicant_actions, documents
 
 
@@ -217,13 +217,16 @@ def test_notices_come_only_from_the_responsible_office_and_self_handling_only_af
 def test_a_notice_by_an_office_that_is_not_the_responsible_one_is_refused(runtime, province):
     petition = province.complaint()
     province.register(petition.number)
-    province.do(petition.number, "handle", "jn_handler",
-                {"mode": "assign", "destination": str(province.orgs["lx-xfj"].id)})
-    province.do(petition.number, "receive", "lx_receiver", {"decision": "sign"})
-    # the county is now 责任单位; the city's waiting case cannot issue one (it has no 办理 step), and
-    # the county's handler may
-    province.do(petition.number, "handle", "lx_handler", {"mode": "notice_accept"})
-    assert province.petition(petition.number).status == "accepted"
+    # the item's 责任单位 is now the county (as after a 交办 answered there) while the city's step is open
+    with runtime.unit_of_work() as uow:
+        uow.session.get(Petition, petition.id).responsible_org_id = province.orgs["lx-xfj"].id
+        uow.commit()
+    for mode in ("notice_accept", "notice_refuse", "notice_no_more"):
+        with pytest.raises(InvalidData, match="只有责任单位为本单位的信访件才能出具告知书"):
+            province.do(petition.number, "handle", "jn_handler", {"mode": mode})
+    with runtime.unit_of_work() as uow:
+        assert not list(uow.session.scalars(select(documents.CaseDocument)))
+    assert province.petition(petition.number).status == "registered"
 
 
 def test_submit_for_review_goes_to_the_chosen_leader_of_the_office(runtime, province):
@@ -441,3 +444,51 @@ def test_overdue_steps_at_an_office_remind_the_holders_of_the_post_there(runtime
     with runtime.unit_of_work() as uow:
         told = {n.recipient for n in uow.session.scalars(select(notifications.Notification))}
     assert "jn_registrar" in told and "lx_handler" not in told  # the county's registrar is another office
+
+
+@pytest.mark.parametrize("mode", ["transfer", "assign"])
+def test_the_sender_recalls_an_item_until_the_destination_begins(runtime, province, mode):
+    from services.petitions import actions
+
+    petition = province.complaint()
+    province.register(petition.number)
+    province.do(petition.number, "handle", "jn_handler",
+                {"mode": mode, "destination": str(province.orgs["lx-xfj"].id)})
+    child = province.cases(petition.number)[-1]
+    with runtime.unit_of_work() as uow, pytest.raises(Forbidden):  # not the sender's handler
+        actions.recall(uow, runtime.engine, province.actor("lx_handler"), petition.id, "")
+    with runtime.unit_of_work() as uow:
+        actions.recall(uow, runtime.engine, province.actor("jn_handler"), petition.id, "去向选错")
+        uow.commit()
+    cases = {c.id: c for c in province.cases(petition.number)}
+    assert cases[child.id].status == InstanceStatus.TERMINATED and cases[child.id].case_status == "withdrawn"
+    again = province.task(petition.number, "handle")  # back at the city, straight to 办理
+    assert again.organisation_id == province.orgs["jn-xfj"].id
+    assert province.petition(petition.number).responsible_org_id == province.orgs["jn-xfj"].id
+    # sent again, and this time the county signs for it: no more 收回
+    province.do(petition.number, "handle", "jn_handler",
+                {"mode": mode, "destination": str(province.orgs["lx-xfj"].id)})
+    province.do(petition.number, "receive", "lx_receiver", {"decision": "sign"})
+    with runtime.unit_of_work() as uow, pytest.raises((Conflict, NotFound)):
+        actions.recall(uow, runtime.engine, province.actor("jn_handler"), petition.id, "")
+
+
+def test_a_leader_extends_self_handling_once_by_at_most_thirty_days(runtime, province):
+    from services.petitions import actions
+
+    petition = province.complaint()
+    province.register(petition.number)
+    province.do(petition.number, "handle", "jn_handler", {"mode": "notice_accept"})
+    province.do(petition.number, "handle", "jn_handler", {"mode": "self"})
+    step = province.task(petition.number, "self_handle")
+    with runtime.unit_of_work() as uow, pytest.raises(Forbidden):
+        actions.extend(uow, runtime.engine, province.actor("jn_handler"), step.id, 10, "情况复杂")
+    with runtime.unit_of_work() as uow, pytest.raises(InvalidData, match="不能超过 30 日"):
+        actions.extend(uow, runtime.engine, province.actor("jn_leader"), step.id, 31, "情况复杂")
+    with runtime.unit_of_work() as uow:
+        actions.extend(uow, runtime.engine, province.actor("jn_leader"), step.id, 30, "需要调查取证")
+        uow.commit()
+    assert (province.task(petition.number, "self_handle").due_at - step.due_at).days == 30
+    with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="只能延期一次"):
+        actions.extend(uow, runtime.engine, province.actor("jn_leader"), step.id, 5, "再延")
+    assert "extend" in [m for m, _ in records(runtime, petition.id)]

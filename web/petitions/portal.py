@@ -22,7 +22,8 @@ from web.ratelimit import RateLimited, count_query_code_lookup
 
 # the modes a petitioner sees in the 办理过程 (internal ones — 送审, 汇报审阅 — are the office's own)
 SHOWN_MODES = frozenset({"transfer", "assign", "notice_accept", "notice_refuse", "notice_no_more", "self",
-                         "reply", "file", "return", "accept_report"})
+                         "reply", "file", "return", "accept_report", "extend"})
+TOLD = frozenset({"extend"})  # modes whose opinion the petitioner is told (延期: its reason, 信访条例 §33)
 
 
 def _petitioner_only() -> None:
@@ -116,8 +117,8 @@ def _view(petition: Petition, *, via_code: bool = False, name: str = "", code: s
     session = uow().session
     engine = runtime().engine
     intake_case = session.get(ProcessInstance, petition.intake_instance_id) if petition.intake_instance_id else None
-    shown = [(r, MODES.get(r.mode, r.mode), org, dest) for r, org, dest in handling.records(session, petition.id)
-             if r.mode in SHOWN_MODES]
+    shown = [(r, MODES.get(r.mode, r.mode), org, dest, r.opinion if r.mode in TOLD else "")
+             for r, org, dest in handling.records(session, petition.id) if r.mode in SHOWN_MODES]
     notices = [d for number in {petition.number} for d in session.scalars(
         select(documents.CaseDocument).join(ProcessInstance, ProcessInstance.id == documents.CaseDocument.instance_id)
         .where(ProcessInstance.business_key == number, documents.CaseDocument.kind == "petition_notice"))]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.errors import InvalidData
 from engine.models import HumanTask, TaskStatus
-from services.petitions import batches, intake, petitioners, query_codes, simple
+from services.petitions import actions, batches, intake, petitioners, query_codes, simple
 from services.petitions.labels import SIMPLE_KINDS, SIMPLE_MODES
 from services.platform import organisations
 from services.platform.organisations import Organisation
@@ -150,10 +150,9 @@ def xf_query_code_slip(petition_id: int):
 @pages.post("/xf/petitions/<int:petition_id>/sms")
 @login_required
 def xf_send_query_code(petition_id: int):
-    back = request.form.get("back") or url_for("pages.inbox")
     return act(lambda work: query_codes.send_sms(work, runtime().engine, runtime().notifier.sms, page_actor(),
                                                  petition_id, _public_url()),
-               _("已发送查询码短信"), back if back.startswith("/") and not back.startswith("//") else "/")
+               _("已发送查询码短信"), _back(url_for("pages.inbox")))
 
 
 @pages.get("/xf/batch")
@@ -179,3 +178,26 @@ def xf_forward_batch():
         return redirect(url_for("pages.xf_batch"))
     return render_template("petitions/batch.html", rows=batches.waiting(uow().session, page_actor()),
                            modes=batches.FORWARDS, outcomes=outcomes, mode=form.get("mode", ""))
+
+
+def _back(default: str) -> str:
+    back = request.form.get("back") or default
+    return back if back.startswith("/") and not back.startswith("//") else default
+
+
+@pages.post("/xf/petitions/<int:petition_id>/recall")
+@login_required
+def xf_recall(petition_id: int):
+    """收回 of a 转送 / 交办 the destination has not begun."""
+    return act(lambda work: actions.recall(work, runtime().engine, page_actor(), petition_id,
+                                           request.form.get("reason", "")[:500]),
+               _("已收回，信访件回到本单位待办"), _back(url_for("pages.inbox")))
+
+
+@pages.post("/xf/tasks/<task_id>/extend")
+@login_required
+def xf_extend(task_id: str):
+    """延期 of a 自办 step by a leader of its office."""
+    return act(lambda work: actions.extend(work, runtime().engine, page_actor(), task_id,
+                                           request.form.get("days", type=int) or 0, request.form.get("reason", "")),
+               _("已批准延期"), url_for("pages.task", task_id=task_id))
