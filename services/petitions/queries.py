@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from engine.actors import region_condition
+from engine.db import utcnow
+from engine.models import HumanTask, TaskStatus
 from services.petitions.labels import CATEGORIES, FORMS, PURPOSES, STATUSES
-from services.petitions.models import Evaluation, Petition
+from services.petitions.models import Evaluation, HandlingRecord, Petition
 from services.platform.identity import Region
 from services.platform.organisations import Organisation
 from services.platform.queries import Column, Query
@@ -18,7 +20,8 @@ from services.platform.queries import Column, Query
 _FILTERS = {"number": ("str", "信访件编号"), "name": ("str", "信访人"), "id_number": ("str", "证件号码"),
             "form": ("str", "信访形式"), "place_region": ("region", "问题属地"), "category": ("str", "问题类别"),
             "status": ("str", "状态"), "registered_from": ("date", "登记日期从"),
-            "registered_to": ("date", "登记日期至")}
+            "registered_to": ("date", "登记日期至"), "mode": ("str", "办理方式"), "destination": ("str", "去向机构"),
+            "overdue": ("bool", "超期")}
 
 
 def _filtered(query: Select, regions: list[str], f: dict[str, Any]) -> Select:
@@ -38,6 +41,16 @@ def _filtered(query: Select, regions: list[str], f: dict[str, Any]) -> Select:
         query = query.where(func.date(Petition.created_at) >= f["registered_from"].isoformat())
     if f.get("registered_to"):
         query = query.where(func.date(Petition.created_at) <= f["registered_to"].isoformat())
+    if f.get("mode"):
+        query = query.where(exists().where(HandlingRecord.petition_id == Petition.id, HandlingRecord.mode == f["mode"]))
+    if f.get("destination"):
+        went = select(Organisation.id).where(Organisation.name.contains(f["destination"].strip(), autoescape=True))
+        query = query.where(exists().where(HandlingRecord.petition_id == Petition.id,
+                                           HandlingRecord.destination_id.in_(went)))
+    if f.get("overdue") is not None:
+        late = exists().where(HumanTask.business_key == Petition.number, HumanTask.status == TaskStatus.OPEN,
+                              HumanTask.due_at < utcnow())
+        query = query.where(late if f["overdue"] else ~late)
     return query
 
 

@@ -492,3 +492,26 @@ def test_a_leader_extends_self_handling_once_by_at_most_thirty_days(runtime, pro
     with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="只能延期一次"):
         actions.extend(uow, runtime.engine, province.actor("jn_leader"), step.id, 5, "再延")
     assert "extend" in [m for m, _ in records(runtime, petition.id)]
+
+
+def test_the_petition_search_filters_by_handling_destination_and_lateness_within_the_users_regions(
+        runtime, province):
+    from services.platform import queries
+
+    transferred = province.complaint(title="转走的")
+    province.register(transferred.number)
+    province.do(transferred.number, "handle", "jn_handler",
+                {"mode": "transfer", "destination": str(province.orgs["lx-xfj"].id)})
+    elsewhere = province.complaint(title="市中的", place="370103")
+    with runtime.unit_of_work() as uow:
+        def numbers(who: str, **filters: str) -> list[str]:
+            rows, _total = queries.run(uow.session, province.actor(who), "xf-petitions", filters)
+            return [row["number"] for row in rows]
+
+        assert numbers("jn_handler", mode="transfer") == [transferred.number]
+        assert numbers("jn_handler", destination="历下") == [transferred.number]
+        assert set(numbers("jn_handler", overdue="false")) == {transferred.number, elsewhere.number}
+        assert numbers("jn_handler", overdue="true") == []
+        assert numbers("lx_handler") == [transferred.number]  # 历下区 staff: items of 历下区 only
+        indicators, _ = queries.run(uow.session, province.actor("jn_handler"), "xf-indicators", {})
+        assert {row["region_code"]: row["online"] for row in indicators} == {"370102": 1, "370103": 1}
