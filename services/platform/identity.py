@@ -15,7 +15,7 @@ from engine.actors import Actor, region_condition
 from engine.db import Base, utcnow
 from engine.errors import Forbidden, InvalidData, NotFound, Unauthenticated
 from engine.regions import REGION_CODE, parent_codes
-from services.platform.organisations import OrganisationPost
+from services.platform.organisations import Organisation, OrganisationPost
 from services.platform.passwords import check_password
 
 # The platform's roles: the lane roles every system's steps use, and the roles of the platform's own
@@ -230,7 +230,8 @@ def _require_whole_account(admin: Actor, user: User) -> None:
     """What changes the whole account — its password, whether it may sign in — changes every role it
     holds: only an admin of every region where it holds one may do it (else a Beijing admin who
     resets the password of a Beijing-homed user with Tianjin grants signs in with Tianjin's powers)."""
-    foreign = sorted({g.region_code for g in user.grants if not admin.holds("admin", g.region_code)})
+    held = {g.region_code for g in user.grants} | set(regions_of_posts(user))
+    foreign = sorted(region for region in held if not admin.holds("admin", region))
     if foreign:
         raise Forbidden(f"该用户在您管辖范围以外的区划（{'、'.join(foreign)}）也有授权，只能由那里的系统管理员处理")
 
@@ -290,6 +291,47 @@ def revoke_role(session: Session, admin: Actor, user_id: int, grant_id: int) -> 
     _require_admin_for(admin, grant.region_code)
     user.grants.remove(grant)
     end_sessions(session, user.id)  # a removed role must not live on in an open session or token
+
+
+def regions_of_posts(user: User) -> list[str]:
+    """The regions of the organisations where the user holds posts."""
+    session = Session.object_session(user)
+    ids = {p.organisation_id for p in user.posts}
+    if session is None or not ids:
+        return []
+    return list(session.scalars(select(Organisation.region_code).where(Organisation.id.in_(ids))))
+
+
+def grant_post(session: Session, admin: Actor, user_id: int, organisation_id: int, post: str) -> OrganisationPost:
+    """A post at an organisation (a lane role held there): by an admin of the organisation's region, to a
+    staff account (an account bound to an enterprise holds applicant roles only)."""
+    user = get_managed_user(session, admin, user_id)
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise InvalidData("机构不存在", fields={"organisation_id": ["机构不存在"]})
+    _require_admin_for(admin, organisation.region_code)
+    if post not in ROLES or post in APPLICANT_ROLES:
+        raise InvalidData(f"不能设置岗位：{ROLES.get(post, post)}", fields={"post": ["请选择工作人员的岗位"]})
+    if user.enterprise_code:
+        raise InvalidData("绑定单位的账号不能设置机构岗位", fields={"post": ["绑定单位的账号不能设置机构岗位"]})
+    existing = next((p for p in user.posts if p.organisation_id == organisation_id and p.post == post), None)
+    if existing is not None:
+        return existing
+    held = OrganisationPost(organisation_id=organisation_id, post=post)
+    user.posts.append(held)
+    session.flush()
+    return held
+
+
+def revoke_post(session: Session, admin: Actor, user_id: int, post_id: int) -> None:
+    user = get_managed_user(session, admin, user_id)
+    held = next((p for p in user.posts if p.id == post_id), None)
+    organisation = session.get(Organisation, held.organisation_id) if held is not None else None
+    if held is None or organisation is None:
+        raise NotFound("岗位不存在")
+    _require_admin_for(admin, organisation.region_code)
+    user.posts.remove(held)
+    end_sessions(session, user.id)  # as for a role: a removed post must not live on in an open session
 
 
 def set_active(session: Session, admin: Actor, user_id: int, active: bool) -> User:

@@ -12,6 +12,7 @@ from services.petitions.models import Evaluation, Petition, Petitioner
 from services.platform.demo_data import demo_id_number
 from services.platform.id_number import check_digit
 from services.platform.identity import User
+from services.platform.organisations import OrganisationPost
 from tests.conftest import PASSWORD
 
 
@@ -172,3 +173,29 @@ def test_a_simple_registration_is_a_record_without_a_case(runtime, province, bro
     with runtime.unit_of_work() as uow:
         from engine.models import ProcessInstance
         assert uow.session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
+def test_an_admin_gives_and_takes_posts_at_organisations_of_their_regions(runtime, province, browser):
+    from services.platform.identity import create_user
+
+    with runtime.unit_of_work() as uow:
+        if uow.session.scalar(select(User).where(User.username == "sd_admin")) is None:
+            create_user(uow.session, "sd_admin", PASSWORD, "370000", ["admin"], "山东管理员")
+        newcomer = uow.session.scalar(select(User).where(User.username == "sz_handler")).id
+        uow.commit()
+    county = str(province.orgs["lx-xfj"].id)
+    assert browser("admin").post(f"/admin/users/{newcomer}/posts", {"organisation_id": county,
+                                                                    "post": "xf_receiver"}).status_code == 404
+    admin = browser("sd_admin")
+    page = admin.get(f"/admin/users/{newcomer}").get_data(as_text=True)
+    assert "机构岗位" in page and "市中区信访局" in page
+    refused = admin.post(f"/admin/users/{newcomer}/posts", {"organisation_id": county, "post": "petitioner"})
+    assert refused.status_code == 400
+    assert admin.post(f"/admin/users/{newcomer}/posts", {"organisation_id": county, "post": "xf_receiver"}
+                      ).status_code == 302
+    assert ("xf_receiver", province.orgs["lx-xfj"].id) in province.actor("sz_handler").posts
+    with runtime.unit_of_work() as uow:
+        held = uow.session.scalar(select(OrganisationPost).where(
+            OrganisationPost.user_id == newcomer, OrganisationPost.organisation_id == province.orgs["lx-xfj"].id))
+    assert admin.post(f"/admin/users/{newcomer}/posts/{held.id}/revoke").status_code == 302
+    assert ("xf_receiver", province.orgs["lx-xfj"].id) not in province.actor("sz_handler").posts

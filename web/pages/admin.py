@@ -3,19 +3,24 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from engine.errors import InvalidData
 from services.platform.identity import (
+    APPLICANT_ROLES,
     ROLES,
     admin_create_user,
     get_managed_user,
+    grant_post,
     grant_role,
     list_regions,
     list_users,
     reset_password,
+    revoke_post,
     revoke_role,
     set_active,
 )
+from services.platform.organisations import Organisation
 from web.context import uow
 from web.pages import pages
 from web.pages.params import GrantForm, ResetPasswordForm, UserForm, form_lists, load
@@ -33,7 +38,10 @@ def render_users(values=None, errors: dict | None = None, status: int = 200):
 def render_user(user_id: int, errors: dict | None = None, status: int = 200):
     session = uow().session
     user = get_managed_user(session, page_actor(), user_id)
+    places = {o.id: o for o in session.scalars(select(Organisation)
+                                               .order_by(Organisation.region_code, Organisation.name))}
     return render_template("admin_user.html", user=user, roles=ROLES, regions=list_regions(session),
+                           organisations=places, posts=[r for r in ROLES if r not in APPLICANT_ROLES],
                            errors=errors or {}), status
 
 
@@ -91,6 +99,32 @@ def admin_revoke(user_id: int, grant_id: int):
     revoke_role(work.session, page_actor(), user_id, grant_id)
     work.commit()
     flash(_("已收回授权"), "success")
+    return redirect(url_for("pages.admin_user", user_id=user_id))
+
+
+@pages.post("/admin/users/<int:user_id>/posts")
+@login_required
+def admin_grant_post(user_id: int):
+    """A post at an organisation (机构岗位)."""
+    work = uow()
+    try:
+        grant_post(work.session, page_actor(), user_id, request.form.get("organisation_id", type=int) or 0,
+                   request.form.get("post", ""))
+    except InvalidData as error:
+        work.session.rollback()
+        return render_user(user_id, error.fields or {"_form": [error.message]}, 400)
+    work.commit()
+    flash(_("已设置岗位"), "success")
+    return redirect(url_for("pages.admin_user", user_id=user_id))
+
+
+@pages.post("/admin/users/<int:user_id>/posts/<int:post_id>/revoke")
+@login_required
+def admin_revoke_post(user_id: int, post_id: int):
+    work = uow()
+    revoke_post(work.session, page_actor(), user_id, post_id)
+    work.commit()
+    flash(_("已取消岗位"), "success")
     return redirect(url_for("pages.admin_user", user_id=user_id))
 
 
