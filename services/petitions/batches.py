@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.db import UnitOfWork
-from engine.errors import EngineError, InvalidData, NotFound
+from engine.errors import InvalidData, NotFound
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.petitions.handling import DEFAULT_DEADLINE_DAYS, default_destination
 from services.petitions.models import Petition
-from services.platform.batch_decisions import MAX_BATCH, Outcome, message_of
+from services.platform.batch_decisions import MAX_BATCH, Outcome, complete_each
 from services.platform.case_view import get_visible_task
 
 FORWARDS = {"transfer": "集中转送", "assign": "集中交办"}
@@ -84,17 +84,4 @@ def forward(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine, acto
         raise InvalidData("所选信访件的问题属地没有对应的下级或直属单位，请逐件选择去向机构")
     data = {"mode": mode, "destination": str(destination), "opinion": opinion or None,
             "deadline_days": deadline_days or DEFAULT_DEADLINE_DAYS}
-    outcomes = []
-    for task_id in task_ids:
-        if task_id not in keys:
-            outcomes.append(Outcome(task_id, "", False, "任务不存在或不在您的管辖范围内"))
-            continue
-        with unit_of_work() as uow:
-            try:
-                engine.complete_task(uow, task_id, actor, data)
-                uow.commit()
-            except EngineError as error:
-                outcomes.append(Outcome(task_id, keys[task_id], False, message_of(error)))
-                continue
-        outcomes.append(Outcome(task_id, keys[task_id], True))
-    return outcomes
+    return complete_each(unit_of_work, engine, actor, task_ids, keys, data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.db import UnitOfWork
@@ -18,7 +19,7 @@ from engine.models import HumanTask, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.petitions import evaluations, intake, petitioners, simple
 from services.petitions.labels import BUREAU, DEPARTMENT
-from services.petitions.models import Petition
+from services.petitions.models import Petition, Petitioner
 from services.platform import applicant_actions, organisations
 from services.platform.demo_data import DEMO_PASSWORD, demo_id_number
 from services.platform.identity import Region, RoleGrant, User, actor_for, create_user
@@ -53,6 +54,19 @@ def load(uow: UnitOfWork, engine: WorkflowEngine) -> None:
     session = uow.session
     if organisations.by_code(session, "sd-xfj") is not None:
         return
+    made = make_province(session, DEMO_PASSWORD, enforce_policy=False)
+    for username in ("admin", "supervisor"):  # the platform's demo overseers see the demo province
+        overseer = session.scalar(select(User).where(User.username == username))
+        if overseer is not None:
+            session.add(RoleGrant(user_id=overseer.id, role=username, region_code="370000"))
+    session.flush()
+    _drive(uow, engine, made)
+
+
+def make_province(session: Session, password: str, *, enforce_policy: bool) -> dict[str, organisations.Organisation]:
+    """The demo province's regions, organisations and people: the staff with their posts and the portal
+    petitioners (their accounts made once, a missing profile or post made again — the tests empty the
+    organisation tables after each test and keep the accounts)."""
     for code, name, level in REGIONS:
         if session.get(Region, code) is None:
             session.add(Region(code=code, name=name, level=level))
@@ -62,22 +76,24 @@ def load(uow: UnitOfWork, engine: WorkflowEngine) -> None:
         made[code] = organisations.create(session, code, name, region, kind, parent=made.get(parent or ""),
                                           short_name=short)
     for username, display, code, posts in STAFF:
-        user = create_user(session, username, DEMO_PASSWORD, made[code].region_code, ["xf_staff"], display,
-                           enforce_policy=False)
+        user = session.scalar(select(User).where(User.username == username)) or create_user(
+            session, username, password, made[code].region_code, ["xf_staff"], display, enforce_policy=enforce_policy)
         for post in posts:
             organisations.add_post(session, user.id, made[code], post)
-    for username in ("admin", "supervisor"):  # the platform's demo overseers see the demo province
-        overseer = session.scalar(select(User).where(User.username == username))
-        if overseer is not None:
-            session.add(RoleGrant(user_id=overseer.id, role=username, region_code="370000"))
     for username, name, serial in PETITIONERS:
-        petitioners.register(session, petitioners.Registration(
-            username=username, password=DEMO_PASSWORD, phone=f"1380531000{serial}", agreed=True, name=name,
+        form = petitioners.Registration(
+            username=username, password=password, phone=f"1380531000{serial}", agreed=True, name=name,
             gender="male", id_type="id_card", id_number=demo_id_number("370102", date(1970 + serial, 5, 1), serial),
-            usual_address=f"山东省济南市历下区解放路 {serial} 号"), real_name=lambda _name, _id: True,
-            enforce_policy=False)
+            usual_address=f"山东省济南市历下区解放路 {serial} 号")
+        account = session.scalar(select(User).where(User.username == username))
+        if account is None:
+            petitioners.register(session, form, real_name=lambda _name, _id: True, enforce_policy=enforce_policy)
+        elif session.scalar(select(Petitioner.id).where(Petitioner.user_id == account.id)) is None:
+            session.add(Petitioner(user_id=account.id, name=name, gender=form.gender, id_type=form.id_type,
+                                   id_number=form.id_number, phone=form.phone, usual_address=form.usual_address,
+                                   verified=True))
     session.flush()
-    _drive(uow, engine, made)
+    return made
 
 
 def _actor(uow: UnitOfWork, username: str) -> Actor:

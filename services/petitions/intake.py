@@ -23,6 +23,7 @@ from engine.actors import Actor
 from engine.db import UnitOfWork, utcnow
 from engine.definitions import latest_definition
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.forms import FormDefinition
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 from engine.runtime import WorkflowEngine
 from services.petitions import duplicates, scope
@@ -45,10 +46,22 @@ SUBMITTED = "已成功反映问题，请耐心等待工作人员处理"  # 004 L
 LINKS = {"matter": "相同信访事项", "person": "相同信访人", "none": "不关联"}
 
 
-def _invalid(error: ValidationError) -> InvalidData:
-    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    return InvalidData("表单填写有误，请修改后重新提交",
-                       fields={str(k): v if isinstance(v, list) else [str(v)] for k, v in messages.items()})
+def _validated(session: Session, actor: Actor, form: FormDefinition, form_data: Mapping[str, Any],
+               uploads: Mapping[str, Sequence[tuple[str, bytes]]]) -> tuple[dict[str, Any], list[int]]:
+    """An intake form's cleaned data and its staged files: the files checked by their bytes, the fields by
+    the form, the 问题发生地 a region that exists — any problem refuses the whole registration."""
+    raw = dict(form_data)
+    staged = attachments.prepare(session, actor, form, raw, uploads)
+    try:
+        data = form.validate(raw)
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        raise InvalidData("表单填写有误，请修改后重新提交",
+                          fields={str(k): v if isinstance(v, list) else [str(v)] for k, v in messages.items()}) \
+            from None
+    if session.get(Region, str(data["place_region"])) is None:
+        raise InvalidData("问题发生地不存在", fields={"place_region": ["请选择问题发生地"]})
+    return data, staged
 
 
 def covering_regions(region_code: str) -> list[str]:
@@ -109,15 +122,8 @@ def submit_complaint(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, form
     now = now or utcnow()
     profile = petitioner_of(session, actor)
     form = engine.forms.get("xf_online_complaint")
-    raw = dict(form_data)
-    staged = attachments.prepare(session, actor, form, raw, uploads)
-    try:
-        data = form.validate(raw)
-    except ValidationError as error:
-        raise _invalid(error) from None
+    data, staged = _validated(session, actor, form, form_data, uploads)
     place = str(data["place_region"])
-    if session.get(Region, place) is None:
-        raise InvalidData("问题发生地不存在", fields={"place_region": ["请选择问题发生地"]})
     organisation = next((o for o in bureaus_for(session, place) if str(o.id) == str(data["organisation"])), None)
     if organisation is None:
         raise InvalidData("请选择问题发生地所在的信访部门", fields={"organisation": ["请选择问题发生地所在的信访部门"]})
@@ -166,17 +172,10 @@ def _register_by_staff(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, or
         raise Forbidden("只有本信访部门的登记岗可以登记来信来访")
     form_key, kind = FORMS[process_key]
     form = engine.forms.get(form_key)
-    raw = dict(form_data)
-    staged = attachments.prepare(session, actor, form, raw, uploads)
-    try:
-        data = form.validate(raw)
-    except ValidationError as error:
-        raise _invalid(error) from None
+    data, staged = _validated(session, actor, form, form_data, uploads)
     id_number = (data.get("id_number") or "").strip().upper()
     if id_number and (problem := id_number_problem(id_number)):
         raise InvalidData(problem, fields={"id_number": [problem]})
-    if session.get(Region, str(data["place_region"])) is None:
-        raise InvalidData("问题发生地不存在", fields={"place_region": ["请选择问题发生地"]})
     petition = Petition(
         number=_number(session, engine, process_key, organisation.region_code, now), form=kind,
         organisation_id=organisation.id, responsible_org_id=organisation.id, name=data["name"],

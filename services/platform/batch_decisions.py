@@ -67,6 +67,13 @@ def decide_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
             messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
             raise InvalidData("批量办理的结论或意见填写有误",
                               fields={k: [str(m) for m in v] for k, v in messages.items()}) from None
+    return complete_each(unit_of_work, engine, actor, task_ids, keys, data)
+
+
+def complete_each(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine, actor: Actor, task_ids: list[str],
+                  keys: dict[str, str], data: dict) -> list[Outcome]:
+    """Complete each task with ``data`` in its own unit of work; ``keys``: the business keys of the tasks
+    the actor may see (the others fail as unknown). One outcome per task, in order."""
     outcomes = []
     for task_id in task_ids:
         if task_id not in keys:

@@ -51,14 +51,14 @@ def test_withdrawal_and_the_registrars_first_opening_exclude_each_other(runtime,
     first, second = province.complaint(), province.complaint(title="第二件")
     engine = runtime.engine
     with runtime.unit_of_work() as uow:  # the petitioner withdraws the first before anyone opened it
-        applicant_actions.withdraw(uow, engine, province.actor("xf_zhang"), first.intake_instance_id, "已解决")
+        applicant_actions.withdraw(uow, engine, province.actor("petitioner"), first.intake_instance_id, "已解决")
         uow.commit()
     assert province.petition(first.number).status == "withdrawn"
     with runtime.unit_of_work() as uow:  # the registrar opens the second (调阅 = claim) …
         engine.claim(uow, province.task(second.number, "register").id, province.actor("jn_registrar"))
         uow.commit()
     with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="不能撤回"):  # … and it stays
-        applicant_actions.withdraw(uow, engine, province.actor("xf_zhang"), second.intake_instance_id, "")
+        applicant_actions.withdraw(uow, engine, province.actor("petitioner"), second.intake_instance_id, "")
     assert province.petition(second.number).status == "submitted"
 
 
@@ -248,13 +248,13 @@ def test_the_petitioner_evaluates_an_answered_item_in_scope_at_most_twice(runtim
     petition = province.complaint()
     province.register(petition.number)
     with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="尚未办结"):
-        evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("xf_zhang"),
+        evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("petitioner"),
                                                                     petition.id), "satisfied", "satisfied")
     province.do(petition.number, "handle", "jn_handler", {"mode": "reply", "reply": "已答复"})
     with runtime.unit_of_work() as uow:
         with pytest.raises(NotFound):  # another petitioner's item
-            evaluations.own_petition(uow.session, province.actor("xf_li"), petition.id)
-        mine = evaluations.own_petition(uow.session, province.actor("xf_zhang"), petition.id)
+            evaluations.own_petition(uow.session, province.actor("petitioner_li"), petition.id)
+        mine = evaluations.own_petition(uow.session, province.actor("petitioner"), petition.id)
         with pytest.raises(InvalidData, match="评价填写有误"):
             evaluations.evaluate(uow.session, mine, "dissatisfied", "satisfied")  # no reason
         evaluations.evaluate(uow.session, mine, "dissatisfied", "fairly", "unsolved", "仍未解决")
@@ -269,7 +269,7 @@ def test_the_petitioner_evaluates_an_answered_item_in_scope_at_most_twice(runtim
         uow.commit()
     with runtime.unit_of_work() as uow:
         with pytest.raises(Conflict, match="最多只能评价两次"):
-            evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("xf_zhang"),
+            evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("petitioner"),
                                                                         petition.id), "satisfied", "satisfied")
         assert [e.seq for e in uow.session.scalars(select(Evaluation))] == [1, 2]
 
@@ -279,7 +279,7 @@ def test_an_item_out_of_scope_cannot_be_evaluated(runtime, province):
     province.register(petition.number, purpose="suggestion", in_scope=False)
     province.do(petition.number, "handle", "jn_handler", {"mode": "reply", "reply": "已答复"})
     with runtime.unit_of_work() as uow, pytest.raises(Conflict, match="不在满意度评价范围内"):
-        evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("xf_zhang"),
+        evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("petitioner"),
                                                                     petition.id), "satisfied", "satisfied")
 
 
@@ -306,7 +306,7 @@ def test_a_letter_is_registered_by_a_registrar_of_the_office_with_a_valid_id_num
 def test_withdrawal_races_the_registrars_opening_and_exactly_one_wins(runtime, province):
     from tests.processes.test_return_and_withdraw import race
 
-    petitioner, registrar = province.actor("xf_zhang"), province.actor("jn_registrar")
+    petitioner, registrar = province.actor("petitioner"), province.actor("jn_registrar")
     for attempt in range(4):
         petition = province.complaint(title=f"第 {attempt} 件")
         step = province.task(petition.number, "register").id

@@ -3,7 +3,6 @@ each test: the case tables are emptied after each), its people, and short ways t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pytest
@@ -11,15 +10,12 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.models import HumanTask, ProcessInstance, TaskStatus
-from services.petitions import intake, petitioners
-from services.petitions.demo import ORGANISATIONS, REGIONS, STAFF
-from services.petitions.models import Petition, Petitioner
+from services.petitions import intake
+from services.petitions.demo import make_province
+from services.petitions.models import Petition
 from services.platform import organisations
-from services.platform.demo_data import demo_id_number
-from services.platform.identity import Region, User, actor_for, create_user
+from services.platform.identity import User, actor_for
 from tests.conftest import PASSWORD
-
-PETITIONERS = {"xf_zhang": ("张三", 1), "xf_li": ("李四", 2)}
 
 
 @dataclass
@@ -43,7 +39,7 @@ class Province:
             uow.commit()
             return petition, warnings
 
-    def complaint(self, who: str = "xf_zhang", title: str = "拖欠工资三个月", bureau: str = "jn-xfj",
+    def complaint(self, who: str = "petitioner", title: str = "拖欠工资三个月", bureau: str = "jn-xfj",
                   place: str = "370102", **extra: Any) -> Petition:
         with self.runtime.unit_of_work() as uow:
             petition = intake.submit_complaint(uow, self.runtime.engine, self.actor(who), {
@@ -91,35 +87,11 @@ class Province:
 
 @pytest.fixture
 def province(runtime) -> Province:
-    """The demo province's organisations with their people's posts, and two portal petitioners."""
+    """The demo province's organisations with their people's posts, and its two portal petitioners
+    (``petitioner`` 张三 and ``petitioner_li`` 李四)."""
     with runtime.unit_of_work() as uow:
-        session = uow.session
-        for code, name, level in REGIONS:
-            if session.get(Region, code) is None:
-                session.add(Region(code=code, name=name, level=level))
-        session.flush()
-        made: dict[str, organisations.Organisation] = {}
-        for code, name, short, region, kind, parent in ORGANISATIONS:
-            made[code] = organisations.create(session, code, name, region, kind, parent=made.get(parent or ""),
-                                              short_name=short)
-        for username, display, code, posts in STAFF:
-            user = session.scalar(select(User).where(User.username == username)) or create_user(
-                session, username, PASSWORD, made[code].region_code, ["xf_staff"], display)
-            for post in posts:
-                organisations.add_post(session, user.id, made[code], post)
-        for username, (name, serial) in PETITIONERS.items():
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                petitioners.register(session, petitioners.Registration(
-                    username=username, password=PASSWORD, phone=f"1380531100{serial}", agreed=True, name=name,
-                    gender="male", id_type="id_card",
-                    id_number=demo_id_number("370102", date(1970 + serial, 5, 1), serial),
-                    usual_address=f"山东省济南市历下区解放路 {serial} 号"), real_name=lambda _n, _i: True)
-            elif session.scalar(select(Petitioner).where(Petitioner.user_id == user.id)) is None:
-                session.add(Petitioner(user_id=user.id, name=name, phone=f"1380531100{serial}",
-                                       id_number=demo_id_number("370102", date(1970 + serial, 5, 1), serial),
-                                       usual_address=f"山东省济南市历下区解放路 {serial} 号"))
+        made = make_province(uow.session, PASSWORD, enforce_policy=True)
         uow.commit()
         for organisation in made.values():
-            session.expunge(organisation)
+            uow.session.expunge(organisation)
     return Province(runtime, made)

@@ -63,7 +63,7 @@ def test_a_shandong_id_number_is_checked_by_the_real_name_service(runtime, provi
 
 
 def test_a_complaint_is_submitted_followed_and_withdrawn_before_anyone_opened_it(runtime, province, browser):
-    petitioner = browser("xf_zhang")
+    petitioner = browser("petitioner")
     page = petitioner.get("/xf/complaints/new").get_data(as_text=True)
     assert "问题发生地" in page and "济南市信访局" in page
     form = {"title": "", "place_region": "370102", "place_address": "解放路 1 号", "content": "请处理",
@@ -80,7 +80,7 @@ def test_a_complaint_is_submitted_followed_and_withdrawn_before_anyone_opened_it
     with runtime.unit_of_work() as uow:
         petition = uow.session.scalar(select(Petition).where(Petition.title == "噪音扰民"))
     # another petitioner, and the county's staff, do not see it
-    assert browser("xf_li").get(sent.location).status_code == 404
+    assert browser("petitioner_li").get(sent.location).status_code == 404
     instance_id = petition.intake_instance_id
     withdrawn = petitioner.post(f"/my/cases/{instance_id}/withdraw", {"confirm": "yes", "reason": "已解决"})
     assert withdrawn.status_code == 302
@@ -147,7 +147,7 @@ def test_the_office_prints_the_query_code_and_sends_it_by_sms(runtime, province,
     slip = office.get(f"/xf/petitions/{petition.id}/slip").get_data(as_text=True)
     assert petition.number in slip and case.query_code[:4] in slip.replace("-", "")
     assert browser("lx_handler").get(f"/xf/petitions/{petition.id}/slip").status_code == 404  # another office
-    assert browser("xf_li").get(f"/xf/petitions/{petition.id}/slip").status_code == 404
+    assert browser("petitioner_li").get(f"/xf/petitions/{petition.id}/slip").status_code == 404
     runtime.notifier.sms, before = Gateway(), runtime.notifier.sms
     try:
         answer = office.post(f"/xf/petitions/{petition.id}/sms", {"back": "/inbox"})

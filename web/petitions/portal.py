@@ -131,15 +131,18 @@ def _view(petition: Petition, *, via_code: bool = False, name: str = "", code: s
                            engine=engine)
 
 
+def _own(petition_id: int) -> Petition:
+    _petitioner_only()
+    try:
+        return evaluations.own_petition(uow().session, page_actor(), petition_id)
+    except NotFound:
+        abort(404)
+
+
 @pages.get("/xf/mine/<int:petition_id>")
 @login_required
 def xf_my_petition(petition_id: int):
-    _petitioner_only()
-    try:
-        petition = evaluations.own_petition(uow().session, page_actor(), petition_id)
-    except NotFound:
-        abort(404)
-    return _view(petition)
+    return _view(_own(petition_id))
 
 
 def _evaluate(petition: Petition, back: str):
@@ -161,11 +164,7 @@ def _evaluate(petition: Petition, back: str):
 @pages.post("/xf/mine/<int:petition_id>/evaluate")
 @login_required
 def xf_evaluate_mine(petition_id: int):
-    _petitioner_only()
-    try:
-        petition = evaluations.own_petition(uow().session, page_actor(), petition_id)
-    except NotFound:
-        abort(404)
+    petition = _own(petition_id)
     back = url_for("pages.xf_my_petition", petition_id=petition_id)
     return _evaluate(petition, back) or redirect(back)
 
