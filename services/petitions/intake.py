@@ -276,3 +276,28 @@ def save_registration(session: Session, number: str, data: Mapping[str, Any], no
         petition.matter_id = matter.id
     petition.status, petition.registered_at = "registered", now
     return petition
+
+
+# ---------------------------------------------------------------------- 网信登记 (004 §3.1)
+ONLINE_TABS = {"waiting": "未登记", "registered": "已登记", "withdrawn": "已撤回"}
+
+
+def online_desk(session: Session, actor: Actor, tab: str, limit: int = 200) -> list[tuple[Petition, str | None,
+                                                                                          bool]]:
+    """The online complaints addressed to the offices where the actor registers, by tab (L859): 未登记
+    (with their 登记 step, bold while no member of staff has opened them), 已登记, 已撤回. Rows: (item,
+    the open 登记 step's id or None, opened)."""
+    offices = [org for post, org in actor.posts if post == "xf_registrar"]
+    if not offices:
+        raise Forbidden("只有信访部门的登记岗可以查看网信登记")
+    statuses = {"waiting": ("submitted",), "withdrawn": ("withdrawn",)}.get(tab)
+    query = (select(Petition, ProcessInstance.staff_opened_at).join(
+        ProcessInstance, ProcessInstance.id == Petition.intake_instance_id)
+        .where(Petition.form == "online", Petition.organisation_id.in_(offices)))
+    query = query.where(Petition.status.in_(statuses)) if statuses is not None else \
+        query.where(Petition.status.not_in(("submitted", "withdrawn")))
+    rows = session.execute(query.order_by(Petition.id.desc()).limit(limit)).all()
+    steps = dict(session.execute(select(HumanTask.business_key, HumanTask.id).where(
+        HumanTask.business_key.in_([p.number for p, _ in rows]), HumanTask.name == REGISTER_STEP,
+        HumanTask.status == TaskStatus.OPEN)).all()) if tab == "waiting" else {}
+    return [(petition, steps.get(petition.number), opened is not None) for petition, opened in rows]

@@ -199,3 +199,22 @@ def test_an_admin_gives_and_takes_posts_at_organisations_of_their_regions(runtim
             OrganisationPost.user_id == newcomer, OrganisationPost.organisation_id == province.orgs["lx-xfj"].id))
     assert admin.post(f"/admin/users/{newcomer}/posts/{held.id}/revoke").status_code == 302
     assert ("xf_receiver", province.orgs["lx-xfj"].id) not in province.actor("sz_handler").posts
+
+
+def test_the_online_desk_lists_unopened_complaints_in_bold_and_withdrawn_ones_apart(runtime, province, browser):
+    waiting, withdrawn = province.complaint(title="待登记"), province.complaint(title="被撤回")
+    petitioner = browser("petitioner")
+    petitioner.post(f"/my/cases/{withdrawn.intake_instance_id}/withdraw", {"confirm": "yes"})
+    registrar = browser("jn_registrar")
+    desk = registrar.get("/xf/online").get_data(as_text=True)
+    assert f"<strong>{waiting.number}</strong>" in desk and withdrawn.number not in desk
+    step = province.task(waiting.number, "register")
+    registrar.get(f"/tasks/{step.id}")  # 调阅: the complaint is opened, no longer withdrawable
+    desk = registrar.get("/xf/online").get_data(as_text=True)
+    assert waiting.number in desk and f"<strong>{waiting.number}</strong>" not in desk
+    assert withdrawn.number in registrar.get("/xf/online?tab=withdrawn").get_data(as_text=True)
+    assert browser("jn_handler").get("/xf/online").status_code == 404
+    refused = petitioner.post(f"/my/cases/{waiting.intake_instance_id}/withdraw", {"confirm": "yes"},
+                              follow_redirects=True)
+    assert "不能撤回" in refused.get_data(as_text=True)
+    assert province.petition(waiting.number).status == "submitted"

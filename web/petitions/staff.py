@@ -201,3 +201,14 @@ def xf_extend(task_id: str):
     return act(lambda work: actions.extend(work, runtime().engine, page_actor(), task_id,
                                            request.form.get("days", type=int) or 0, request.form.get("reason", "")),
                _("已批准延期"), url_for("pages.task", task_id=task_id))
+
+
+@pages.get("/xf/online")
+@login_required
+def xf_online_desk():
+    """网信登记: 未登记 / 已登记 / 已撤回 (004 §3.1)."""
+    tab = request.args.get("tab", "waiting")
+    if tab not in intake.ONLINE_TABS or not any(post == "xf_registrar" for post, _org in page_actor().posts):
+        abort(404)
+    return render_template("petitions/online.html", rows=intake.online_desk(uow().session, page_actor(), tab),
+                           tab=tab, tabs=intake.ONLINE_TABS)
