@@ -39,6 +39,8 @@ MENU = (
     MenuEntry("反映问题", "pages.xf_new_complaint", _petitioner, applicants=True),
     MenuEntry("我反映的问题", "pages.xf_my_petitions", _petitioner, applicants=True,
               active=("pages.xf_my_petitions", "pages.xf_my_petition")),
+    MenuEntry("个人信息", "pages.xf_profile", _petitioner, applicants=True,
+              active=("pages.xf_profile", "pages.xf_change_profile")),
     MenuEntry("网信登记", "pages.xf_online_desk", _registrar),
     MenuEntry("来信登记", "pages.xf_new_letter", _registrar),
     MenuEntry("来访登记", "pages.xf_new_visit", _registrar),

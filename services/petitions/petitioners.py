@@ -101,3 +101,45 @@ def register(session: Session, form: Registration, real_name: RealNameCheck = ch
     session.add(profile)
     session.flush()
     return profile
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    phone: str
+    household_address: str = ""
+    usual_address: str = ""
+    mail_address: str = ""
+    id_number: str = ""
+
+
+def change_profile(session: Session, profile: Petitioner, change: ProfileChange,
+                   real_name: RealNameCheck = check_digit_only) -> Petitioner:
+    """个人信息修改 (004 §2.6, L787–788): 用户名, 性别, 姓名 and 证件类型 never change; the ID number neither
+    once the real-name check passed (otherwise a new one is checked as at registration); the phone and the
+    addresses do, with at least one address left for a named account."""
+    problems: dict[str, list[str]] = {}
+    if not MOBILE.match(change.phone.strip()):
+        problems["phone"] = ["请填写 11 位手机号码"]
+    addresses = (change.household_address.strip(), change.usual_address.strip(), change.mail_address.strip())
+    if not profile.anonymous and not any(addresses):
+        problems["usual_address"] = [NO_ADDRESS]
+    id_number = change.id_number.strip().upper() or profile.id_number
+    if id_number != profile.id_number:
+        if profile.verified or profile.anonymous:
+            problems["id_number"] = ["证件号码不能修改"]
+        elif profile.id_type == "id_card" and (problem := id_number_problem(id_number)):
+            problems["id_number"] = [problem]
+    if problems:
+        raise InvalidData("个人信息填写有误", fields=problems)
+    if id_number != profile.id_number and profile.id_type == "id_card" and id_number.startswith(CHECKED_PREFIX):
+        try:
+            passed = real_name(profile.name, id_number)
+        except RealNameUnavailable:
+            raise InvalidData(REAL_NAME_DOWN) from None
+        if not passed:
+            raise InvalidData(REAL_NAME_FAILED, fields={"id_number": [REAL_NAME_FAILED]})
+        profile.verified = True
+    profile.phone = change.phone.strip()
+    profile.household_address, profile.usual_address, profile.mail_address = (a[:200] for a in addresses)
+    profile.id_number = id_number
+    return profile

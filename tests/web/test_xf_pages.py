@@ -218,3 +218,17 @@ def test_the_online_desk_lists_unopened_complaints_in_bold_and_withdrawn_ones_ap
                               follow_redirects=True)
     assert "不能撤回" in refused.get_data(as_text=True)
     assert province.petition(waiting.number).status == "submitted"
+
+
+def test_a_petitioner_changes_phone_and_addresses_but_not_a_verified_id_number(runtime, province, browser):
+    petitioner = browser("petitioner")
+    page = petitioner.get("/xf/profile").get_data(as_text=True)
+    assert "张三" in page and "已通过" in page and re.search(r'name="id_number"[^>]*readonly', page)
+    assert petitioner.post("/xf/profile", {"phone": "13900000000", "usual_address": ""}).status_code == 400
+    assert petitioner.post("/xf/profile", {"phone": "13900000000", "usual_address": "历下区",
+                                           "id_number": "370102199001010000"}).status_code == 400
+    assert petitioner.post("/xf/profile", {"phone": "13900000000", "usual_address": "历下区新地址"}).status_code == 302
+    with runtime.unit_of_work() as uow:
+        profile = uow.session.scalar(select(Petitioner).join(User, User.id == Petitioner.user_id)
+                                     .where(User.username == "petitioner"))
+        assert profile.phone == "13900000000" and profile.usual_address == "历下区新地址" and profile.name == "张三"

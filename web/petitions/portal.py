@@ -192,3 +192,39 @@ def xf_query():
         _evaluate(petition, "")
         petition = evaluations.by_query_code(uow().session, name, code)
     return _view(petition, via_code=True, name=name, code=code)
+
+
+# ---------------------------------------------------------------------- 个人信息修改
+def _profile_page(values: dict | None = None, errors: dict | None = None, status: int = 200):
+    profile = intake.petitioner_of(uow().session, page_actor())
+    return render_template("petitions/profile.html", profile=profile, values=values or {}, errors=errors or {},
+                           genders=GENDERS, id_types=ID_TYPES), status
+
+
+@pages.get("/xf/profile")
+@login_required
+def xf_profile():
+    _petitioner_only()
+    return _profile_page()
+
+
+@pages.post("/xf/profile")
+@login_required
+def xf_change_profile():
+    _petitioner_only()
+    form = request.form
+    work = uow()
+    try:
+        petitioners.change_profile(work.session, intake.petitioner_of(work.session, page_actor()),
+                                   petitioners.ProfileChange(
+                                       phone=form.get("phone", "")[:20],
+                                       household_address=form.get("household_address", "")[:200],
+                                       usual_address=form.get("usual_address", "")[:200],
+                                       mail_address=form.get("mail_address", "")[:200],
+                                       id_number=form.get("id_number", "")[:30]))
+    except InvalidData as refused:
+        work.session.rollback()
+        return _profile_page(form.to_dict(), dict(refused.fields) | {"_form": [refused.message]}, 400)
+    work.commit()
+    flash(_("个人信息已保存"), "success")
+    return redirect(url_for("pages.xf_profile"))
