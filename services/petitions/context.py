@@ -12,6 +12,8 @@ from services.petitions import actions, duplicates, handling, intake, scope
 from services.petitions.labels import CATEGORIES, FORMS, MODES, PURPOSES, STATUSES
 from services.petitions.models import HandlingRecord, Petition
 from services.platform import organisations
+from services.platform.documents import region_name
+from services.platform.identity import User
 from services.platform.modules import ContextPanel, Panel, PanelContext
 
 PETITION_TEMPLATE = "petitions/petition_panel.html"
@@ -24,6 +26,7 @@ class RecordRow:
     mode: str
     organisation: str
     destination: str
+    handled_by: str  # the person's name
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class PetitionContext:
     petition: Petition
     form: str
     status: str
+    place: str  # the 问题属地 in words (山东省济南市历下区)
     purpose: str
     category: str
     records: list[RecordRow]
@@ -53,10 +57,14 @@ def petition_panel(context: PanelContext) -> Panel | None:
         same = [(p, STATUSES.get(p.status, p.status)) for p in context.session.scalars(
             select(Petition).where(Petition.matter_id == petition.matter_id, Petition.id != petition.id)
             .order_by(Petition.id.desc()).limit(20))]
-    rows = [RecordRow(r, MODES.get(r.mode, r.mode), org, dest)
-            for r, org, dest in handling.records(context.session, petition.id)]
+    found = handling.records(context.session, petition.id)
+    names = dict(context.session.execute(select(User.username, User.display_name).where(
+        User.username.in_({r.handled_by for r, _org, _dest in found}))).all())
+    rows = [RecordRow(r, MODES.get(r.mode, r.mode), org, dest, names.get(r.handled_by, r.handled_by))
+            for r, org, dest in found]
     return Panel(PETITION_TEMPLATE, PetitionContext(
         petition, FORMS.get(petition.form, petition.form), STATUSES.get(petition.status, petition.status),
+        region_name(context.session, petition.place_region),
         PURPOSES.get(petition.purpose, ""), CATEGORIES.get(petition.category, ""), rows, same,
         context.engine.is_staff_of(context.actor, context.instance),
         actions.may_recall(context.session, context.actor, petition), _extendable(context)))

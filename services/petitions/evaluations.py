@@ -27,6 +27,7 @@ NOT_ANSWERED = "该信访件尚未办结，暂不能评价"
 TOO_MANY = "最多只能评价两次"
 TOO_LATE = f"办结已超过 {WINDOW_DAYS} 日，评价渠道已关闭"
 WRONG_CODE = "姓名或查询码不正确"
+MESSAGES = (NOT_IN_SCOPE, NOT_ANSWERED, TOO_MANY, TOO_LATE, WRONG_CODE)  # the portal shows them, translated
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,10 @@ def given(session: Session, petition_id: int) -> list[Evaluation]:
 def eligibility(session: Session, petition: Petition, now: datetime | None = None) -> Eligibility:
     """Whether the 【评价】 button is blue, and why not when it is grey (L801)."""
     now = now or utcnow()
+    if petition.status not in ANSWERED or petition.replied_at is None:  # the scope is decided at 登记
+        return Eligibility(False, NOT_ANSWERED)
     if not petition.in_scope:
         return Eligibility(False, NOT_IN_SCOPE)
-    if petition.status not in ANSWERED or petition.replied_at is None:
-        return Eligibility(False, NOT_ANSWERED)
     if (session.scalar(select(func.count()).where(Evaluation.petition_id == petition.id)) or 0) >= MAX_EVALUATIONS:
         return Eligibility(False, TOO_MANY)
     if now - petition.replied_at > timedelta(days=WINDOW_DAYS):

@@ -261,6 +261,15 @@ def check_registration(session: Session, engine: WorkflowEngine, instance: Proce
     return {"in_scope": scope.settle(decided, cleaned.get("in_scope")), "first": petition.first}
 
 
+def scope_of_step(session: Session, engine: WorkflowEngine, actor: Actor, task_id: str, *, purpose: str,
+                  law_related: bool, anonymous: bool) -> scope.Scope:
+    """The 满意度评价 scope the rule gives an item on its open 登记 step for the answers given so far (what
+    the page shows as the registrar answers; the step's completion is checked again)."""
+    _row, petition = register_task(session, actor, task_id)
+    return scope.decide(session, engine, first=petition.first, anonymous=anonymous, law_related=law_related,
+                        purpose=purpose)
+
+
 def save_registration(session: Session, number: str, data: Mapping[str, Any], now: datetime) -> Petition:
     """What the completed 登记 step records on the item; a new matter unless it joined one."""
     petition = by_number(session, number)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.models import ProcessInstance
-from services.petitions import context, demo, labels, operators, queries
+from services.petitions import context, demo, evaluations, labels, operators, queries, scope
 from services.petitions.models import Petition
 from services.platform.modules import MenuEntry, ProcessModule
 
@@ -20,12 +20,9 @@ def _petitioner(actor: Actor) -> bool:
     return actor.has_role("petitioner")
 
 
-def _registrar(actor: Actor) -> bool:
-    return actor.has_role("xf_registrar")
-
-
-def _handler(actor: Actor) -> bool:
-    return actor.has_role("xf_handler")
+def _petition_staff(actor: Actor) -> bool:
+    """Holds a post of a 信访部门's workbench (登记, 处理)."""
+    return actor.has_role("xf_registrar") or actor.has_role("xf_handler")
 
 
 def withdrawn(session: Session, instance: ProcessInstance, ending: str) -> None:
@@ -41,11 +38,10 @@ MENU = (
               active=("pages.xf_my_petitions", "pages.xf_my_petition")),
     MenuEntry("个人信息", "pages.xf_profile", _petitioner, applicants=True,
               active=("pages.xf_profile", "pages.xf_change_profile")),
-    MenuEntry("网信登记", "pages.xf_online_desk", _registrar),
-    MenuEntry("来信登记", "pages.xf_new_letter", _registrar),
-    MenuEntry("来访登记", "pages.xf_new_visit", _registrar),
-    MenuEntry("来信简单登记", "pages.xf_simple", _registrar, active=("pages.xf_simple", "pages.xf_add_simple")),
-    MenuEntry("集中转送交办", "pages.xf_batch", _handler, active=("pages.xf_batch", "pages.xf_forward_batch")),
+    MenuEntry("信访工作台", "pages.xf_workbench", _petition_staff,
+              active=("pages.xf_workbench", "pages.xf_online_desk", "pages.xf_new_letter", "pages.xf_register_letter",
+                      "pages.xf_new_visit", "pages.xf_register_visit", "pages.xf_simple", "pages.xf_add_simple",
+                      "pages.xf_batch", "pages.xf_forward_batch")),
 )
 
 MODULE = ProcessModule(
@@ -57,7 +53,7 @@ MODULE = ProcessModule(
     setup=operators.setup,
     queries=queries.QUERIES,
     audit_actions=labels.AUDIT_ACTIONS,
-    labels=labels.LABELS,
+    labels=labels.LABELS + evaluations.MESSAGES + (scope.LOCKED, scope.MUST, scope.NEVER, scope.JUDGED),
     panels=context.PANELS,
     demo=demo.load,
     menu=MENU,

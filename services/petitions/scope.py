@@ -15,6 +15,7 @@ from services.petitions.labels import SEEKING
 
 DECISION = "xf_satisfaction_scope"
 LOCKED = "满意度评价范围由系统根据规则确定，不能修改"
+MUST, NEVER, JUDGED = "必须纳入满意度评价（系统锁定）", "不能纳入满意度评价（系统锁定）", "人工判断是否纳入满意度评价"
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class Scope:
     @property
     def words(self) -> str:
         if not self.locked:
-            return "人工判断是否纳入满意度评价"
-        return "必须纳入满意度评价（系统锁定）" if self.value else "不能纳入满意度评价（系统锁定）"
+            return JUDGED
+        return MUST if self.value else NEVER
 
 
 def decide(session: Session, engine: WorkflowEngine, *, first: bool, anonymous: bool, law_related: bool,

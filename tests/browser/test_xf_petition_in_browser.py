@@ -211,6 +211,8 @@ def test_a_repeated_complaint_is_assigned_reported_and_found_by_query_code(live,
 
 
 def test_a_first_complaint_is_answered_and_evaluated_by_query_code(live, open_page, chromium, output_dir):
+    from playwright.sync_api import expect
+
     base, rt = live
     shandong(rt)
     petitioner = open_page(PETITIONER)
@@ -226,13 +228,14 @@ def test_a_first_complaint_is_answered_and_evaluated_by_query_code(live, open_pa
     registrar.screenshot(path=str(output_dir / "xf_en_register.png"), full_page=True)
     language(registrar, "zh-CN")
     assert registrar.locator("#xf-duplicates p", has_text="未关联").is_visible()
+    in_scope = registrar.locator("section.task-form input[name=in_scope][type=checkbox]")
+    assert in_scope.is_enabled() and not in_scope.is_checked()  # 初次, purpose not chosen yet: the registrar's
     registrar.locator("select[name=purpose]").select_option("demand")
     registrar.locator("select[name=category]").select_option("labour")
-    # 求决 of a first item is in scope by the rule (locked), but the page does not tick the box from 信访目的:
-    # left unticked, 提交 is refused with 满意度评价范围由系统根据规则确定，不能修改 — so the registrar ticks it
-    in_scope = registrar.locator("section.task-form input[name=in_scope][type=checkbox]")
-    assert in_scope.is_enabled() and not in_scope.is_checked()
-    in_scope.check()
+    # 求决 of a first item is in scope by the rule: the page asks the server and ticks and locks the box
+    expect(in_scope).to_be_checked()
+    expect(in_scope).to_be_disabled()
+    assert registrar.locator("[data-scope-words]", has_text="必须纳入满意度评价").is_visible()
     submit(registrar)
     registrar.wait_for_url(re.compile(r"/inbox"))
     assert flash(registrar, f"已办理：{number} 登记").is_visible()

@@ -136,12 +136,18 @@ def test_the_api_gives_the_clock(runtime, client, login, at):
 def test_clock_properties_that_cannot_count_are_refused_at_deploy(runtime):
     from engine.definitions import DefinitionInvalid
 
+    # a limit in calendar days beside one in working days, a start step that does not exist, a clock
+    # value other than pause; then a limit in hours
     bad = PROCESS.replace("10 working days", "10 days").replace('value="accept"', 'value="nowhere"') \
         .replace('name="clock" value="pause"', 'name="clock" value="stop"')
     with runtime.unit_of_work() as uow, pytest.raises(DefinitionInvalid) as refused:
         runtime.deployer.deploy(uow.session, [(bad.encode(), "bad_clock.bpmn")], "test")
     messages = " ".join(p.message for p in refused.value.problems)
-    assert "promisedLimit 须以工作日计" in messages and "没有环节 nowhere" in messages and "pause" in messages
+    assert "须使用同一计时单位" in messages and "没有环节 nowhere" in messages and "pause" in messages
+    in_hours = PROCESS.replace("10 working days", "48 hours")
+    with runtime.unit_of_work() as uow, pytest.raises(DefinitionInvalid) as refused:
+        runtime.deployer.deploy(uow.session, [(in_hours.encode(), "hours_clock.bpmn")], "test")
+    assert "须以工作日或日计" in " ".join(p.message for p in refused.value.problems)
 
 
 def test_a_supervisor_stops_the_clock_by_hand_with_a_reason_and_resumes_it(runtime, at):

@@ -122,6 +122,7 @@ def existing_values(runtime) -> dict[str, list[str]]:
         "organisation_id": first("SELECT id FROM hr_organisation ORDER BY id LIMIT 2"),
         "notification_id": first("SELECT id FROM notification ORDER BY id LIMIT 1"),
         "petition_id": first("SELECT id FROM xf_petition ORDER BY id LIMIT 2"),
+        "post_id": first("SELECT id FROM organisation_post ORDER BY id LIMIT 1"),
         "process_key": first("SELECT DISTINCT key FROM process_definition ORDER BY key LIMIT 2"),
         "query_name": list(QUERIES),
         "registration_id": first("SELECT id FROM early_retirement ORDER BY id LIMIT 1"),

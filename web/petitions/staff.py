@@ -2,7 +2,7 @@
 the 登记 step follows in the inbox) and the 判重 links chosen on the 登记 step's panel."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -212,3 +212,24 @@ def xf_online_desk():
         abort(404)
     return render_template("petitions/online.html", rows=intake.online_desk(uow().session, page_actor(), tab),
                            tab=tab, tabs=intake.ONLINE_TABS)
+
+
+@pages.get("/xf/tasks/<task_id>/scope")
+@login_required
+def xf_scope(task_id: str):
+    """The 满意度评价 scope the rule gives for the 登记 step's answers so far (JSON, for the page's script)."""
+    found = intake.scope_of_step(uow().session, runtime().engine, page_actor(), task_id,
+                                 purpose=request.args.get("purpose", "")[:20],
+                                 law_related=request.args.get("law_related") == "true",
+                                 anonymous=request.args.get("anonymous") == "true")
+    return jsonify(locked=found.locked, value=found.value, words=_(found.words))
+
+
+@pages.get("/xf/workbench")
+@login_required
+def xf_workbench():
+    """信访工作台: the functions of the user's posts at their offices."""
+    posts = {post for post, _org in page_actor().posts}
+    if not posts & {"xf_registrar", "xf_handler"}:
+        abort(404)
+    return render_template("petitions/workbench.html", registrar="xf_registrar" in posts, handler="xf_handler" in posts)
