@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.petitions import actions, duplicates, handling, intake, scope
+from engine.models import ProcessInstance
+from services.petitions import actions, duplicates, handling, intake, reviews, scope
 from services.petitions.labels import CATEGORIES, FORMS, MODES, PURPOSES, STATUSES
 from services.petitions.models import HandlingRecord, Petition
 from services.platform import organisations
@@ -42,6 +43,7 @@ class PetitionContext:
     staff: bool  # the office's view (打印查询码, 短信发送查询码), not the applicant's
     may_recall: bool  # the actor's office 转送ed / 交办ed it and the destination has not begun (收回)
     extendable: str | None  # the open 自办 step a leader of its office may extend (延期), by id
+    review: ProcessInstance | None  # a running 复查/复核 a leader of its office may 中止 / 恢复 / 终止
 
 
 def petition_panel(context: PanelContext) -> Panel | None:
@@ -67,7 +69,14 @@ def petition_panel(context: PanelContext) -> Panel | None:
         region_name(context.session, petition.place_region),
         PURPOSES.get(petition.purpose, ""), CATEGORIES.get(petition.category, ""), rows, same,
         context.engine.is_staff_of(context.actor, context.instance),
-        actions.may_recall(context.session, context.actor, petition), _extendable(context)))
+        actions.may_recall(context.session, context.actor, petition), _extendable(context), _led_review(context)))
+
+
+def _led_review(context: PanelContext) -> ProcessInstance | None:
+    case = context.instance
+    if case.process_key != reviews.PROCESS or case.organisation_id is None or case.status not in ("running", "waiting"):
+        return None
+    return case if organisations.works_at(context.actor, case.organisation_id, ("leader",)) else None
 
 
 def _extendable(context: PanelContext) -> str | None:

@@ -41,6 +41,7 @@ STAFF = [
     ("jn_handler", "济南处理员", "jn-xfj", ["xf_handler", "xf_receiver"]),
     ("jn_leader", "济南局领导", "jn-xfj", ["leader"]),
     ("jn_interviewer", "济南接谈员", "jn-xfj", ["xf_interviewer"]),
+    ("jn_interviewer2", "济南接谈员二", "jn-xfj", ["xf_interviewer"]),
     ("lx_receiver", "历下收件员", "lx-xfj", ["xf_receiver"]),
     ("lx_handler", "历下处理员", "lx-xfj", ["xf_handler", "xf_registrar"]),
     ("sz_handler", "市中处理员", "sz-xfj", ["xf_receiver", "xf_handler"]),

@@ -30,7 +30,7 @@ MODES = {
     "submit_review": "送审", "return": "退回", "receive": "收件", "accept_report": "汇报审阅通过",
     "return_report": "汇报审阅退回", "submit_recheck": "提交复查", "submit_final": "提交复核",
     "defence_notice": "答辩通知", "review_served": "送达意见书", "interview": "接谈",
-    "recall": "收回", "extend": "延期",
+    "recall": "收回", "extend": "延期", "review_terminated": "复查复核终止",
 }
 SIMPLE_KINDS = {"unclear": "内容不清信", "repeat": "重信", "other_province": "转外省", "law": "涉法涉诉信",
                 "final": "三级终结信"}

@@ -15,13 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import utcnow
+from engine.actors import Actor
+from engine.db import UnitOfWork, utcnow
 from engine.definitions import latest_definition, parse_due_rule
-from engine.errors import InvalidData
+from engine.errors import Forbidden, InvalidData, NotFound
 from engine.models import ProcessInstance
 from engine.operators import OperatorContext, OperatorError
 from engine.runtime import WorkflowEngine
 from services.petitions.models import HandlingRecord, Petition, PetitionMatter
+from services.platform import organisations
 
 PROCESS = "xf_review"
 LEVEL_OF_MODE = {"submit_recheck": "recheck", "submit_final": "final"}
@@ -101,3 +103,43 @@ def _organisation(ctx: OperatorContext) -> int:
     if instance is None or instance.organisation_id is None:
         raise OperatorError("办件不属于任何机构")
     return instance.organisation_id
+
+
+# ---------------------------------------------------------------------- 发起中止, 中止重新发起, 发起终止 (7.37–7.39)
+def _led_review(session: Session, engine: WorkflowEngine, actor: Actor, instance_id: int) -> ProcessInstance:
+    instance = engine.get_instance(session, instance_id, actor)  # NotFound outside the actor's scope
+    if instance.process_key != PROCESS or instance.organisation_id is None:
+        raise NotFound("复查复核办件不存在")
+    if not organisations.works_at(actor, instance.organisation_id, ("leader",)):
+        raise Forbidden("只有复查（复核）机关的领导可以中止、恢复或终止")
+    return instance
+
+
+def suspend(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int, reason: str) -> ProcessInstance:
+    """发起中止: the 30 日 stand still (a question another body must answer first) until 恢复."""
+    _led_review(uow.session, engine, actor, instance_id)
+    if not reason.strip():
+        raise InvalidData("请填写中止原因", fields={"reason": ["请填写中止原因"]})
+    return engine.pause_clock(uow, instance_id, actor, reason.strip()[:500])
+
+
+def resume(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int) -> ProcessInstance:
+    """中止重新发起: the clock runs again; the days it stood still move the due date."""
+    _led_review(uow.session, engine, actor, instance_id)
+    return engine.resume_clock(uow, instance_id, actor, "中止重新发起")
+
+
+def terminate(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int, reason: str) -> ProcessInstance:
+    """发起终止: the 复查/复核 ends without an opinion (withdrawn by the petitioner, the matter gone), with
+    the reason; the item is answered by that reason."""
+    instance = _led_review(uow.session, engine, actor, instance_id)
+    if not reason.strip():
+        raise InvalidData("请填写终止原因", fields={"reason": ["请填写终止原因"]})
+    ended = engine.terminate(uow, instance_id, actor, f"发起终止：{reason.strip()[:480]}")
+    petition = uow.session.scalar(select(Petition).where(Petition.number == instance.business_key))
+    if petition is not None:
+        petition.status, petition.reply, petition.replied_at = "replied", f"复查复核终止：{reason.strip()}", utcnow()
+        uow.session.add(HandlingRecord(petition_id=petition.id, instance_id=instance_id,
+                                       organisation_id=instance.organisation_id, mode="review_terminated",
+                                       opinion=reason.strip()[:500], handled_by=actor.username))
+    return ended

@@ -515,3 +515,44 @@ def test_the_petition_search_filters_by_handling_destination_and_lateness_within
         assert numbers("lx_handler") == [transferred.number]  # 历下区 staff: items of 历下区 only
         indicators, _ = queries.run(uow.session, province.actor("jn_handler"), "xf-indicators", {})
         assert {row["region_code"]: row["online"] for row in indicators} == {"370102": 1, "370103": 1}
+
+
+def test_a_leader_of_the_reviewing_office_suspends_resumes_and_terminates_a_review(runtime, province):
+    from services.petitions import reviews
+
+    _first, request = answered_at_county(province, "社保待遇争议")
+    province.do(request.number, "handle", "jn_handler", {"mode": "submit_recheck"})
+    province.do(request.number, "assign_handler", "jn_leader", {"review_handler": "jn_handler"})
+    province.do(request.number, "accept_form", "jn_handler", {"decision": "accept"})
+    review = province.cases(request.number)[-1]
+    with runtime.unit_of_work() as uow, pytest.raises(Forbidden):
+        reviews.suspend(uow, runtime.engine, province.actor("jn_handler"), review.id, "等待司法鉴定")
+    with runtime.unit_of_work() as uow, pytest.raises(InvalidData, match="中止原因"):
+        reviews.suspend(uow, runtime.engine, province.actor("jn_leader"), review.id, " ")
+    with runtime.unit_of_work() as uow:
+        reviews.suspend(uow, runtime.engine, province.actor("jn_leader"), review.id, "等待司法鉴定")
+        uow.commit()
+    assert province.cases(request.number)[-1].clock_state == "paused"
+    with runtime.unit_of_work() as uow:
+        reviews.resume(uow, runtime.engine, province.actor("jn_leader"), review.id)
+        uow.commit()
+    assert province.cases(request.number)[-1].clock_state == "running"
+    with runtime.unit_of_work() as uow:
+        reviews.terminate(uow, runtime.engine, province.actor("jn_leader"), review.id, "信访人撤回复查请求")
+        uow.commit()
+    assert province.cases(request.number)[-1].status == InstanceStatus.TERMINATED
+    answered = province.petition(request.number)
+    assert answered.status == "replied" and "信访人撤回复查请求" in answered.reply
+
+
+def test_an_interviewer_sends_the_interview_to_another_interviewer(runtime, province):
+    petition, _warnings = province.visit()
+    province.register(petition.number)
+    step = province.task(petition.number, "interview")
+    with runtime.unit_of_work() as uow, pytest.raises(InvalidData):  # 发送 only to another 接谈岗 of the office
+        runtime.engine.delegate(uow, step.id, province.actor("jn_interviewer"), province.actor("jn_handler"))
+    with runtime.unit_of_work() as uow:  # 发送 = 转交同事
+        runtime.engine.delegate(uow, step.id, province.actor("jn_interviewer"), province.actor("jn_interviewer2"))
+        uow.commit()
+    province.do(petition.number, "interview", "jn_interviewer2", {"interview_notes": "已接谈"})
+    assert province.task(petition.number, "handle").organisation_id == province.orgs["jn-xfj"].id

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.errors import InvalidData
 from engine.models import HumanTask, TaskStatus
-from services.petitions import actions, batches, intake, petitioners, query_codes, simple
+from services.petitions import actions, batches, intake, petitioners, query_codes, reviews, simple
 from services.petitions.labels import SIMPLE_KINDS, SIMPLE_MODES
 from services.platform import organisations
 from services.platform.organisations import Organisation
@@ -233,3 +233,27 @@ def xf_workbench():
     if not posts & {"xf_registrar", "xf_handler"}:
         abort(404)
     return render_template("petitions/workbench.html", registrar="xf_registrar" in posts, handler="xf_handler" in posts)
+
+
+@pages.post("/xf/reviews/<int:instance_id>/suspend")
+@login_required
+def xf_review_suspend(instance_id: int):
+    """发起中止 of a 复查/复核 by a leader of its office."""
+    return act(lambda work: reviews.suspend(work, runtime().engine, page_actor(), instance_id,
+                                            request.form.get("reason", "")),
+               _("已中止，办理期限暂停计算"), url_for("pages.case", instance_id=instance_id))
+
+
+@pages.post("/xf/reviews/<int:instance_id>/resume")
+@login_required
+def xf_review_resume(instance_id: int):
+    return act(lambda work: reviews.resume(work, runtime().engine, page_actor(), instance_id),
+               _("已恢复办理"), url_for("pages.case", instance_id=instance_id))
+
+
+@pages.post("/xf/reviews/<int:instance_id>/terminate")
+@login_required
+def xf_review_terminate(instance_id: int):
+    return act(lambda work: reviews.terminate(work, runtime().engine, page_actor(), instance_id,
+                                              request.form.get("reason", "")),
+               _("已终止"), url_for("pages.case", instance_id=instance_id))
