@@ -8,12 +8,17 @@ Besides form-js's own ``validate`` keys (required, minLength, maxLength, min, ma
 component may carry the custom property ``requiredWhen`` (``"decision=reject"``): the field is
 required when another field has that value (or, for a checklist, has that value ticked). Messages
 are in Chinese, the users' language.
+
+A form carries its own translations beside its texts: a top-level ``translations`` object maps a
+language to the form's Chinese texts and their wording there (``{"en": {"受理意见": "Decision", …}}``
+— the title, labels, descriptions, option labels and text blocks). :meth:`FormDefinition.localized`
+gives the schema as a page in that language shows it; a text without a translation stays as it is.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
@@ -52,12 +57,34 @@ class FormDefinition:
     schema_json: dict[str, Any]
     fields: list[FormField]
     _schema: Schema | None = None
+    _localized: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def localized(self, language: str) -> dict[str, Any]:
+        """The schema with its texts in ``language`` (see the module docstring), cached per language."""
+        cached = self._localized.get(language)
+        if cached is None:
+            words = (self.schema_json.get("translations") or {}).get(language) or {}
+            cached = self._localized[language] = _translate(self.schema_json, words) if words else self.schema_json
+        return cached
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         """Return the cleaned data (only the form's own fields) or raise ValidationError."""
         if self._schema is None:
             self._schema = _compile(self)
         return self._schema.load(data or {})
+
+
+TRANSLATED = ("title", "label", "description", "text")  # the texts of a schema and its components
+
+
+def _translate(node: Any, words: dict[str, str]) -> Any:
+    """A copy of a schema (or a part of one) with each text the words name in its translation."""
+    if isinstance(node, list):
+        return [_translate(item, words) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {key: (words.get(value, value) if key in TRANSLATED and isinstance(value, str)
+                  else value if key == "translations" else _translate(value, words)) for key, value in node.items()}
 
 
 def _flatten(components: list[dict[str, Any]]) -> list[dict[str, Any]]:

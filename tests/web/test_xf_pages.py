@@ -232,3 +232,15 @@ def test_a_petitioner_changes_phone_and_addresses_but_not_a_verified_id_number(r
         profile = uow.session.scalar(select(Petitioner).join(User, User.id == Petitioner.user_id)
                                      .where(User.username == "petitioner"))
         assert profile.phone == "13900000000" and profile.usual_address == "历下区新地址" and profile.name == "张三"
+
+
+def test_the_registration_form_speaks_english_from_its_own_translations(runtime, province, browser):
+    petition = province.complaint()
+    task = province.task(petition.number, "register")
+    registrar = browser("jn_registrar")
+    registrar.get(f"/lang/en?next=/tasks/{task.id}")
+    page = registrar.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Petition registration" in page and ">Purpose" in page and "Request for a solution" in page
+    assert 'value="demand"' in page  # the values stay
+    registrar.get(f"/lang/zh_CN?next=/tasks/{task.id}")
+    assert "信访目的" in registrar.get(f"/tasks/{task.id}").get_data(as_text=True)

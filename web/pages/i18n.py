@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, redirect, request, session
 from flask_babel import Babel
 
+from engine.forms import FormDefinition
+
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 DEFAULT = "zh_CN"
@@ -24,6 +26,12 @@ def setup(app: Flask) -> None:
     def language_context():
         lang = current_language()
         return {"languages": LANGUAGES, "current_language": lang, "html_lang": HTML_LANG[lang]}
+
+    @app.template_filter("localized")
+    def localized(form: FormDefinition) -> dict:
+        """A form's schema with its texts in the page's language (the form's own ``translations``)."""
+        return form.localized(HTML_LANG[current_language()].split("-")[0]) if current_language() != DEFAULT \
+            else form.schema_json
 
 
 def choose_language(lang: str, target: str):
