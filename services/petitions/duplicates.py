@@ -4,7 +4,8 @@ matter: 初次 becomes false) or 相同信访人 (the same person, a new matter)
 
 Candidates are earlier items anywhere in the same province whose ID number is equal, whose phone is
 equal, or whose normalised name is equal and whose address is alike (PostgreSQL: trigram similarity
-≥ 0.6 by pg_trgm; elsewhere: the same first eight characters). Newest first, at most
+≥ 0.6 by pg_trgm; on SQLite, or where pg_trgm could not be installed: the same first eight
+characters). Newest first, at most
 :data:`LIMIT`. The province, not the registrar's region, because petitioners go to several levels:
 a deliberate, read-only exception to region scoping (README, security model) — a registrar sees
 these few columns of the matches, never a search over the province's items.
@@ -20,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import Select, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from services.petitions.labels import STATUSES
@@ -52,6 +53,23 @@ def normalise_name(name: str) -> str:
     return "".join(ch for ch in folded if not ch.isspace() and ch not in "·•.").lower()[:50]
 
 
+_TRIGRAMS: dict[str, str | None] = {}  # database URL → the schema of pg_trgm, None without it
+
+
+def _trigram_schema(session: Session) -> str | None:
+    """Where pg_trgm's similarity() lives (by its schema: a search_path may not include it), None on
+    SQLite or when the extension could not be installed (migration 0006) — then the prefix match."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return None
+    key = str(bind.engine.url)
+    if key not in _TRIGRAMS:
+        _TRIGRAMS[key] = session.scalar(text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'"))
+    return _TRIGRAMS[key]
+
+
 def _province(region_code: str) -> tuple[str, str]:
     prefix = region_code[:2]
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -79,8 +97,9 @@ def find(session: Session, *, name: str, id_number: str, phone: str, address: st
         branches.append(_branch(Petition.phone == phone.strip(), 1, low, high, exclude))
     key = normalise_name(name)
     if key and address.strip():
-        if session.get_bind().dialect.name == "postgresql":
-            alike = func.similarity(Petition.address, address.strip()) >= SIMILARITY
+        trigrams = _trigram_schema(session)
+        if trigrams is not None:
+            alike = getattr(func, trigrams).similarity(Petition.address, address.strip()) >= SIMILARITY
         else:
             alike = func.substr(Petition.address, 1, PREFIX) == address.strip()[:PREFIX]
         branches.append(_branch((Petition.name_key == key) & alike, 2, low, high, exclude))
