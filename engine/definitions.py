@@ -169,6 +169,7 @@ class DefinitionValidator:
         root = safe_xml(raw, filename)
         if is_dmn(root):
             return self._parse_dmn(raw, filename, root)
+        literal_timers(root)
         problems: list[Problem] = []
         if root.tag != f"{{{NS['bpmn']}}}definitions":
             raise DefinitionInvalid([Problem(filename, "", "根元素不是 bpmn:definitions，不是 BPMN 文件")])
@@ -234,6 +235,9 @@ class DefinitionValidator:
 
     def _conventions(self, root, filename: str) -> list[Problem]:
         problems: list[Problem] = []
+        for flow in root.xpath("//bpmn:sequenceFlow[not(@id) or normalize-space(@id) = '']", namespaces=NS):
+            problems.append(Problem(filename, f"{flow.get('sourceRef', '?')}→{flow.get('targetRef', '?')}",
+                                    "顺序流缺少 id：SpiffWorkflow 会悄悄丢弃这条连线，请为每条顺序流设置 id"))
         lanes = {}
         for lane in root.xpath("//bpmn:lane", namespaces=NS):
             name = (lane.get("name") or "").strip()
@@ -359,6 +363,44 @@ def _call_problems(pf: ParsedFile, provided: dict[str, ParsedFile], session: Ses
     return problems
 
 
+def _recursion_problems(parsed_files: list[ParsedFile], provided: dict[str, ParsedFile],
+                        session: Session | None) -> list[Problem]:
+    """A process that calls itself, directly or through others, would unfold without end when started
+    (each call a new subprocess of the one before): refused at deploy, naming the cycle. The calls of
+    processes already deployed are read from their pinned dependencies."""
+
+    def calls_of(pid: str) -> set[str]:
+        owner = provided.get(pid)
+        if owner is not None:
+            return owner.calls.get(pid, set())
+        definition = latest_definition(session, pid) if session is not None else None
+        return set(definition.dependencies or {}) if definition is not None else set()
+
+    problems = []
+    for pf in parsed_files:
+        for start in sorted(pf.calls):
+            path = _cycle(start, calls_of)
+            if path:
+                problems.append(Problem(pf.filename, start, f"流程 {start} 会递归调用自身（{' → '.join(path)}），"
+                                                            "启动后将无限展开，请去掉循环调用"))
+    return problems
+
+
+def _cycle(start: str, calls_of: Callable[[str], set[str]]) -> list[str] | None:
+    """A path of calls from ``start`` back to it, None when there is none (depth-first, each node once)."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for callee in sorted(calls_of(node)):
+            if callee == start:
+                return [*path, start]
+            if callee not in seen:
+                seen.add(callee)
+                stack.append((callee, [*path, callee]))
+    return None
+
+
 def _owner_id(element) -> str:
     """The id of the nearest BPMN element that holds ``element`` (for the problem list)."""
     while element is not None and element.get("id") is None:
@@ -377,8 +419,27 @@ def build_parser(xml_documents: Iterable[tuple[bytes, str]]) -> SpiffBpmnParser:
         if is_dmn(root):
             parser.add_dmn_xml(root, filename)
         else:
-            parser.add_bpmn_xml(root, filename)
+            parser.add_bpmn_xml(literal_timers(root), filename)
     return parser
+
+
+# ISO 8601 as the BPMN standard and other modelers write timers: a duration (PT5M, P2D), a cycle
+# (R3/PT1H) or a date-time (2026-12-01T09:00:00+08:00)
+ISO_TIMER = re.compile(
+    r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+    r"|R\d*/[0-9A-Z:+./-]+"
+    r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def literal_timers(root: etree._Element) -> etree._Element:
+    """Timer expressions written as bare ISO 8601 (``PT5M``, the standard's and Camunda's form) are
+    literals, not names: quoted here, where every parse of a process passes, so that they validate
+    and run instead of failing at run time as an unknown name. Other expressions stay as written."""
+    for element in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
+        text = (element.text or "").strip()
+        if ISO_TIMER.fullmatch(text):
+            element.text = repr(text)
+    return root
 
 
 def _content_hash(xml: bytes, forms: dict[str, str], dependency_hashes: list[str]) -> str:
@@ -428,6 +489,7 @@ class Deployer:
             for called in missing:
                 problems.append(Problem(pf.filename, called, f"调用的流程 {called} 未部署也不在本次文件中"))
             problems += _call_problems(pf, provided, session)
+        problems += _recursion_problems(parsed_files, provided, session)
         if not problems:
             problems += self._spiff_parse(parsed_files, provided, session)
         if problems:
