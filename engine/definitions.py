@@ -246,6 +246,9 @@ class DefinitionValidator:
                                         f"泳道名称 {name!r} 不是已知角色（{', '.join(sorted(self.known_roles))}）"))
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
                 lanes[ref.text.strip()] = name
+        for task in root.xpath("//bpmn:manualTask | //bpmn:task", namespaces=NS):
+            if task.get("id") not in lanes:  # done by a person: someone must be able to take it
+                problems.append(Problem(filename, task.get("id"), "人工任务必须位于某个角色泳道中"))
         for task in root.xpath("//bpmn:userTask", namespaces=NS):
             tid = task.get("id")
             props = _properties(task)

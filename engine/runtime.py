@@ -215,10 +215,14 @@ class WorkflowEngine:
         row, instance = self._lock_task(session, task_id)
         self._check_actor(row, instance, actor)
         self._check_separation(session, instance, row, actor)
-        try:
-            cleaned = self._form(self.specs.get(session, instance.definition_id), row.form_key).validate(data)
-        except ValidationError as error:
-            raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
+        if not row.form_key:  # a manual or untyped task (线下核验): done when its holder says so, with a note
+            note = str(data.get("conclusion") or "").strip()
+            cleaned: dict[str, Any] = {"conclusion": _reason(note, "说明")} if note else {}
+        else:
+            try:
+                cleaned = self._form(self.specs.get(session, instance.definition_id), row.form_key).validate(data)
+            except ValidationError as error:
+                raise InvalidData("表单填写有误，请修改后重新提交", fields=_flatten_messages(error.messages)) from None
         for key in self.locked_fields(session, instance, row.name):  # shown, never changed at this step
             cleaned.pop(key, None)
         for check in self.task_checks:
@@ -738,12 +742,13 @@ class WorkflowEngine:
                     if task.state == TaskState.WAITING and task.task_spec.event_definition.name == message_name]
         if not catching:
             raise Conflict(f"办件未在等待消息 {message_name}")
-        workflow.script_engine = self._script_engine(uow, instance, actor)
+        self._event(session, instance, "message_received", actor=actor.username,
+                    task_name=catching[0].task_spec.bpmn_id, details={"message": message_name})
+        # catching evaluates designer code (correlation keys, the payload's variable): inside the run, so
+        # that a failure there is an incident of the case, never an escaped exception
         with self.environment.action():
-            workflow.catch(BpmnEvent(catching[0].task_spec.event_definition, payload))
-            self._event(session, instance, "message_received", actor=actor.username,
-                        task_name=catching[0].task_spec.bpmn_id, details={"message": message_name})
-            self._advance(uow, instance, workflow, actor)
+            self._advance(uow, instance, workflow, actor,
+                          then=lambda: workflow.catch(BpmnEvent(catching[0].task_spec.event_definition, payload)))
         return instance
 
     def fire_timer(self, uow: UnitOfWork, timer_id: int) -> bool:

@@ -92,3 +92,56 @@ def test_a_process_calling_itself_directly_or_through_others_is_refused(runtime)
     deploy(runtime, [(plain, "recur_e.bpmn")])
     deploy(runtime, [(caller("recur_d", "recur_e"), "recur_d.bpmn")])
     assert "recur_e → recur_d → recur_e" in refused(runtime, [(caller("recur_e", "recur_d"), "recur_e.bpmn")])
+
+
+@pytest.mark.parametrize("tag", ["manualTask", "task"])
+def test_manual_and_untyped_tasks_are_done_by_their_lane_with_an_optional_note(runtime, tag):
+    pid = f"offline_{tag.lower()}"
+    body = (f'<bpmn:startEvent id="start" /><bpmn:{tag} id="task" name="线下核验" /><bpmn:endEvent id="end" />'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task" />'
+            '<bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end" />')
+    outside = HEADER.format(pid=pid) + (f'<bpmn:process id="{pid}" isExecutable="true">{body}</bpmn:process>'
+                                        '</bpmn:definitions>')
+    assert "人工任务必须位于某个角色泳道中" in refused(runtime, [(outside.encode(), f"{pid}.bpmn")])
+    deploy(runtime, [(process(pid, body, ("start", "task", "end")), f"{pid}.bpmn")])
+    with runtime.unit_of_work() as uow:
+        case = runtime.engine.start(uow, pid, business_key=f"OFF-{tag}", region_code="110000", data={}, actor=STARTER)
+        uow.commit()
+    with runtime.unit_of_work() as uow:
+        row = uow.session.scalar(select(HumanTask).where(HumanTask.instance_id == case.id))
+        done = runtime.engine.complete_task(uow, row.id, STARTER, {"conclusion": "已现场核验"})
+        uow.commit()
+    assert done.status == "completed"
+
+
+def test_a_message_whose_correlation_fails_becomes_an_incident_not_an_error(runtime):
+    from engine.models import Incident
+
+    pid = "paid_order"
+    xml = (HEADER.format(pid=pid)
+           + '<bpmn:collaboration id="c"><bpmn:participant id="p" processRef="paid_order" />'
+             '<bpmn:correlationKey name="order"><bpmn:correlationPropertyRef>order_id</bpmn:correlationPropertyRef>'
+             '</bpmn:correlationKey></bpmn:collaboration>'
+             '<bpmn:correlationProperty id="order_id" name="order_id">'
+             '<bpmn:correlationPropertyRetrievalExpression messageRef="paid">'
+             '<bpmn:formalExpression>order_id</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>'
+             '</bpmn:correlationProperty><bpmn:message id="paid" name="paid" />'
+           + f'<bpmn:process id="{pid}" name="{pid}" isExecutable="true">'
+             '<bpmn:laneSet id="ls"><bpmn:lane id="l" name="reviewer"><bpmn:flowNodeRef>start</bpmn:flowNodeRef>'
+             '<bpmn:flowNodeRef>wait</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>'
+             '</bpmn:laneSet><bpmn:startEvent id="start" />'
+             '<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition id="m" messageRef="paid" />'
+             '</bpmn:intermediateCatchEvent><bpmn:endEvent id="end" />'
+             '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />'
+             '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end" /></bpmn:process></bpmn:definitions>')
+    deploy(runtime, [(xml.encode(), f"{pid}.bpmn")])
+    with runtime.unit_of_work() as uow:
+        case = runtime.engine.start(uow, pid, business_key="PAID-1", region_code="110000",
+                                    data={"order_id": "A1"}, actor=STARTER)
+        uow.commit()
+    with runtime.unit_of_work() as uow:  # the payload names no order_id: the correlation cannot be read
+        answered = runtime.engine.send_message(uow, case.id, "paid", {"amount": 10})
+        uow.commit()
+    assert answered.status == "error"
+    with runtime.unit_of_work() as uow:
+        assert uow.session.scalar(select(Incident).where(Incident.instance_id == case.id)) is not None
