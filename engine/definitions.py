@@ -503,15 +503,25 @@ class Deployer:
         problems = []
         for pf in parsed_files:
             documents = [(pf.xml, pf.filename)]
-            for called in sorted(pf.called - set(pf.process_ids)):
+            # what it calls, and what those call in turn (a called process's DMN table …): from this
+            # deploy's files where they are among them, else as deployed
+            pending, seen = sorted(pf.called - set(pf.process_ids)), {pf.filename}
+            while pending:
+                called = pending.pop()
                 if called in provided:
-                    documents.append((provided[called].xml, provided[called].filename))
+                    owner = provided[called]
+                    if owner.filename not in seen:
+                        seen.add(owner.filename)
+                        documents.append((owner.xml, owner.filename))
+                        pending += sorted(owner.called - set(owner.process_ids))
                 elif session is not None:
                     latest = latest_definition(session, called)
                     if latest is None:  # _prepare has refused the file already
                         raise NotFound(f"调用的流程 {called} 未部署")
                     for definition in definition_closure(session, latest):
-                        documents.append((definition.xml.encode(), definition.filename))
+                        if definition.filename not in seen:
+                            seen.add(definition.filename)
+                            documents.append((definition.xml.encode(), definition.filename))
             try:
                 parser = build_parser(documents)
                 if is_dmn(pf.root):

@@ -80,3 +80,20 @@ def test_missing_decision_is_reported(runtime):
     with runtime.unit_of_work() as uow, pytest.raises(DefinitionInvalid) as invalid:
         runtime.deployer.deploy(uow.session, [(xml, "routed_nowhere.bpmn")], "designer")
     assert any("no_table" in p.element_id or "no_table" in p.message for p in invalid.value.problems)
+
+
+def test_a_caller_deploys_together_with_a_called_process_that_uses_a_table(runtime):
+    from tests.engine.test_models_from_elsewhere import caller
+
+    called = linear_process("routed_inner", RULE_TASK)
+    with runtime.unit_of_work() as uow:
+        results = {r.key for r in runtime.deployer.deploy(uow.session, [
+            (caller("routed_outer", "routed_inner"), "routed_outer.bpmn"), (called, "routed_inner.bpmn"),
+            (dmn(10), "route_level.dmn")], "designer")}
+        uow.commit()
+    assert results == {"routed_outer", "routed_inner", "route_level"}
+    with runtime.unit_of_work() as uow:
+        case = runtime.engine.start(uow, "routed_outer", business_key="R-OUT", region_code="110101",
+                                    data={"person_count": 3}, actor=STARTER)
+        uow.commit()
+    assert case.status == "waiting"
