@@ -49,6 +49,8 @@ ANSWERED = frozenset({"replied"})
 LEVELS = {"satisfied": "满意", "fairly": "基本满意", "dissatisfied": "不满意"}
 REASONS = {"unsolved": "未解决问题", "overdue": "办理超期", "attitude": "态度问题", "unclear": "答复不清",
            "other": "其他"}
+# the decisions of the petition forms (their ``decision`` values), as the history shows them
+DECISIONS = {"sign": "签收", "accept": "受理", "refuse": "不予受理", "hearing": "举行听证会", "draft": "拟定意见书"}
 AUDIT_ACTIONS = {"xf_petition.link": "判重关联", "xf_simple.register": "来信简单登记",
                  "xf_petition.sms": "短信发送查询码"}
 PROCESS_NAMES = ("网上信访登记", "来信登记", "来访登记", "信访件办理", "信访事项复查复核")

@@ -53,6 +53,7 @@ MODULE = ProcessModule(
     setup=operators.setup,
     queries=queries.QUERIES,
     audit_actions=labels.AUDIT_ACTIONS,
+    decision_labels=labels.DECISIONS,
     labels=labels.LABELS + evaluations.MESSAGES + (scope.LOCKED, scope.MUST, scope.NEVER, scope.JUDGED),
     panels=context.PANELS,
     demo=demo.load,

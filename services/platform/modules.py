@@ -122,6 +122,8 @@ class ProcessModule:
     search: Callable[[Session, str], list[str] | None] | None = None
     # its own layouts of document kinds for its processes: <dir>/<process key>/<kind>.html (services.platform.documents)
     document_templates: Path | None = None
+    # the words of the decisions its forms record (their ``decision`` values: 签收, 受理 …) for the history
+    decision_labels: Mapping[str, str] = field(default_factory=dict)
 
     def owns(self, instance: ProcessInstance) -> bool:
         return instance.process_key in self.process_keys
@@ -171,12 +173,14 @@ def install(modules: list[ProcessModule]) -> None:
     """Make what the modules declare known to the platform: their roles, queries, audit actions and
     applicant parties. Run once by the composition root at import (the API's per-query routes are
     built from the queries when ``web`` is imported); running it again changes nothing."""
+    from engine import lifecycle
     from services.platform import audit, documents, identity, queries
 
     for module in modules:
         identity.ROLES.update(module.roles)
         identity.APPLICANT_ROLES.update(module.applicant_roles)
         audit.ACTION_LABELS.update(module.audit_actions)
+        lifecycle.DECISION_LABELS.update(module.decision_labels)
         queries.register(dict(module.queries))
         if module.party_region is not None:
             identity.PARTY_REGIONS[module.name] = module.party_region

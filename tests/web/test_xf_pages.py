@@ -244,3 +244,16 @@ def test_the_registration_form_speaks_english_from_its_own_translations(runtime,
     assert 'value="demand"' in page  # the values stay
     registrar.get(f"/lang/zh_CN?next=/tasks/{task.id}")
     assert "信访目的" in registrar.get(f"/tasks/{task.id}").get_data(as_text=True)
+
+
+def test_pages_name_regions_and_decisions_in_words(runtime, province, browser):
+    petition = province.complaint()
+    province.register(petition.number)
+    province.do(petition.number, "handle", "jn_handler",
+                {"mode": "transfer", "destination": str(province.orgs["lx-xfj"].id)})
+    province.do(petition.number, "receive", "lx_receiver", {"decision": "sign"})
+    step = province.task(petition.number, "handle")
+    page = browser("lx_handler").get(f"/tasks/{step.id}").get_data(as_text=True)
+    assert "区划 历下区" in page and "区划 370102" not in page  # the region by its name
+    assert "签收" in page and "<td>sign</td>" not in page  # the 收件 decision in words in the history
+    assert "历下处理员 · 历下区" in page  # the header: who and where

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import gettext as _
 from flask_babel import pgettext
+from sqlalchemy import select
 
 from engine import lifecycle, query_code
 from engine.db import utcnow
 from engine.forms import FormDefinition
-from services.platform.identity import ROLES
+from services.platform.identity import ROLES, Region
+from web.context import uow
 
 # Times are stored as naive UTC; China has one time zone and no daylight saving time.
 CST = timedelta(hours=8)
@@ -67,13 +69,26 @@ def event_label(kind: str) -> str:
               "retried": pgettext("event", "重试"), "terminated": pgettext("event", "终止"), "supervised": _("督办"),
               "clock_started": _("开始计时"), "clock_paused": _("暂停计时"), "clock_resumed": _("恢复计时"),
               "task_returned": _("退回"), "task_withdrawn": _("撤回"), "signers_added": _("加签"),
-              "signers_removed": _("减签"), "completion_held": _("提交（待加签人员办理）")}
+              "signers_removed": _("减签"), "completion_held": _("提交（待加签人员办理）"),
+              "message_received": _("收到消息"), "timer_fired": _("定时器到期"), "moved": _("移交机构"),
+              "task_extended": _("延期")}
     return labels.get(kind, kind)
 
 
 def case_status(code: str | None) -> str:
     """办件状态 in words (engine.lifecycle; the words are in the catalogue)."""
     return _(lifecycle.label(code)) if code else ""
+
+
+def region_label(code: str | None) -> str:
+    """A region code in words (历下区), once per code and request; the code itself when unknown."""
+    if not code:
+        return ""
+    names = g.setdefault("region_names", {})
+    if code not in names:
+        found = uow().session.scalar(select(Region.name).where(Region.code == code))
+        names[code] = found or code
+    return names[code]
 
 
 def role_label(code: str) -> str:
@@ -93,5 +108,5 @@ def setup(app: Flask) -> None:
     app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, due=due, instance_status=instance_status,
                                  decision_label=decision_label, event_label=event_label, role_label=role_label,
                                  case_status=case_status, query_code=query_code.shown, filesize=filesize,
-                                 has_files=has_files)
+                                 has_files=has_files, region_label=region_label)
     app.jinja_env.tests["overdue"] = overdue
