@@ -24,10 +24,13 @@ def test_case_page_shows_status_tasks_history_and_diagrams(runtime, browser):
     assert "review" in flow[0] and "validate" in flow[0]
     caller = next(m for m in marks.values() if "review_flow" in m[1])
     assert caller[0] == []
+    lanes = ""
     for url in marks:
         xml = reviewer.get(url)
         assert xml.status_code == 200 and xml.content_type.startswith("application/xml")
         assert b"<bpmn:definitions" in xml.data or b"<definitions" in xml.data
+        lanes += xml.data.decode()
+    assert 'name="reviewer"' not in lanes and 'name="审核人员"' in lanes  # lanes by their roles in words
 
 
 def test_diagram_of_another_case_cannot_be_fetched_through_mine(runtime, browser):

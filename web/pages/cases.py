@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from lxml import etree
 from sqlalchemy import select
 
 from engine import case_clock
 from engine.db import utcnow
-from engine.definitions import list_definitions
+from engine.definitions import NS, list_definitions, safe_xml
 from engine.errors import NotFound
 from engine.inbox import list_instances
 from services.platform import applicant_actions, carbon_copies
 from services.platform.case_view import case_diagram_xml, get_case
-from services.platform.identity import User
+from services.platform.identity import ROLES, User
 from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
@@ -78,4 +80,16 @@ def case_diagram(instance_id: int, definition_id: int):
     via_copy = carbon_copies.may_read(session, page_actor(), instance_id) \
         and not runtime().engine.can_view(page_actor(), runtime().engine.get_instance(session, instance_id))
     xml = case_diagram_xml(session, runtime().engine, page_actor(), instance_id, definition_id, via_copy)
-    return file_response(xml.encode(), f"diagram-{definition_id}.bpmn", "application/xml")
+    return file_response(lanes_in_words(xml, f"diagram-{definition_id}.bpmn"), f"diagram-{definition_id}.bpmn",
+                         "application/xml")
+
+
+def lanes_in_words(xml: str, filename: str) -> bytes:
+    """The case's diagram with its lanes named by their roles in the page's language (审核人员, not
+    ``reviewer``): what a reader of a case sees; designers read the file as it is on their own page."""
+    root = safe_xml(xml.encode(), filename)
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        role = (lane.get("name") or "").strip()
+        if role in ROLES:
+            lane.set("name", _(ROLES[role]))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
