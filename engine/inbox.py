@@ -165,7 +165,7 @@ def visible_instances(actor: Actor, applicant_roles: frozenset[str]):
 def list_instances(session: Session, actor: Actor, applicant_roles: frozenset[str], *, status: str | None = None,
                    process_key: str | None = None, business_key: str | None = None, page: int = 1,
                    per_page: int = 20, clock: tuple[str, datetime, datetime] | None = None,
-                   ) -> tuple[list[ProcessInstance], int]:
+                   case_status: str | None = None) -> tuple[list[ProcessInstance], int]:
     """The cases the actor may see, newest first; ``clock``: (level, now, warning threshold) keeps
     those whose case clock is at that level (engine.case_clock.level_condition)."""
     query = select(ProcessInstance).where(visible_instances(actor, applicant_roles))
@@ -173,6 +173,8 @@ def list_instances(session: Session, actor: Actor, applicant_roles: frozenset[st
         query = query.where(case_clock.level_condition(*clock))
     if status:
         query = query.where(ProcessInstance.status == status)
+    if case_status:
+        query = query.where(ProcessInstance.case_status == case_status)
     if process_key:
         query = query.where(ProcessInstance.process_key == process_key)
     if business_key:

@@ -118,12 +118,15 @@ class OverdueTasks:
 
 
 def overdue_tasks(session: Session, actor: Actor, now: datetime, page: int = 1, per_page: int = 50,
-                  region_code: str | None = None) -> OverdueTasks:
-    """Open tasks past their due date in the user's regions, the longest overdue first."""
+                  region_code: str | None = None, assignee: str | None = None) -> OverdueTasks:
+    """Open tasks past their due date in the user's regions (of one person, with ``assignee``), the
+    longest overdue first."""
     conditions = [HumanTask.status == TaskStatus.OPEN, HumanTask.due_at < now,
                   region_condition(HumanTask.region_code, _cockpit_regions(actor))]
     if region_code:
         conditions.append(region_condition(HumanTask.region_code, [region_code]))
+    if assignee:
+        conditions.append(HumanTask.assignee == assignee)
     total = session.scalar(select(func.count(HumanTask.id)).where(*conditions)) or 0
     tasks = list(session.scalars(select(HumanTask).where(*conditions).order_by(HumanTask.due_at, HumanTask.id)
                                  .limit(per_page).offset((page - 1) * per_page)))

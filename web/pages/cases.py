@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from lxml import etree
 from sqlalchemy import select
 
-from engine import case_clock
+from engine import case_clock, lifecycle
 from engine.db import utcnow
 from engine.definitions import NS, list_definitions, safe_xml
 from engine.errors import NotFound
@@ -43,13 +43,15 @@ def cases():
     level = request.args.get("clock") if request.args.get("clock") in CLOCK_LEVELS else None
     now = utcnow()
     clock = (level, now, case_clock.warning_threshold(now, runtime().engine.due_calculator)) if level else None
+    case_status = request.args.get("case_status") if request.args.get("case_status") in lifecycle.CASE_STATUSES \
+        else None
     rows, total = list_instances(session, page_actor(), runtime().engine.applicant_roles,
                                  business_key=business_key, status=request.args.get("status") or None,
-                                 page=page, per_page=20, clock=clock)
+                                 page=page, per_page=20, clock=clock, case_status=case_status)
     names = {d.key: d.name or d.key for d in list_definitions(session)}
     return render_template("cases.html", cases=rows, total=total, page=page, pages=max(1, -(-total // 20)),
                            process_names=names, business_key=business_key or "",
-                           status=request.args.get("status") or "", clock=level or "")
+                           status=request.args.get("status") or "", clock=level or "", case_status=case_status or "")
 
 
 @pages.get("/cases/<int:instance_id>")

@@ -12,10 +12,12 @@ from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
 from engine.models import InstanceStatus
-from services.platform import supervision
+from services.platform import dashboard, supervision
 from services.platform.case_view import get_case
+from web.api.downloads import file_response
 from web.context import runtime, uow
 from web.pages import pages
+from web.pages.cases import lanes_in_words
 from web.pages.params import PageForm, load, page_number
 from web.pages.session import login_required, page_actor, safe_next
 
@@ -79,7 +81,7 @@ def cockpit_overdue():
     session = uow().session
     query, errors = load(ListQuery(), request.args)
     view = supervision.overdue_tasks(session, page_actor(), utcnow(), query.get("page", 1), 50,
-                                     query.get("region_code"))
+                                     query.get("region_code"), (request.args.get("assignee") or "")[:100] or None)
     names = {d.key: d.name or d.key for d in list_definitions(session)}
     args = {k: v for k, v in request.args.items() if k != "page" and k not in errors and v}
     return render_template("cockpit_overdue.html", view=view, page=query.get("page", 1),
@@ -150,3 +152,63 @@ def resume_clock(instance_id: int):
     work.commit()
     flash(_("已恢复计时"), "success")
     return redirect(url_for("pages.case", instance_id=instance_id))
+
+
+@pages.get("/cockpit/dashboard")
+@login_required
+def cockpit_dashboard():
+    """监控看板: charts of how the office is doing (services.platform.dashboard)."""
+    session = uow().session
+    query, _errors = load(ListQuery(), request.args)
+    board = dashboard.dashboard(session, page_actor(), utcnow(), region_code=query.get("region_code"))
+    definitions = [d for d in list_definitions(session) if not d.filename.endswith(".dmn")]
+    chosen = request.args.get("definition_id", type=int)
+    heat = dashboard.heatmap(session, page_actor(), chosen, utcnow(), query.get("region_code")) if chosen else None
+    return render_template("cockpit_dashboard.html", board=board, charts=_charts(board), definitions=definitions,
+                           chosen=chosen, heat=heat, region_code=query.get("region_code") or "",
+                           regions=supervision.regions_in_scope(session, page_actor()))
+
+
+def _charts(board: dashboard.Dashboard) -> dict[str, dict]:
+    """What each chart draws (static/js/dashboard.js), in the page's language, with the list each
+    element links to (``__VALUE__``: the day, the level, the status)."""
+    return {
+        "daily": {"kind": "daily", "days": [d.day.isoformat() for d in board.days],
+                  "link": url_for("pages.cockpit_statistics") + "?from=__VALUE__&to=__VALUE__",
+                  "series": [{"name": _("新增"), "type": "line", "data": [d.opened for d in board.days],
+                              "colour": "#1565c0"},
+                             {"name": _("办结"), "type": "line", "data": [d.closed for d in board.days],
+                              "colour": "#2e7d32"},
+                             {"name": _("异常"), "type": "bar", "data": [d.incidents for d in board.days],
+                              "colour": "#c62828"}]},
+        "levels": {"kind": "pie", "link": url_for("pages.cases") + "?clock=__VALUE__",
+                   "items": [{"code": code, "name": _(words), "value": n} for code, words, n in board.by_level]},
+        "statuses": {"kind": "bars", "link": url_for("pages.cases") + "?case_status=__VALUE__",
+                     "items": [{"code": code, "name": _(words)} for code, words, _n in board.by_status],
+                     "series": [{"name": _("在办"), "data": [n for _c, _w, n in board.by_status],
+                                 "colour": "#1565c0"}]},
+        "workload": {"kind": "bars", "link": url_for("pages.cockpit_overdue") + "?assignee=__VALUE__",
+                     "items": [{"code": user, "name": name} for user, name, _n, _late in board.workload],
+                     "series": [{"name": _("按期"), "data": [n - late for _u, _na, n, late in board.workload],
+                                 "colour": "#1565c0"},
+                                {"name": _("逾期"), "data": [late for _u, _na, _n, late in board.workload],
+                                 "colour": "#c62828"}]},
+    }
+
+
+@pages.get("/cockpit/dashboard.xlsx")
+@login_required
+def cockpit_dashboard_export():
+    query, _errors = load(ListQuery(), request.args)
+    board = dashboard.dashboard(uow().session, page_actor(), utcnow(), region_code=query.get("region_code"))
+    return file_response(dashboard.workbook(board), "监控看板.xlsx",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@pages.get("/cockpit/definitions/<int:definition_id>.bpmn")
+@login_required
+def cockpit_definition_diagram(definition_id: int):
+    """A process version's diagram for the heatmap (supervisors; lanes by their roles in words)."""
+    definition, _steps = dashboard.heatmap(uow().session, page_actor(), definition_id, utcnow())
+    return file_response(lanes_in_words(definition.xml, definition.filename), f"{definition.key}.bpmn",
+                         "application/xml")
