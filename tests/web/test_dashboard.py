@@ -7,21 +7,33 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import timedelta
 from html import unescape
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.db import utcnow
-from engine.models import HumanTask, ProcessDefinition
+from engine.models import HumanTask, Incident, ProcessDefinition
 from services.platform import dashboard
 from tests.conftest import actor
 from tests.web.conftest import open_task, submit
-from tests.web.test_cockpit import flaky, make_overdue, tj_supervisor  # noqa: F401 (fixtures)
 
 
-def test_the_dashboard_counts_the_regions_cases_incidents_and_workload(runtime, browser, flaky, tj_supervisor):  # noqa: F811
-    flaky("DASH-FAIL")  # an incident today
+def make_overdue(runtime, task_id: str) -> None:
+    with runtime.db.begin() as conn:
+        conn.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=utcnow() - timedelta(days=3)))
+
+
+def fail(runtime, instance_id: int) -> None:
+    """An incident of the case today (as a failing service task leaves one)."""
+    with runtime.unit_of_work() as uow:
+        uow.session.add(Incident(instance_id=instance_id, task_name="mid", message="对方系统不可用"))
+        uow.commit()
+
+
+def test_the_dashboard_counts_the_regions_cases_incidents_and_workload(runtime, browser):
+    fail(runtime, submit(runtime).instance_id)  # an incident today
     case = submit(runtime)
     task = open_task(runtime, case.instance_id)
     with runtime.unit_of_work() as uow:
