@@ -127,6 +127,21 @@ def _register(uow: UnitOfWork, engine: WorkflowEngine, petition: Petition, who: 
                                                 "anonymous": False, "in_scope": purpose == "demand"})
 
 
+def _incident(uow: UnitOfWork, engine: WorkflowEngine, county: organisations.Organisation) -> None:
+    """A case the supervisor finds stopped (监控台 · 异常): an item 转送ed from an office that has since
+    left the register comes back by 退回, and its sender cannot be found — the 退回 step fails."""
+    petition = _complaint(uow, engine, "petitioner_li", "噪声扰民（来件单位已撤并）", "370102", county)
+    _register(uow, engine, petition, "lx_handler", "suggestion")
+    engine.start(uow, "xf_handling", business_key=petition.number, region_code=county.region_code,
+                 organisation_id=county.id, actor=_actor(uow, "lx_handler"), submitter="已撤并的来件单位",
+                 data={"via": "transfer", "petition_id": petition.id, "title": petition.title, "name": petition.name,
+                       "place_address": petition.place_address, "sender_org_id": 0, "parent_instance_id": None,
+                       "deadline_days": 60})
+    uow.session.flush()
+    engine.complete_task(uow, _task(uow, petition, "receive").id, _actor(uow, "lx_receiver"),
+                         {"decision": "return", "conclusion": "错转"})
+
+
 def _drive(uow: UnitOfWork, engine: WorkflowEngine, made: dict[str, organisations.Organisation]) -> None:
     jn, lx = made["jn-xfj"], made["lx-xfj"]
     _complaint(uow, engine, "petitioner", "小区供暖不达标", "370102", jn)  # waiting for 登记
@@ -174,6 +189,7 @@ def _drive(uow: UnitOfWork, engine: WorkflowEngine, made: dict[str, organisation
     _do(uow, engine, recheck, "handle", "jn_handler", {"mode": "submit_recheck", "opinion": "信访人不服区局处理意见"})
     simple.register(uow.session, _actor(uow, "jn_registrar"), jn.id, simple.SimpleLetter(
         name="吴十", address="市中区经四路 1 号", kind="repeat", letters=2, mode="file", note="与在办信访件内容相同"))
+    _incident(uow, engine, lx)
     filed = _complaint(uow, engine, "petitioner_li", "建议增设公交线路", "370102", jn)
     _register(uow, engine, filed, "jn_registrar", "suggestion")
     _do(uow, engine, filed, "handle", "jn_handler", {"mode": "file", "opinion": "建议已转交通部门参考"})

@@ -213,7 +213,10 @@ class Handling:
         session, data = ctx.session, ctx.data
         instance = _instance(session, ctx.instance_id)
         petition = by_number(session, ctx.business_key)
-        sender_id = int(data["sender_org_id"])
+        sender = session.get(Organisation, int(data.get("sender_org_id") or 0))
+        if sender is None:  # the office that sent it has left the register: the supervisor must decide
+            raise OperatorError("来件单位不存在（可能已撤并），无法退回，请由督办人员处理")
+        sender_id = sender.id
         reason = str(data.get("conclusion") or "")
         assert instance.organisation_id is not None
         session.add(HandlingRecord(petition_id=petition.id, instance_id=instance.id,
@@ -226,9 +229,6 @@ class Handling:
                        "organisation": _name(session, instance.organisation_id)}
             ctx.before_commit(lambda uow: self.engine.send_message(uow, parent_id, "xf_report", payload))
         else:
-            sender = session.get(Organisation, sender_id)
-            if sender is None:
-                raise OperatorError("来件单位不存在")
             ctx.before_commit(self._start_at(sender, petition, via="returned", sender_id=instance.organisation_id,
                                              parent_id=None, deadline_days=DEFAULT_DEADLINE_DAYS))
         return {"returned_to": sender_id}

@@ -144,9 +144,9 @@ def test_no_route_answers_real_objects_and_nonsense_with_a_server_error(demo_app
     assert len(answered) > 150
 
 
-def test_the_demo_shows_a_supervisor_every_clock_level_and_an_overdue_task(demo_app):
+def test_the_demo_shows_a_supervisor_every_clock_level_an_overdue_task_and_an_incident(demo_app):
     from engine.db import utcnow
-    from engine.models import HumanTask, ProcessInstance
+    from engine.models import HumanTask, Incident, ProcessInstance
 
     _app, runtime = demo_app
     now = utcnow()
@@ -154,4 +154,5 @@ def test_the_demo_shows_a_supervisor_every_clock_level_and_an_overdue_task(demo_
         levels = {case_clock.view(i, now, runtime.engine.working_days)["level"] for i in uow.session.query(
             ProcessInstance).filter(ProcessInstance.clock_state != "")}
         overdue = uow.session.query(HumanTask).filter(HumanTask.status == "open", HumanTask.due_at < now).count()
-    assert {"normal", "warning", "overdue"} <= levels and overdue >= 1
+        incidents = uow.session.query(Incident).filter(Incident.resolved_at.is_(None)).count()
+    assert {"normal", "warning", "overdue"} <= levels and overdue >= 1 and incidents >= 1
