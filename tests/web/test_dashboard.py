@@ -58,7 +58,7 @@ def test_the_dashboard_counts_the_regions_cases_incidents_and_workload(runtime, 
     assert browser("reviewer").get("/cockpit/dashboard").status_code in (403, 404)
 
     sheet = load_workbook(io.BytesIO(browser("supervisor").client.get("/cockpit/dashboard.xlsx").data))
-    assert sheet.sheetnames == ["每日新增与办结", "在办按办件状态", "在办按时限", "人员工作量"]
+    assert sheet.sheetnames == ["每日新增与办结", "在办按办件状态", "在办按时限", "人员工作量", "办理时长"]
 
 
 def _tianjin():
@@ -94,3 +94,19 @@ def test_the_case_list_filters_by_case_status_from_the_dashboard(runtime, browse
     assert number in page
     other = browser("supervisor").get("/cases?case_status=terminated").get_data(as_text=True)
     assert number not in other
+
+
+def test_the_dashboard_shows_the_handling_time_of_cases_closed_in_its_window(runtime, browser):
+    from engine.models import ProcessInstance
+
+    case = submit(runtime)
+    with runtime.db.begin() as conn:  # closed today, 0 working days after it began
+        conn.execute(update(ProcessInstance).where(ProcessInstance.id == case.instance_id).values(
+            status="completed", ended_at=utcnow()))
+    with runtime.unit_of_work() as uow:
+        board = dashboard.dashboard(uow.session, actor("supervisor"), utcnow())
+    [duration] = [d for d in board.durations if d.count]
+    assert (duration.count, duration.average, duration.p90) == (1, 0.0, 0)
+    text = browser("supervisor").get("/cockpit/dashboard").get_data(as_text=True)
+    chart = json.loads(unescape(re.search(r"id=\"chart-durations\"[^>]*data-chart='([^']*)'", text).group(1)))
+    assert chart["items"][0]["code"] == duration.key and chart["link"].endswith("?process=__VALUE__")

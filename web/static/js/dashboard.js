@@ -35,11 +35,12 @@
       };
     } else {
       option = {
-        tooltip: { trigger: "axis" }, grid: { left: 10, right: 30, top: 10, bottom: 10, containLabel: true },
+        tooltip: { trigger: "axis" }, legend: spec.series.length > 1 ? { top: 0 } : undefined,
+        grid: { left: 10, right: 30, top: spec.series.length > 1 ? 30 : 10, bottom: 10, containLabel: true },
         xAxis: { type: "value", minInterval: 1 },
         yAxis: { type: "category", data: spec.items.map(function (item) { return item.name; }), inverse: true },
         series: spec.series.map(function (s) {
-          return { name: s.name, type: "bar", stack: "total", data: s.data, color: s.colour };
+          return { name: s.name, type: "bar", stack: s.stack || "total", data: s.data, color: s.colour };
         })
       };
     }
