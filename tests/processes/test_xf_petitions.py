@@ -271,7 +271,7 @@ def test_the_petitioner_evaluates_an_answered_item_in_scope_at_most_twice(runtim
         with pytest.raises(Conflict, match="最多只能评价两次"):
             evaluations.evaluate(uow.session, evaluations.own_petition(uow.session, province.actor("petitioner"),
                                                                         petition.id), "satisfied", "satisfied")
-        assert [e.seq for e in uow.session.scalars(select(Evaluation))] == [1, 2]
+        assert [e.seq for e in uow.session.scalars(select(Evaluation).order_by(Evaluation.seq))] == [1, 2]
 
 
 def test_an_item_out_of_scope_cannot_be_evaluated(runtime, province):

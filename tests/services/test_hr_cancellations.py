@@ -46,7 +46,8 @@ def test_some_items_then_the_rest_end_the_licence(runtime):
         licence = uow.session.scalars(select(HrLicence)).one()
         assert (licence.status, licence.cancel_mode, licence.cancelled_on) == ("cancelled", "authority",
                                                                                date(2026, 12, 1))
-        entries = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "hr_licence.cancel")).all()
+        entries = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "hr_licence.cancel")
+                                      .order_by(AuditEntry.id)).all()
         assert [e.details["whole"] for e in entries] == [False, True]
     with pytest.raises(Conflict, match="已注销"):
         cancel(runtime, "approver", number, [])
