@@ -70,8 +70,8 @@ def accepted_here(session: Session, petition: Petition, organisation_id: int) ->
         HandlingRecord.mode == "notice_accept").limit(1)) is not None
 
 
-def check_handling(session: Session, engine: WorkflowEngine, instance: ProcessInstance, data: dict[str, Any],
-                   cleaned: dict[str, Any]) -> dict[str, Any]:
+def check_handling(session: Session, engine: WorkflowEngine, instance: ProcessInstance,
+                   step_data: Callable[[], dict[str, Any]], cleaned: dict[str, Any]) -> dict[str, Any]:
     """The rules of one 办理 choice at the case's organisation (see the module docstring)."""
     organisation_id = instance.organisation_id
     if organisation_id is None:
@@ -92,7 +92,8 @@ def check_handling(session: Session, engine: WorkflowEngine, instance: ProcessIn
         raise InvalidData(NOT_RESPONSIBLE, fields={"mode": [NOT_RESPONSIBLE]})
     if mode == "self" and not accepted_here(session, petition, organisation_id):
         raise InvalidData(NOT_ACCEPTED, fields={"mode": [NOT_ACCEPTED]})
-    if mode == "report" and data.get("via") != "assign":
+    # the step's data (how the case came) is read only for 报告: loading it costs a workflow load
+    if mode == "report" and step_data().get("via") != "assign":
         raise InvalidData(NOT_ASSIGNED, fields={"mode": [NOT_ASSIGNED]})
     if mode == "submit_review":
         leader = str(cleaned.get("leader_username") or "")
@@ -320,7 +321,7 @@ def task_rules(engine: WorkflowEngine) -> Callable[[Session, ProcessInstance, Hu
         if row.process_key in INTAKES and row.name == REGISTER_STEP:
             return check_registration(session, engine, instance, row, actor, cleaned)
         if row.name == HANDLE_STEP and row.form_key == "xf_handling":
-            return check_handling(session, engine, instance, engine.task_data(session, row.id), cleaned)
+            return check_handling(session, engine, instance, lambda: engine.task_data(session, row.id), cleaned)
         if row.process_key == reviews.PROCESS:
             check_people(session, instance, row, cleaned)
         return {}

@@ -71,13 +71,9 @@ def covering_regions(region_code: str) -> list[str]:
 
 def bureaus_for(session: Session, region_code: str) -> list[Organisation]:
     """The 信访部门 a complaint about a place may be addressed to: the county's, the city's, the province's."""
-    return [o for o in _bureaus(session, covering_regions(region_code))]
-
-
-def _bureaus(session: Session, regions: list[str]) -> list[Organisation]:
-    return list(session.scalars(select(Organisation).where(Organisation.kind == BUREAU,
-                                                           Organisation.region_code.in_(regions))
-                                .order_by(Organisation.region_code.desc())))
+    return list(session.scalars(select(Organisation).where(
+        Organisation.kind == BUREAU, Organisation.region_code.in_(covering_regions(region_code)))
+        .order_by(Organisation.region_code.desc())))
 
 
 def place_regions(session: Session, province: str) -> list[Region]:

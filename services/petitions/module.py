@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.models import ProcessInstance
-from services.petitions import context, demo, evaluations, labels, operators, queries, scope
+from services.petitions import context, demo, evaluations, intake, labels, operators, queries, scope
 from services.petitions.models import Petition
 from services.platform.modules import MenuEntry, ProcessModule
 
@@ -54,7 +54,8 @@ MODULE = ProcessModule(
     queries=queries.QUERIES,
     audit_actions=labels.AUDIT_ACTIONS,
     decision_labels=labels.DECISIONS,
-    labels=labels.LABELS + evaluations.MESSAGES + (scope.LOCKED, scope.MUST, scope.NEVER, scope.JUDGED),
+    labels=labels.LABELS + evaluations.MESSAGES + (scope.LOCKED, scope.MUST, scope.NEVER, scope.JUDGED)
+    + tuple(intake.ONLINE_TABS.values()),
     panels=context.PANELS,
     demo=demo.load,
     menu=MENU,

@@ -23,7 +23,7 @@ from engine.errors import Forbidden, NotFound
 from engine.models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from services.platform.calendar import due_at
 from services.platform.identity import User
-from services.platform.lifecycle_statistics import Duration, StatisticsFilter, _sheets, handling_times
+from services.platform.lifecycle_statistics import Duration, StatisticsFilter, handling_times, sheets
 from services.platform.supervision import supervised_regions
 
 DAYS = 30  # the default window of the daily series
@@ -153,7 +153,7 @@ def heatmap(session: Session, actor: Actor, definition_id: int, now: datetime,
 
 def workbook(board: Dashboard) -> bytes:
     """导出: the dashboard's figures, a sheet each."""
-    return _sheets([
+    return sheets([
         ("每日新增与办结", ("日期", "新增", "办结", "异常"),
          ((d.day.isoformat(), d.opened, d.closed, d.incidents) for d in board.days)),
         ("在办按办件状态", ("办件状态", "件数"), ((words, n) for _code, words, n in board.by_status)),

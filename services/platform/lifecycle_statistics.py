@@ -412,7 +412,7 @@ def workbook(stats: LifecycleStatistics) -> bytes:
           for s in handling.step)]
     if handling.capped:
         durations.append([f"注：仅统计最新的 {handling.row_limit} 件办结办件和 {handling.row_limit} 个已办环节"])
-    return _sheets([
+    return sheets([
         ("办件状态", STATUS_HEADERS, [[row.process_name, row.process_key, s.label, s.status, s.count]
                                   for row in stats.by_status for s in row.statuses]),
         ("超期率", OVERDUE_HEADERS, [*(rate_row("流程", r) for r in overdue.process),
@@ -425,9 +425,10 @@ def workbook(stats: LifecycleStatistics) -> bytes:
                                  for r in stats.ratings])])
 
 
-def _sheets(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+def sheets(tables: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """A workbook of (title, headers, rows) sheets, each value escaped from being read as a formula."""
     book = Workbook(write_only=True)
-    for title, headers, rows in sheets:
+    for title, headers, rows in tables:
         sheet = book.create_sheet(title)
         sheet.append(list(headers))
         for row in rows:

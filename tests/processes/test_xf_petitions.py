@@ -556,3 +556,21 @@ def test_an_interviewer_sends_the_interview_to_another_interviewer(runtime, prov
         uow.commit()
     province.do(petition.number, "interview", "jn_interviewer2", {"interview_notes": "已接谈"})
     assert province.task(petition.number, "handle").organisation_id == province.orgs["jn-xfj"].id
+
+
+def test_a_running_case_moves_to_another_organisation_and_its_steps_follow(runtime, province):
+    petition = province.complaint()
+    [case] = province.cases(petition.number)
+    lx = province.orgs["lx-xfj"]
+    with runtime.unit_of_work() as uow:
+        runtime.engine.claim(uow, province.task(petition.number, "register").id, province.actor("jn_registrar"))
+        runtime.engine.move_to_organisation(uow, case.id, lx.id, lx.region_code, province.actor("jn_registrar"),
+                                            "属地办理")
+        uow.commit()
+    [moved] = province.cases(petition.number)
+    step = province.task(petition.number, "register")
+    assert (moved.organisation_id, moved.region_code) == (lx.id, "370102")
+    assert (step.organisation_id, step.region_code, step.assignee) == (lx.id, "370102", None)
+    with runtime.unit_of_work() as uow, pytest.raises(Forbidden):  # the city reads it, no longer takes it
+        runtime.engine.claim(uow, step.id, province.actor("jn_registrar"))
+    province.register(petition.number, who="lx_handler")  # 历下 holds 登记岗 there

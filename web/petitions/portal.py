@@ -119,9 +119,9 @@ def _view(petition: Petition, *, via_code: bool = False, name: str = "", code: s
     intake_case = session.get(ProcessInstance, petition.intake_instance_id) if petition.intake_instance_id else None
     shown = [(r, MODES.get(r.mode, r.mode), org, dest, r.opinion if r.mode in TOLD else "")
              for r, org, dest in handling.records(session, petition.id) if r.mode in SHOWN_MODES]
-    notices = [d for number in {petition.number} for d in session.scalars(
+    notices = list(session.scalars(
         select(documents.CaseDocument).join(ProcessInstance, ProcessInstance.id == documents.CaseDocument.instance_id)
-        .where(ProcessInstance.business_key == number, documents.CaseDocument.kind == "petition_notice"))]
+        .where(ProcessInstance.business_key == petition.number, documents.CaseDocument.kind == "petition_notice")))
     may_withdraw = (not via_code and intake_case is not None
                     and applicant_actions.may_withdraw(session, page_actor(), intake_case))
     return render_template("petitions/petition.html", petition=petition, intake_case=intake_case, records=shown,
