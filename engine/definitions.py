@@ -6,13 +6,14 @@ problem (file, element id, message) instead of stopping at the first.
 
 A file may call processes of other files (call activities); at deploy time the called
 processes are pinned to their current deployed version, so a running instance never changes
-under its feet. A definition's content hash covers its own XML, the forms its steps name (stored with it, so that
-running cases keep the forms they started with) and its dependencies' hashes: redeploying identical
-content is a no-op, anything else becomes version N+1.
+under its feet; a deploy that gives a called process a new version re-pins its deployed callers as new
+versions of them (Deployer). A definition's content hash covers its own XML, the forms its steps name
+(stored with it, so that running cases keep the forms they started with) and its dependencies' hashes:
+redeploying identical content is a no-op, anything else becomes version N+1.
 
 A DMN file is deployed the same way under its decision id; a business rule task's
 ``calledDecisionId`` is a dependency like a call activity, so officials can change a decision
-table and redeploy it without a programmer, and callers pick up the new table as a new version.
+table and redeploy it without a programmer, and callers pick up the new table as new versions of them.
 """
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from engine import case_clock, case_summary, countersign, lifecycle, numbering
+from engine import case_clock, case_summary, countersign, dialects, lifecycle, numbering
 from engine.db import utcnow
 from engine.errors import NotFound
 from engine.forms import FormError, FormRegistry
@@ -162,15 +163,21 @@ class DefinitionValidator:
         self.forms = forms
         self.operators = operators
         self.known_roles = set(known_roles)
+        # dialect import (engine/dialects.py): role names for groups, and the designer's mapping file
+        self.role_names = dict(known_roles) if isinstance(known_roles, Mapping) else dict.fromkeys(self.known_roles, "")
+        self.dialect_mapping: Path | None = None
+        self.translate_dialects = True
         # process properties that platform services read (documents …): name → what is wrong with a value
         self.property_checks = dict(property_checks or {})
 
     def parse(self, raw: bytes, filename: str) -> tuple[ParsedFile, list[Problem]]:
         root = safe_xml(raw, filename)
+        problems: list[Problem] = []
+        if self.translate_dialects:
+            raw, root, problems = self._translate_dialect(raw, filename, root)
         if is_dmn(root):
             return self._parse_dmn(raw, filename, root)
         literal_timers(root)
-        problems: list[Problem] = []
         if root.tag != f"{{{NS['bpmn']}}}definitions":
             raise DefinitionInvalid([Problem(filename, "", "根元素不是 bpmn:definitions，不是 BPMN 文件")])
         VALIDATOR.preprocess(root)
@@ -217,13 +224,24 @@ class DefinitionValidator:
             problems += [Problem(filename, element_id, message) for message in lifecycle.problems(code)]
         parsed.form_keys = {key for element in root.xpath("//bpmn:userTask | //bpmn:startEvent", namespaces=NS)
                             if (key := _properties(element).get("formKey"))}
-        parsed.called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}
-        parsed.calls = {p.get("id"): {c.get("calledElement") for c in p.xpath(".//bpmn:callActivity", namespaces=NS)}
-                        for p in processes}
-        parsed.called |= {(d.text or "").strip() for d in root.xpath(
-            "//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)}
+        parsed.called, parsed.calls = _calls(root)
         problems += self._conventions(root, filename)
         return parsed, problems
+
+    def _translate_dialect(self, raw: bytes, filename: str, root) -> tuple[bytes, etree._Element, list[Problem]]:
+        """A Camunda/Flowable/Activiti model translated into Banjian's dialect (engine/dialects.py)."""
+        if is_dmn(root):
+            changed = dialects.translate_dmn(root)
+            return (etree.tostring(root, xml_declaration=True, encoding="UTF-8") if changed else raw), root, []
+        try:
+            mapping = dialects.DialectMapping.load(self.dialect_mapping)
+        except ValueError as error:
+            return raw, root, [Problem(str(self.dialect_mapping), "", f"映射文件无法读取：{error}")]
+        translation = dialects.translate(root, self.role_names, mapping, self.forms.exists)
+        if translation is None:
+            return raw, root, []
+        dialects.write_skeletons(translation, filename)
+        return translation.xml, root, [Problem(filename, p.element_id, p.message) for p in translation.problems]
 
     @staticmethod
     def _parse_dmn(raw: bytes, filename: str, root) -> tuple[ParsedFile, list[Problem]]:
@@ -246,14 +264,16 @@ class DefinitionValidator:
                                         f"泳道名称 {name!r} 不是已知角色（{', '.join(sorted(self.known_roles))}）"))
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
                 lanes[ref.text.strip()] = name
-        for task in root.xpath("//bpmn:manualTask | //bpmn:task", namespaces=NS):
-            if task.get("id") not in lanes:  # done by a person: someone must be able to take it
-                problems.append(Problem(filename, task.get("id"), "人工任务必须位于某个角色泳道中"))
+        for task in root.xpath("//bpmn:userTask | //bpmn:manualTask | //bpmn:task", namespaces=NS):
+            role = _properties(task).get("role")  # a task outside a role lane may name its role itself
+            if role is not None and role not in self.known_roles:
+                problems.append(Problem(filename, task.get("id"), f"role 属性中的角色 {role} 不存在"))
+            elif task.get("id") not in lanes and not role:  # done by a person: someone must be able to take it
+                kind = "用户任务" if etree.QName(task).localname == "userTask" else "人工任务"
+                problems.append(Problem(filename, task.get("id"), f"{kind}必须位于某个角色泳道中"))
         for task in root.xpath("//bpmn:userTask", namespaces=NS):
             tid = task.get("id")
             props = _properties(task)
-            if tid not in lanes:
-                problems.append(Problem(filename, tid, "用户任务必须位于某个角色泳道中"))
             form_key = props.get("formKey")
             if not form_key:
                 problems.append(Problem(filename, tid, "用户任务缺少 formKey 属性（表单文件名）"))
@@ -366,6 +386,29 @@ def _call_problems(pf: ParsedFile, provided: dict[str, ParsedFile], session: Ses
     return problems
 
 
+def _caller_problems(provided: dict[str, ParsedFile], session: Session | None) -> list[Problem]:
+    """The rule of _call_problems, from the other side: a deploy re-pins the deployed processes that call
+    one of its processes to its new version (Deployer), so a caller that users start from the generic
+    start may only be re-pinned to a version that the same roles could start themselves."""
+    problems: list[Problem] = []
+    if session is None:
+        return problems
+    for caller in list_definitions(session):
+        if caller.key in provided or not caller.startable_by or not caller.dependencies:
+            continue
+        for callee in sorted(deployed_calls(caller)[1] & provided.keys()):
+            owner = provided[callee]
+            if is_dmn(owner.root):
+                continue
+            refused = sorted(set(caller.startable_by) - set(owner.startable_by.get(callee, [])))
+            if refused:
+                problems.append(Problem(
+                    owner.filename, callee, f"已部署的流程 {caller.key} 可由 {', '.join(refused)} 发起并调用 {callee}，"
+                                            f"部署后它将改为调用 {callee} 的新版本，但新版本不能由这些角色发起"
+                                            "（startableBy 不含这些角色）：调用活动不能绕过被调用流程的发起权限"))
+    return problems
+
+
 def _recursion_problems(parsed_files: list[ParsedFile], provided: dict[str, ParsedFile],
                         session: Session | None) -> list[Problem]:
     """A process that calls itself, directly or through others, would unfold without end when started
@@ -402,6 +445,31 @@ def _cycle(start: str, calls_of: Callable[[str], set[str]]) -> list[str] | None:
                 seen.add(callee)
                 stack.append((callee, [*path, callee]))
     return None
+
+
+def _calls(root) -> tuple[set[str], dict[str, set[str]]]:
+    """What a BPMN file calls: every process its call activities and decision its business rule tasks
+    name; and, by process, the processes that process's call activities call."""
+    called = {c.get("calledElement") for c in root.xpath("//bpmn:callActivity", namespaces=NS)}
+    called |= {(d.text or "").strip() for d in root.xpath(
+        "//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)}
+    calls = {p.get("id"): {c.get("calledElement") for c in p.xpath(".//bpmn:callActivity", namespaces=NS)}
+             for p in root.xpath("//bpmn:process", namespaces=NS)}
+    return called, calls
+
+
+def deployed_calls(definition: ProcessDefinition) -> tuple[set[str], set[str]]:
+    """What a deployed version calls itself, outside its own file: (what its file calls — the keys its
+    ``dependencies`` pin directly; they also hold what those call in turn —, what its own process's call
+    activities call)."""
+    if not definition.dependencies:
+        return set(), set()
+    root = safe_xml(definition.xml.encode("utf-8"), definition.filename)
+    if is_dmn(root):
+        return set(), set()
+    called, calls = _calls(root)
+    own = {p.get("id") for p in root.xpath("//bpmn:process", namespaces=NS) if p.get("isExecutable", "true") == "true"}
+    return called - own, calls.get(definition.key, set()) - own
 
 
 def _owner_id(element) -> str:
@@ -455,15 +523,55 @@ def _content_hash(xml: bytes, forms: dict[str, str], dependency_hashes: list[str
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Pin:
+    """One deployed version as another refers to it: a version it pins, or a caller that pins it."""
+
+    key: str
+    version: int
+    definition_id: int
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+
 @dataclass
 class DeployResult:
     key: str
     version: int
     created: bool
     definition_id: int
+    # a version of a deployed process that none of the deploy's files holds, created because a process it
+    # calls got a new version: the called versions it pins instead of its previous version's (see Deployer)
+    repinned: tuple[Pin, ...] = ()
+
+    def __str__(self) -> str:
+        """How the CLI and the designer name it: 'caller v3 (re-pinned: called v2)'."""
+        if self.repinned:
+            return f"{self.key} v{self.version} (re-pinned: {', '.join(str(pin) for pin in self.repinned)})"
+        return f"{self.key} v{self.version} {'deployed' if self.created else 'unchanged'}"
 
 
 class Deployer:
+    """Validates files and deploys them as versions (see the module docstring).
+
+    Versions without surprise: a version pins the versions of what it calls, so a changed called process
+    reaches its callers only through new versions of them. When a deploy creates a new version of a
+    process (or DMN table) that deployed processes call (their latest versions: older ones are history),
+    the same deploy — in the same transaction — creates a new version of each such caller that pins the
+    new version, and so on up the chain (A calls B calls C: deploying C re-pins B, then A to the new B).
+    A re-pinned version is the caller's latest version with only its pins changed: the same XML, the same
+    forms (as deployed with it: deploying a called process does not bring in a form edited since), the same
+    startableBy; its other pins stay as they were. Its content hash covers the new pins, as for any version.
+    Callers whose latest version already pins the new version (those in the deploy's own files) are left
+    alone; a deploy that creates nothing re-pins nothing. Running cases keep the version they started on,
+    and so the versions it pins. The results list each re-pinned caller with the called versions it now
+    pins, after the files' own.
+
+    The rules a caller had to meet hold for the re-pinned one: a caller that users start may be re-pinned
+    only to a called version the same roles may start (checked with the files, so that validation says
+    so), and the re-pinned version must parse with the versions it now pins, or nothing is deployed."""
+
     def __init__(self, validator: DefinitionValidator):
         self.validator = validator
 
@@ -492,6 +600,7 @@ class Deployer:
             for called in missing:
                 problems.append(Problem(pf.filename, called, f"调用的流程 {called} 未部署也不在本次文件中"))
             problems += _call_problems(pf, provided, session)
+        problems += _caller_problems(provided, session)
         problems += _recursion_problems(parsed_files, provided, session)
         if not problems:
             problems += self._spiff_parse(parsed_files, provided, session)
@@ -582,7 +691,83 @@ class Deployer:
 
         for pid in by_process:
             deploy_process(pid)
+        self._repin_callers(session, results, user)
         return list(results.values())
+
+    @staticmethod
+    def _repin_callers(session: Session, results: dict[str, DeployResult], user: str) -> None:
+        """New versions of the deployed processes that call, directly or through others, a process this
+        deploy gave a new version, pinned to it (see the class docstring); added to ``results``."""
+        new_ids = {r.key: r.definition_id for r in results.values() if r.created}
+        if not new_ids:
+            return
+        latest = {d.key: d for d in list_definitions(session) if d.key not in results and d.dependencies}
+        callees = {key: deployed_calls(definition)[0] for key, definition in latest.items()}
+        affected: set[str] = set()
+        frontier = set(new_ids)
+        while frontier:  # the callers of what changed, then their callers …
+            frontier = {key for key, called in callees.items() if key not in affected and called & frontier}
+            affected |= frontier
+        done: dict[str, ProcessDefinition | None] = {}
+
+        def repin(key: str, trail: tuple[str, ...] = ()) -> ProcessDefinition | None:
+            if key in done:
+                return done[key]
+            before = latest[key]
+            if key in trail:
+                raise DefinitionInvalid([Problem(before.filename, key, "流程之间存在循环调用")])
+            dependencies: dict[str, int] = {}
+            dep_hashes: list[str] = []
+            moved: list[Pin] = []
+            for called in sorted(callees[key]):
+                dep = session.get(ProcessDefinition, new_ids[called]) if called in new_ids else \
+                    repin(called, (*trail, key)) if called in affected else None
+                if dep is None:  # not changed by this deploy: the version it pinned
+                    pinned = before.dependencies.get(called)
+                    dep = session.get(ProcessDefinition, pinned) if pinned is not None else None
+                    if dep is None:
+                        dep = latest_definition(session, called)
+                    if dep is None:  # a deployed version is never deleted
+                        raise NotFound(f"调用的流程 {called} 未部署")
+                if dep.id != before.dependencies.get(called):
+                    moved.append(Pin(dep.key, dep.version, dep.id))
+                dependencies[called] = dep.id
+                dep_hashes.append(dep.content_hash)
+                for nested_key, nested_id in dep.dependencies.items():
+                    dependencies.setdefault(nested_key, nested_id)
+            forms = dict(before.forms or {})
+            content_hash = _content_hash(before.xml.encode("utf-8"), forms, dep_hashes)
+            if not moved or content_hash == before.content_hash:
+                done[key] = None
+                return None
+            definition = ProcessDefinition(
+                key=key, name=before.name, version=before.version + 1, content_hash=content_hash,
+                filename=before.filename, xml=before.xml, dependencies=dependencies,
+                startable_by=list(before.startable_by or []), forms=forms, deployed_at=utcnow(), deployed_by=user,
+            )
+            session.add(definition)
+            session.flush()
+            results[key] = DeployResult(key, definition.version, True, definition.id, tuple(moved))
+            done[key] = definition
+            return definition
+
+        for key in sorted(affected):
+            repin(key)
+        problems = []
+        for key in sorted(affected):
+            definition = done.get(key)
+            if definition is None:
+                continue
+            try:
+                parser = build_parser((d.xml.encode("utf-8"), d.filename)
+                                      for d in definition_closure(session, definition))
+                parser.get_spec(key)
+                parser.get_subprocess_specs(key)
+            except Exception as error:  # ValidationException, or the plain exceptions SpiffWorkflow raises
+                problems.append(Problem(definition.filename, key, f"调用方 {key} 改为调用新版本后无法解析："
+                                                                 f"{str(error).splitlines()[0]}"))
+        if problems:
+            raise DefinitionInvalid(problems)
 
 
 def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
@@ -604,13 +789,42 @@ def definition_closure(session: Session, definition: ProcessDefinition) -> list[
 
 
 def list_definitions(session: Session) -> list[ProcessDefinition]:
+    """The newest version of each deployed process, by key. The XML and the forms are loaded only when
+    read: most pages want the names (the inbox's process filter on every page view)."""
     newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
               .group_by(ProcessDefinition.key).subquery())
     return list(session.scalars(
         select(ProcessDefinition).join(newest, (ProcessDefinition.key == newest.c.key)
                                        & (ProcessDefinition.version == newest.c.version))
+        .options(defer(ProcessDefinition.xml), defer(ProcessDefinition.forms))
         .order_by(ProcessDefinition.key)
     ))
+
+
+@dataclass
+class VersionLinks:
+    """How deployed versions refer to each other: by definition id, the versions it pins (what its cases
+    call, directly or through others) and the versions that pin it (its callers), each sorted by key and
+    version."""
+
+    pins: dict[int, list[Pin]] = field(default_factory=dict)
+    called_by: dict[int, list[Pin]] = field(default_factory=dict)
+
+
+def version_links(session: Session) -> VersionLinks:
+    rows = session.execute(select(ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.version,
+                                  ProcessDefinition.dependencies)).all()
+    versions = {row.id: Pin(row.key, row.version, row.id) for row in rows}
+    links = VersionLinks()
+    for row in rows:
+        caller = versions[row.id]
+        for pinned_id in sorted(set((row.dependencies or {}).values())):
+            if pinned_id in versions:
+                links.pins.setdefault(row.id, []).append(versions[pinned_id])
+                links.called_by.setdefault(pinned_id, []).append(caller)
+    for found in (*links.pins.values(), *links.called_by.values()):
+        found.sort(key=lambda pin: (pin.key, pin.version))
+    return links
 
 
 def files_under(paths: Iterable[Path]) -> list[tuple[bytes, str]]:

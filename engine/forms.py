@@ -97,13 +97,13 @@ def _flatten(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def parse_form(key: str, raw: str | bytes) -> FormDefinition:
     if len(raw) > MAX_FORM_BYTES:
-        raise FormError(f"表单 {key} 超过 {MAX_FORM_BYTES // 1024} KB")
+        raise FormError("表单 %(form)s 超过 %(kb)s KB" % dict(form=key, kb=MAX_FORM_BYTES // 1024))
     try:
         document = json.loads(raw)
     except ValueError as error:
-        raise FormError(f"表单 {key} 不是合法的 JSON: {error}") from None
+        raise FormError("表单 %(form)s 不是合法的 JSON: %(error)s" % dict(form=key, error=error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("components"), list):
-        raise FormError(f"表单 {key} 缺少 components 列表 (not a form-js schema)")
+        raise FormError("表单 %(form)s 缺少 components 列表 (not a form-js schema)" % dict(form=key))
     form_fields = []
     for component in _flatten(document["components"]):
         if component.get("type") not in INPUT_TYPES or not component.get("key"):
@@ -113,7 +113,8 @@ def parse_form(key: str, raw: str | bytes) -> FormDefinition:
         if rule:
             other, _, value = rule.partition("=")
             if not value:
-                raise FormError(f"表单 {key} 字段 {component['key']}: requiredWhen 应为 字段=值")
+                raise FormError("表单 %(form)s 字段 %(field)s: requiredWhen 应为 字段=值"
+                                % dict(form=key, field=component["key"]))
             required_when = (other.strip(), value.strip())
         form_fields.append(FormField(
             key=component["key"],
@@ -231,13 +232,13 @@ class FormRegistry:
         """``forms/<key>.json`` or, for a business system's forms, ``forms/<system>/<key>.json``: a
         form key names one form across all systems (a key found twice is an error, never a guess)."""
         if not FORM_KEY.fullmatch(key or ""):
-            raise FormError(f"非法的表单名称 {key!r}（只能含字母、数字、下划线和连字符）")
+            raise FormError("非法的表单名称 %(name)s（只能含字母、数字、下划线和连字符）" % dict(name=repr(key)))
         direct = self.folder / f"{key}.json"
         found = [direct] if direct.is_file() else []
         found += sorted(self.folder.glob(f"*/{key}.json"))
         if len(found) > 1:
             names = "、".join(str(p.relative_to(self.folder)) for p in found)
-            raise FormError(f"表单 {key} 有多个文件（{names}），表单名称须唯一")
+            raise FormError("表单 %(form)s 有多个文件（%(files)s），表单名称须唯一" % dict(form=key, files=names))
         return found[0] if found else direct
 
     def document(self, key: str) -> str:
@@ -250,7 +251,8 @@ class FormRegistry:
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
-            raise FormError(f"找不到表单 {key}（forms/ 或其下各系统目录中没有 {key}.json）") from None
+            raise FormError("找不到表单 %(form)s（forms/ 或其下各系统目录中没有 %(file)s）"
+                            % dict(form=key, file=key + ".json")) from None
         cached = self._cache.get(key)
         if cached and cached[0] == mtime:
             return cached[1]

@@ -82,7 +82,7 @@ def draw(session: Session, pattern: str, *, at: datetime, region: str = "",
         number = scope.replace("{seq}", f"{_next(session, scope):0{width}d}")
         if taken is None or not taken(number):
             return number
-    raise Conflict(f"编号 {scope} 连续 {MAX_SKIPS} 个已被占用，请检查编号规则")
+    raise Conflict("编号 %(number)s 连续 %(skips)s 个已被占用，请检查编号规则" % dict(number=scope, skips=MAX_SKIPS))
 
 
 def _next(session: Session, scope: str) -> int:

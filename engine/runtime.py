@@ -24,21 +24,31 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import case_clock, countersign, lifecycle, query_code, returns, signers
+from engine import case_clock, countersign, lifecycle, migration, query_code, returns, signers
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import build_parser, latest_definition, parse_due_rule
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.forms import FormDefinition, FormRegistry
-from engine.models import HistoryEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus, Timer
+from engine.models import (
+    HistoryEvent,
+    HumanTask,
+    Incident,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskStatus,
+    Timer,
+)
 from engine.operators import OperatorContext, OperatorRegistry
 from engine.sandbox import Limits, Sandbox
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
 from engine.specs import DeployedProcess, SpecCache
 from engine.state import WorkflowCache, dump_state, load_state
 from engine.timers import sync_timers, timer_due_at
-from engine.writes import ActionWrites, insert_history, lock_task, start_instance
+from engine.writes import UNDONE, ActionWrites, insert_history, lock_task, start_instance
 
 log = logging.getLogger(__name__)
 # Automatic steps (gateways, scripts, service tasks, events…) one engine run may take: a loop in a
@@ -88,6 +98,12 @@ def calendar_due(start: datetime, amount: int, unit: str) -> datetime:
 
 def _task_properties(task) -> dict[str, str]:
     return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _task_role(task, props: Mapping[str, str]) -> str:
+    """The role a step is offered to: its lane's, or — for a task outside a role lane (an imported
+    model's, engine/dialects.py) — its ``role`` property."""
+    return props.get("role") or task.task_spec.lane or ""
 
 
 class WorkflowEngine:
@@ -142,6 +158,8 @@ class WorkflowEngine:
             raise NotFound(f"流程 {process_key} 未部署")
         deployed = self.specs.get(session, instance.definition_id)
         workflow = BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
+        if deployed.properties.get("initiator"):  # Camunda's initiator: the variable holding the starter
+            data = {**data, deployed.properties["initiator"]: actor.username}
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
@@ -669,6 +687,190 @@ class WorkflowEngine:
         writes.send(session, instance, updated_at=utcnow(), organisation_id=organisation_id, region_code=region_code)
         return instance
 
+    # ------------------------------------------------------------------ case repair (engine.migration)
+    def migrate(self, uow: UnitOfWork, instance_id: int, target_definition_id: int, actor: Actor,
+                mapping: Mapping[str, str] | None = None, dry_run: bool = False) -> migration.MigrationPlan:
+        """迁移: move a running case to another deployed version of its process. Each step it stands at
+        goes to the step with the same BPMN id in the target (``mapping``: old id → new id, for steps
+        renamed); a case at a step the target lacks, inside a call activity, or in other states
+        ``engine.migration`` describes is refused with the reason in words. ``dry_run``: only the plan
+        (what would move where, or the refusal), nothing changes. Otherwise a refusal raises Conflict;
+        the case is rebuilt on the target version (``engine.migration.graft``, the data carried over),
+        its open task rows cancelled and new ones opened by ``_persist`` (keeping their claims and
+        due dates), and a ``migrated`` history event records both versions. Who may do so is the
+        caller's rule (services.platform.case_repair)."""
+        session = uow.session
+        instance = self.get_instance(session, instance_id) if dry_run else self._lock_instance(session, instance_id)
+        target = session.get(ProcessDefinition, target_definition_id)
+        if target is None or target.filename.endswith(".dmn"):
+            raise NotFound("目标流程版本不存在")
+        if target.key != instance.process_key:
+            raise InvalidData(f"只能迁移到同一流程的其他版本（办件的流程是 {instance.process_key}，"
+                              f"目标是 {target.key}）")
+        plan = migration.MigrationPlan(instance.id, instance.business_key, instance.process_version, target.version)
+        mapping = {str(k).strip(): str(v).strip() for k, v in (mapping or {}).items() if str(k).strip()}
+        try:
+            self._check_movable(session, instance)
+            if target.id == instance.definition_id:
+                raise migration.Refused(f"办件已在 v{target.version} 上办理")
+            deployed = self.specs.get(session, target.id)
+
+            def targets_of(workflow: BpmnWorkflow) -> list[tuple[migration.Position, Any]]:
+                self._check_signers(session, instance, workflow)
+                return migration.targets_for(workflow, deployed.spec, mapping)
+
+            if dry_run:
+                plan.moves = self._read(session, instance, lambda workflow: [
+                    (p.step, p.label, spec.bpmn_id, migration.step_label(spec)) for p, spec in targets_of(workflow)])
+                return plan
+            workflow = self._load(session, instance)
+            targets = targets_of(workflow)
+        except migration.Refused as refused:
+            if not dry_run:
+                raise
+            plan.refusal = refused.message
+            return plan
+        plan.moves = [(p.step, p.label, spec.bpmn_id, migration.step_label(spec)) for p, spec in targets]
+        rows = {row.name: row for row in self.open_tasks(session, instance.id)}
+        fresh = migration.graft(deployed.spec, deployed.subprocess_specs, workflow,
+                                [(spec, position.task) for position, spec in targets])
+        self._event(session, instance, "migrated", actor=actor.username,
+                    details={"from_version": instance.process_version, "to_version": target.version,
+                             "from_definition_id": instance.definition_id, "to_definition_id": target.id,
+                             "steps": [{"from": a, "from_label": b, "to": c, "to_label": d}
+                                       for a, b, c, d in plan.moves],
+                             **({"mapping": mapping} if mapping else {})})
+        for name, value in (("definition_id", target.id), ("process_version", target.version), ("definition", target)):
+            set_committed_value(instance, name, value)  # what the task rows and the declared values are of
+        self._advance(uow, instance, fresh, actor, values={"definition_id": target.id,
+                                                           "process_version": target.version})
+        self._keep_claims(session, instance, {spec.bpmn_id: rows.get(position.step) for position, spec in targets})
+        plan.done = True
+        return plan
+
+    def _check_movable(self, session: Session, instance: ProcessInstance) -> None:
+        if instance.status == InstanceStatus.ERROR:
+            raise migration.Refused("办件处于异常状态，请先排除异常、重试后再处理")
+        if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
+            raise migration.Refused("办件已办结或已终止")
+
+    def _check_signers(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """A step with 加签 under way (added signers' tasks, a held completion) is not moved: their
+        rows belong to the step's task, which the move replaces."""
+        ready = {str(task.id) for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        undone = session.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance.id,
+                                                            HumanTask.status.in_(UNDONE)))
+        if any(task_id not in ready for task_id in undone):
+            raise migration.Refused("办件有加签尚未办理完毕，请办完或减签后再处理")
+
+    def _keep_claims(self, session: Session, instance: ProcessInstance, before: Mapping[str, HumanTask | None]) -> None:
+        """The new task rows of a moved step keep the claim and the deadline of the row they replace."""
+        for row in self.open_tasks(session, instance.id):
+            old = before.get(row.name)
+            if old is None or old.id == row.id:
+                continue
+            kept = {name: getattr(old, name) for name in ("assignee", "due_at") if getattr(old, name) is not None}
+            if kept:
+                session.execute(update(HumanTask).where(HumanTask.id == row.id).values(**kept)
+                                .execution_options(synchronize_session="fetch"))
+
+    def user_steps(self, session: Session, instance: ProcessInstance) -> list[tuple[str, str]]:
+        """(BPMN id, name) of the user steps of the case's process version, in the flow's order: where
+        :meth:`move_to_step` may move it."""
+        return migration.user_steps(self.specs.get(session, instance.definition_id).spec)
+
+    def move_to_step(self, uow: UnitOfWork, instance_id: int, actor: Actor, target: str,
+                     reason: str) -> ProcessInstance:
+        """调整环节: a supervisor moves a running case to any user step of its process, with a reason.
+        To a step done earlier on the way to an open step, it is 退回's move (``engine.returns.rewind``:
+        that step's row opens again, what follows it is voided, parallel branches stay); to any other
+        step (a later one, one never reached) the case is rebuilt standing there (``engine.migration.graft``
+        on its own version, its data carried over, every open step closed). Who may do so is the
+        caller's rule (services.platform.case_repair)."""
+        session = uow.session
+        reason = _reason(reason, "调整原因")
+        instance = self._lock_instance(session, instance_id)
+        self._check_movable(session, instance)
+        deployed = self.specs.get(session, instance.definition_id)
+        steps = dict(migration.user_steps(deployed.spec))
+        if target not in steps:
+            raise InvalidData("只能调整到本流程的人工办理环节", fields={"target": ["请选择环节"]})
+        workflow = self._load(session, instance)
+        here = migration.positions(workflow)
+        self._check_signers(session, instance, workflow)
+        if [p.step for p in here] == [target]:
+            raise Conflict(f"办件已在“{steps[target]}”环节")
+        earlier = next((found for p in here if p.task.state == TaskState.READY and p.task.task_spec.manual
+                        and (found := returns.earlier_steps(workflow, p.task).get(target)) is not None), None)
+        self._event(session, instance, "moved_to_step", actor=actor.username, task_name=target,
+                    task_label=steps[target], conclusion=reason,
+                    details={"from": [p.step for p in here], "from_labels": [p.label for p in here],
+                             "target": target, "target_label": steps[target],
+                             "how": "return" if earlier is not None else "rebuild"})
+        writes = ActionWrites()
+        if earlier is not None:
+            previous = session.get(HumanTask, str(earlier.id))
+            self._rewind(uow, instance, workflow, earlier, actor)
+            if previous is not None:
+                now = utcnow()
+                writes.update_task(previous, status=TaskStatus.OPEN, completed_at=None, completed_by=None,
+                                   decision=None, created_at=now, due_at=self._due_at(earlier, now),
+                                   assignee=instance.started_by if previous.lane in self.applicant_roles else None)
+            self._advance(uow, instance, workflow, actor, writes=writes)
+        else:
+            spec = migration.find_step(deployed.spec, target)
+            fresh = migration.graft(deployed.spec, deployed.subprocess_specs, workflow, [(spec, here[0].task)])
+            self._advance(uow, instance, fresh, actor, writes=writes)
+        return instance
+
+    def edit_data(self, uow: UnitOfWork, instance_id: int, actor: Actor, changes: Mapping[str, Any],
+                  reason: str) -> dict[str, tuple[Any, Any]]:
+        """修改业务数据: a supervisor corrects variables of a case that has not ended, with a reason. Only
+        variables the case has, each given a value of the JSON type of its old one (a date stays a date:
+        ISO text is read as one; a variable that was empty takes any JSON value); the steps still to
+        come see the new values. The history event records old and new values; returns
+        ``{name: (old, new)}`` of what changed (for the caller's audit log). Who may do so is the
+        caller's rule (services.platform.case_repair)."""
+        session = uow.session
+        reason = _reason(reason, "修改原因")
+        if not changes:
+            raise InvalidData("请填写要修改的数据", fields={"changes": ["请填写要修改的数据"]})
+        instance = self._lock_instance(session, instance_id)
+        if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
+            raise Conflict("办件已办结或已终止，不能修改业务数据")
+        workflow = self._load(session, instance)
+        current = dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
+        errors: dict[str, list[str]] = {}
+        cleaned: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key not in current:
+                errors[key] = ["办件数据中没有此项，只能修改已有的数据"]
+                continue
+            try:
+                cleaned[key] = _like(current[key], value)
+            except ValueError as problem:
+                errors[key] = [str(problem)]
+        if errors:
+            self.workflows.put(instance.id, instance.state, workflow)  # unchanged
+            problems = "；".join(f"{k}：{v[0]}" for k, v in errors.items())
+            raise InvalidData("修改的数据有误：%(problems)s" % dict(problems=problems), fields=errors)
+        changed = {key: (current[key], value) for key, value in cleaned.items() if value != current[key]}
+        if not changed:
+            self.workflows.put(instance.id, instance.state, workflow)
+            raise InvalidData("没有修改任何数据", fields={"changes": ["新值与原值相同"]})
+        live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
+        for task in [*live, *([workflow.last_task] if workflow.last_task is not None else [])]:
+            for key, (_old, new) in changed.items():
+                task.data[key] = copy.deepcopy(new)
+        for key, (_old, new) in changed.items():
+            if key in workflow.data:
+                workflow.data[key] = copy.deepcopy(new)
+        self._event(session, instance, "data_edited", actor=actor.username, conclusion=reason,
+                    details={"changes": {key: {"from": _recorded(old), "to": _recorded(new)}
+                                         for key, (old, new) in changed.items()}})
+        self._persist(uow, instance, workflow, instance.status)
+        return changed
+
     def pause_clock(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str) -> ProcessInstance:
         """中止 by hand: the case's clock stands still, with the reason, until :meth:`resume_clock`
         (a step's end never resumes a clock stopped by hand). Who may do so is decided by the caller."""
@@ -815,14 +1017,15 @@ class WorkflowEngine:
 
     def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
                  refuse_invalid: bool = False, writes: ActionWrites | None = None, completing: Any = None,
-                 then: Callable[[], None] | None = None) -> None:
+                 then: Callable[[], None] | None = None, values: Mapping[str, Any] | None = None) -> None:
         """Run the engine steps. With ``refuse_invalid`` (a user completing a task), an operator that
         rejects the submitted data with InvalidData refuses the whole completion instead of
         becoming an incident; the caller's unit of work is then not committed. ``writes``: what the
         caller's action already collected to write along (see ``engine.writes``); ``completing``: the user
         task this action completes, run first with the case's script engine (what follows it may
         evaluate designer code, e.g. a 会签 step's loopCardinality); ``then``: what follows its run before
-        the engine steps (a 会签 step decided early, engine.countersign)."""
+        the engine steps (a 会签 step decided early, engine.countersign); ``values``: other columns of the
+        instance the action changes (a migration's definition and version)."""
         session = uow.session
         workflow.script_engine = self._script_engine(uow, instance, actor)
         error: Exception | None = None
@@ -863,10 +1066,12 @@ class WorkflowEngine:
                 state=TaskState.WAITING)
             status = InstanceStatus.WAITING if waiting else InstanceStatus.RUNNING
         workflow.script_engine = None
-        self._persist(uow, instance, workflow, status, ended=status == InstanceStatus.COMPLETED, writes=writes)
+        self._persist(uow, instance, workflow, status, ended=status == InstanceStatus.COMPLETED, writes=writes,
+                      values=values)
 
     def _persist(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
-                 ended: bool = False, writes: ActionWrites | None = None, ending: str = lifecycle.TERMINATED) -> None:
+                 ended: bool = False, writes: ActionWrites | None = None, ending: str = lifecycle.TERMINATED,
+                 values: Mapping[str, Any] | None = None) -> None:
         """Write back the workflow state, the task rows, the history and the timer rows of an instance:
         the first three together with the instance's versioned UPDATE (see ``engine.writes``). Once
         committed, the workflow is cached with the state it was written as."""
@@ -881,7 +1086,7 @@ class WorkflowEngine:
             listener(uow, instance, events)
         state = dump_state(workflow)
         writes.send(session, instance, state=state, status=status, updated_at=now,
-                    ended_at=now if ended else instance.ended_at, **declared)
+                    ended_at=now if ended else instance.ended_at, **declared, **(values or {}))
         sync_timers(session, instance, workflow)
         uow.after_commit(lambda: self.workflows.put(instance.id, state, workflow))
 
@@ -960,12 +1165,12 @@ class WorkflowEngine:
                 "id": task_id, "instance_id": instance.id, "process_key": instance.process_key,
                 "process_version": instance.process_version, "business_key": instance.business_key,
                 "name": task.task_spec.bpmn_id, "label": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                "form_key": props.get("formKey", ""), "lane": task.task_spec.lane or "",
+                "form_key": props.get("formKey", ""), "lane": _task_role(task, props),
                 "region_code": instance.region_code, "organisation_id": self._step_organisation(task, props, instance),
                 "submitter": instance.submitter, "status": TaskStatus.OPEN,
                 "created_at": now, "due_at": due_at,
                 # a step in an applicant's lane (补正) is the case's own applicant's, never another party's
-                "assignee": instance.started_by if task.task_spec.lane in self.applicant_roles
+                "assignee": instance.started_by if _task_role(task, props) in self.applicant_roles
                 else self._named_assignee(task, props),
             })
         writes.keep_open_tasks(instance.id, rows, signers.kept_with(session, instance.id, frozenset(ready)))
@@ -1130,6 +1335,34 @@ def _recorded(value: Any) -> Any:
     if isinstance(value, list):
         return [_recorded(item) for item in value]
     return value
+
+
+_KINDS = ((bool, "是或否（true / false）"), ((int, float), "数字"), (str, "文字"), (list, "列表"), (dict, "对象"))
+
+
+def _like(old: Any, new: Any) -> Any:
+    """``new`` as a value of the JSON type of ``old`` (ValueError with the expected type in words): a
+    number stays a number, text stays text, a date stays a date (ISO text is read as one)."""
+    if isinstance(old, datetime | date):
+        kind = datetime if isinstance(old, datetime) else date
+        if isinstance(new, kind):
+            return new
+        try:
+            return kind.fromisoformat(str(new))
+        except ValueError:
+            raise ValueError("应为日期（如 2025-01-31）") from None
+    try:
+        json.dumps(new)
+    except (TypeError, ValueError):
+        raise ValueError("应为 JSON 值") from None
+    if old is None:
+        return new
+    for types, words in _KINDS:
+        if isinstance(old, types) and not (types is not bool and isinstance(old, bool)):
+            if isinstance(new, types) and not (types is not bool and isinstance(new, bool)):
+                return new
+            raise ValueError(f"应为{words}，与原值类型相同")
+    raise ValueError("此项的值不能在这里修改")
 
 
 def _drop_unwritten_history(session: Session) -> None:

@@ -13,7 +13,7 @@ from limits import parse_many
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import numbering
+from engine import dialects, numbering
 from engine.db import UnitOfWork, make_engine
 from engine.definitions import DefinitionValidator, Deployer
 from engine.forms import FormRegistry
@@ -25,6 +25,7 @@ from services.platform import (  # noqa: F401 (some imported for their models on
     audit,
     calendar,
     carbon_copies,
+    case_repair,
     case_updates,
     documents,
     identity,
@@ -34,6 +35,7 @@ from services.platform import (  # noqa: F401 (some imported for their models on
     reminders,
     sessions,
     standing_delegations,
+    telemetry,
     urges,
 )
 from services.platform.jobs import JobService, dispatcher_for
@@ -92,6 +94,9 @@ class Settings:
     query_code_limit_per_ip: str = "10/minute;100/hour"  # 办件查询 by 查询码, per client address
     ratelimit_storage_url: str = ""
     trusted_proxies: int = 0
+    # cookies only over HTTPS: on in production (TLS ends at the proxy in front), off for plain HTTP
+    # on one's own machine; bench/http_load.py turns it off to speak HTTP to gunicorn on loopback
+    secure_cookies: bool | None = None
     # printed documents (services.platform.documents): the office after the region's name, the address
     # the verification QR code points to, and a folder of seal images named <region code>.png
     issuing_office: str = documents.DEFAULT_OFFICE
@@ -102,6 +107,8 @@ class Settings:
         parse_many(self.signin_limit_per_ip)  # a malformed limit fails at start-up, not at the first sign-in
         parse_many(self.signin_limit_per_account)
         parse_many(self.query_code_limit_per_ip)
+        if self.secure_cookies is None:
+            self.secure_cookies = self.environment == "production"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -145,6 +152,8 @@ class Settings:
             "ratelimit_storage_url": env.get("BANJIAN_RATELIMIT_STORAGE_URL")
             or (broker if broker.startswith(("redis://", "rediss://")) else ""),
             "trusted_proxies": int(env.get("BANJIAN_TRUSTED_PROXIES", 0)),
+            "secure_cookies": env["BANJIAN_SECURE_COOKIES"] in ("1", "true", "yes")
+            if env.get("BANJIAN_SECURE_COOKIES") else None,
             "issuing_office": env.get("BANJIAN_ISSUING_OFFICE", cls.issuing_office),
             "public_url": env.get("BANJIAN_PUBLIC_URL", ""),
             "seals_dir": Path(env["BANJIAN_SEALS_DIR"]) if env.get("BANJIAN_SEALS_DIR") else None,
@@ -210,18 +219,21 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                       max_running=settings.job_max_running)
     notifier = notifications.notifier_from_settings(jobs, settings)
     engine.listeners += [case_updates.notify_starter(notifier), case_updates.termination_hooks(MODULES),
-                         carbon_copies.step_copies(notifier, engine)]
+                         carbon_copies.step_copies(notifier, engine), telemetry.count_completions()]
     numbering.register_operator(operators)
     standing_delegations.install(engine)
     printer = documents.DocumentService(engine, issuing_office=settings.issuing_office,
                                         public_url=settings.public_url, seals_dir=settings.seals_dir)
     documents.register_operator(operators, printer)
     documents.register_batch(jobs, printer)
+    case_repair.register_batch(jobs, engine)
     wiring = modules.ModuleSetup(operators, jobs, engine, settings, notifier)
     for module in MODULES:
         if module.setup is not None:
             module.setup(wiring)
-    deployer = Deployer(DefinitionValidator(forms, operators, identity.ROLES, documents.PROCESS_PROPERTY_CHECKS))
+    validator = DefinitionValidator(forms, operators, identity.ROLES, documents.PROCESS_PROPERTY_CHECKS)
+    validator.dialect_mapping = settings.processes_dir / dialects.MAPPING_FILE  # Camunda/Flowable import
+    deployer = Deployer(validator)
     return Runtime(settings=settings, db=db, session_factory=session_factory,
                    engine=engine, deployer=deployer, sessions=session_store(settings),
                    jobs=jobs, notifier=notifier, documents=printer, modules=MODULES)

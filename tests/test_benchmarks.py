@@ -34,6 +34,7 @@ BENCHMARKS = [  # script, toy-size arguments, needs PostgreSQL, its last line
      r"hr history import: 200 organisations in [\d.]+ s, peak \d+ MB"),
     ("reminder_scan.py", ["--tasks", "500"], True,
      r"reminder scan over 500 open tasks: \d+ ms .*; 500 reminders sent in [\d.]+ s"),
+    ("case_migration.py", ["--cases", "20"], False, r"case migration: 20 cases in [\d.]+ s, 0 inconsistent"),
     ("petition_duplicates.py", ["--rows", "20000", "--lookups", "20"], True,
      r"petition duplicates: 20000 petitions, p95 \d+ ms, max \d+ ms"),
 ]
@@ -60,3 +61,22 @@ def test_the_benchmark_runs_and_prints_its_summary(script, arguments, needs_post
     assert re.match(summary, lines[-1]), lines[-1]  # the figures, whatever verdict follows them
     if PG_URL and not needs_postgres:
         assert any("postgresql" in line for line in lines), "measured SQLite only although PostgreSQL answers"
+
+
+def test_the_http_load_benchmark_runs_its_layout_and_prints_its_summary():
+    """bench/http_load.py at toy size: gunicorn, a Celery worker and beat on Redis, locust's reviewers
+    deciding real cases; the summary must count no error (a refused decision is one)."""
+    redis_url = os.environ.get("BANJIAN_TEST_REDIS_URL")
+    if not PG_URL or not redis_url:
+        pytest.skip("bench/http_load.py needs PostgreSQL and Redis (BANJIAN_TEST_DATABASE_URL, BANJIAN_TEST_REDIS_URL)")
+    broker = redis_url.rsplit("/", 1)[0] + "/13"  # not the integration tests' database
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "http_load.py"), "--users", "3", "--duration", "45", "--cases", "300",
+         "--real-per-user", "10", "--web-workers", "2", "--web-threads", "2", "--think-scale", "0.1",
+         "--redis", broker],
+        cwd=ROOT, capture_output=True, text=True, timeout=400,
+        env={**os.environ, "BANJIAN_BENCH_PG_ADMIN": admin_url()})
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    lines = finished.stdout.strip().splitlines()
+    assert re.fullmatch(r"http load: 3 reviewers, 45 s, p95 \d+ ms, 0 errors", lines[-1]), lines[-1]
+    assert any(re.match(r"decide\s+\d+\s+0\s", line) for line in lines), lines  # decisions were made, none refused

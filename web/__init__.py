@@ -23,7 +23,7 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.environment == "production",
+        SESSION_COOKIE_SECURE=bool(settings.secure_cookies),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_lifetime_minutes),
     )
     app.config.update(config or {})
@@ -34,13 +34,14 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     identity.warm_up()
 
-    from web import errors, guard
+    from web import errors, guard, operations
     from web.api import api
     from web.pages import setup as setup_pages
 
     for module in runtime.modules:  # a system's own screens, before the blueprints are registered
         if importlib.util.find_spec(f"web.{module.name}") is not None:
             importlib.import_module(f"web.{module.name}")
+    operations.instrument(app)  # first: every request is timed and has its id, refused ones too
     guard.setup(app)  # before the blueprints: it decides how their <int:…> rules parse
     errors.register(app)
     app.register_blueprint(api)

@@ -78,7 +78,7 @@ def deploy(paths: tuple[Path, ...], user: str) -> None:
             sys.exit(1)
         uow.commit()
     for result in results:
-        click.echo(f"{result.key} v{result.version} {'deployed' if result.created else 'unchanged'}")
+        click.echo(str(result))  # "key vN deployed|unchanged", or "key vN (re-pinned: called vM, …)"
 
 
 @main.command()
@@ -130,8 +130,10 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the web application with waitress (and, without BANJIAN_BROKER_URL, background work in-process)."""
     from waitress import serve as waitress_serve
 
+    from services.platform.telemetry import configure_logging
     from web import create_app
 
+    configure_logging()
     runtime = _runtime()
     app = create_app(runtime)
     if not runtime.settings.broker_url:

@@ -174,6 +174,12 @@ class InstanceDetailSchema(InstanceSchema):
     incidents = fields.List(fields.Nested(IncidentSchema))
 
 
+class PinSchema(Schema):
+    key = fields.String()
+    version = Integer()
+    id = Integer(attribute="definition_id")
+
+
 class DefinitionSchema(Schema):
     id = Integer()
     key = fields.String()
@@ -184,6 +190,9 @@ class DefinitionSchema(Schema):
     startable_by = fields.List(fields.String())
     deployed_at = DateTime()
     deployed_by = fields.String()
+    pins = fields.List(fields.Nested(PinSchema), metadata={
+        "description": "本版本固定调用的流程版本（包括它们再调用的），新办件按这些版本办理"})
+    called_by = fields.List(fields.Nested(PinSchema), metadata={"description": "固定调用本版本的其他流程版本"})
 
 
 class DeployedSchema(Schema):
@@ -191,6 +200,8 @@ class DeployedSchema(Schema):
     key = fields.String()
     version = Integer()
     created = fields.Boolean(metadata={"description": "false：内容未变化，仍为原版本"})
+    repinned = fields.List(fields.Nested(PinSchema), metadata={
+        "description": "非空：调用的流程有了新版本，自动部署的调用方新版本改为调用的版本（上传的文件本身为空）"})
 
 
 class WorkTypeSchema(Schema):

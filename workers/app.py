@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 from services.bootstrap import Settings
+from services.platform.telemetry import configure_logging, request_id
 
 broker_url = os.environ.get("BANJIAN_BROKER_URL")
 if not broker_url:
@@ -44,3 +45,19 @@ app.conf.update(
                                  "options": {"expires": settings.purge_scan_seconds}},
     },
 )
+
+
+@signals.setup_logging.connect
+def _logging(**_kwargs) -> None:
+    """The deployment's log format (services.platform.telemetry) instead of Celery's own."""
+    configure_logging()
+
+
+@signals.task_prerun.connect
+def _task_started(task_id: str | None = None, **_kwargs) -> None:
+    request_id.set(task_id or "-")  # each log line of the task names it, as a request's lines do
+
+
+@signals.task_postrun.connect
+def _task_finished(**_kwargs) -> None:
+    request_id.set("-")

@@ -78,7 +78,7 @@ def register_operators(registry: OperatorRegistry) -> None:
             ctx.session.add(report)
         elif report.instance_id != ctx.instance_id:
             if report.status != "returned":
-                raise OperatorError(f"{year} 年度报告已提交，不能重复提交")
+                raise OperatorError("%(year)s 年度报告已提交，不能重复提交" % dict(year=year))
             report.revision += 1
         report.status, report.figures, report.instance_id = "submitted", figures, ctx.instance_id
         report.submitted_at, report.return_reason = utcnow(), ""

@@ -68,10 +68,10 @@ def check_start(session: Session, process_key: str, actor: Actor, region_code: s
         raise Conflict(held)
     under_way = organisations.open_cases(session, organisation.credit_code, list(KINDS))
     if any(key == process_key for _number, key in under_way):
-        raise Conflict(f"您单位已有一项正在办理的{KINDS[process_key]}申请，请勿重复提交")
+        raise Conflict("您单位已有一项正在办理的%(kind)s申请，请勿重复提交" % dict(kind=KINDS[process_key]))
     if process_key == deregistrations.PROCESS and under_way:
-        raise Conflict("您单位尚有正在办理的申请（" + "、".join(f"{KINDS[key]} {number}" for number, key in under_way)
-                       + "），办结或撤回后才能申请注销")
+        cases = "、".join(f"{KINDS[key]} {number}" for number, key in under_way)
+        raise Conflict("您单位尚有正在办理的申请（%(cases)s），办结或撤回后才能申请注销" % dict(cases=cases))
     if any(key == deregistrations.PROCESS for _number, key in under_way):
         raise Conflict("您单位的注销申请正在办理，不能再提交其他申请")
     added = {"organisation_id": organisation.id, "organisation_name": organisation.name,

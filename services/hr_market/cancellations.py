@@ -55,7 +55,7 @@ def cancel(session: Session, actor: Actor, data: CancellationInput) -> HrLicence
     session.scalars(select(HrLicence.id).where(HrLicence.id == licence.id).with_for_update()).all()
     session.refresh(licence)
     if licence.status != ACTIVE:
-        raise Conflict(f"许可证 {licence.licence_number} 已注销，不能重复注销")
+        raise Conflict("许可证 %(number)s 已注销，不能重复注销" % dict(number=licence.licence_number))
     problems: dict[str, list[str]] = {}
     unknown = [item for item in data.items if item not in licence.items]
     if unknown:

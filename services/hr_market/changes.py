@@ -33,7 +33,7 @@ def needs_holding(session: Session, organisation: HrOrganisation, data: dict[str
         return "未找到有效的业务备案，不能申请变更业务备案事项"
     for key in TEXT_FIELDS:
         if key in types and str(data.get(f"new_{key}") or "").strip() == str(getattr(organisation, key)):
-            raise Conflict(f"{CHANGE_TYPES[key]}与登记的相同，无需变更")
+            raise Conflict("%(item)s与登记的相同，无需变更" % dict(item=CHANGE_TYPES[key]))
     return None
 
 
@@ -65,7 +65,7 @@ def apply_change(session: Session, organisation_id: int, data: dict[str, Any], *
     for key in (k for k in types if k in TEXT_FIELDS):
         after = str(data.get(f"new_{key}") or "").strip()
         if not after or (key == "kind" and after not in ORGANISATION_KINDS):
-            raise OperatorError(f"变更后的{CHANGE_TYPES[key]}无效")
+            raise OperatorError("变更后的%(item)s无效" % dict(item=CHANGE_TYPES[key]))
         shown = ORGANISATION_KINDS if key == "kind" else {}
         record(key, shown.get(getattr(organisation, key), getattr(organisation, key)), shown.get(after, after))
         setattr(organisation, key, after)
@@ -76,7 +76,7 @@ def apply_change(session: Session, organisation_id: int, data: dict[str, Any], *
         held = holding(session, organisation.id)
         items = [code for code in table if code in (data.get(f"new_{key}") or [])]
         if held is None or not items:
-            raise OperatorError(f"变更后的{CHANGE_TYPES[key]}无效，或已无有效的许可/备案")
+            raise OperatorError("变更后的%(item)s无效，或已无有效的许可/备案" % dict(item=CHANGE_TYPES[key]))
         record(key, items_text(held.items, table), items_text(items, table))
         held.items = items
     if not records:

@@ -23,7 +23,7 @@ def record(session: Session, organisation_id: int, items: list[str], *, region_c
     if organisation is None or organisation.status != ACTIVE:
         raise OperatorError("备案机构不存在或已注销，不能备案")
     if holdings.active_filing(session, organisation.id) is not None:
-        raise OperatorError(f"{organisation.name} 已办理业务备案，不能重复备案")
+        raise OperatorError("%(name)s 已办理业务备案，不能重复备案" % dict(name=organisation.name))
     now = utcnow()
     number = numbering.draw(session, pattern, at=now, region=region_code, taken=lambda candidate: session.scalar(
         select(HrFiling.id).where(HrFiling.filing_number == candidate)) is not None)

@@ -31,7 +31,7 @@ def grant(session: Session, organisation_id: int, items: list[str], *, region_co
     if organisation is None or organisation.status != ACTIVE:
         raise OperatorError("申请机构不存在或已注销，不能准予许可")
     if holdings.active_licence(session, organisation.id) is not None:
-        raise OperatorError(f"{organisation.name} 已持有有效的人力资源服务许可证，不能重复发证")
+        raise OperatorError("%(name)s 已持有有效的人力资源服务许可证，不能重复发证" % dict(name=organisation.name))
     if not 1 <= valid_years <= 20:
         raise OperatorError("许可证有效期应为 1 到 20 年")
     now = utcnow()

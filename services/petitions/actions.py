@@ -101,7 +101,8 @@ def extend(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str, 
     if row.status != TaskStatus.OPEN:
         raise Conflict("任务已办理，不能延期")
     if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise InvalidData(f"延期不能超过 {MAX_EXTENSION_DAYS} 日", fields={"days": [f"1 到 {MAX_EXTENSION_DAYS} 日"]})
+        raise InvalidData("延期不能超过 %(days)s 日" % dict(days=MAX_EXTENSION_DAYS),
+                          fields={"days": [f"1 到 {MAX_EXTENSION_DAYS} 日"]})
     if session.scalar(select(HistoryEvent.id).where(HistoryEvent.instance_id == row.instance_id,
                                                     HistoryEvent.kind == "task_extended").limit(1)) is not None:
         raise Conflict("自办期限只能延期一次")

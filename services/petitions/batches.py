@@ -57,10 +57,15 @@ def forward(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine, acto
     task_ids = list(dict.fromkeys(task_ids))
     if mode not in FORWARDS:
         raise InvalidData("请选择集中转送或集中交办")
+    # one message per mode, each written out: the English catalogue translates them as whole sentences
     if len(task_ids) < 2:
-        raise InvalidData(f"{FORWARDS[mode]}请至少勾选两件信访件")
+        if mode == "transfer":
+            raise InvalidData("集中转送请至少勾选两件信访件")
+        raise InvalidData("集中交办请至少勾选两件信访件")
     if len(task_ids) > MAX_BATCH:
-        raise InvalidData(f"一次最多{FORWARDS[mode]} {MAX_BATCH} 件")
+        if mode == "transfer":
+            raise InvalidData("一次最多集中转送 %(limit)s 件" % dict(limit=MAX_BATCH))
+        raise InvalidData("一次最多集中交办 %(limit)s 件" % dict(limit=MAX_BATCH))
     keys: dict[str, str] = {}
     destinations: set[int | None] = set()
     with unit_of_work() as uow:
@@ -73,12 +78,14 @@ def forward(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine, acto
             petition = uow.session.scalar(select(Petition).where(Petition.number == row.business_key))
             if row.form_key != "xf_handling" or instance is None or instance.organisation_id is None \
                     or petition is None:
-                raise InvalidData(f"{row.business_key} 不是待办理的信访件")
+                raise InvalidData("%(number)s 不是待办理的信访件" % dict(number=row.business_key))
             found = default_destination(uow.session, instance.organisation_id, petition.place_region)
             destinations.add(found.id if found else None)
             keys[task_id] = row.business_key
     if len(destinations) > 1:
-        raise InvalidData(f"所选信访件的去向机构不一致，不能{FORWARDS[mode]}")
+        if mode == "transfer":
+            raise InvalidData("所选信访件的去向机构不一致，不能集中转送")
+        raise InvalidData("所选信访件的去向机构不一致，不能集中交办")
     destination = next(iter(destinations), None)
     if keys and destination is None:
         raise InvalidData("所选信访件的问题属地没有对应的下级或直属单位，请逐件选择去向机构")

@@ -84,7 +84,7 @@ def place_regions(session: Session, province: str) -> list[Region]:
 def _number(session: Session, engine: WorkflowEngine, process_key: str, region_code: str, now: datetime) -> str:
     definition = latest_definition(session, process_key)
     if definition is None:
-        raise NotFound(f"流程 {process_key} 未部署")
+        raise NotFound("流程 %(process)s 未部署" % dict(process=process_key))
     pattern = engine.specs.get(session, definition.id).business_key_pattern or "XF{region}{date}{seq:4}"
     return numbering.draw(session, pattern, at=now, region=region_code,
                           taken=lambda key: session.scalar(select(Petition.id).where(Petition.number == key))

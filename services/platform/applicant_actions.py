@@ -53,7 +53,8 @@ def withdraw(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id:
         raise Forbidden("只有申请人本人可以撤回申请")
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
-        raise InvalidData(f"撤回原因不能超过 {MAX_REASON} 字", fields={"reason": [f"不能超过 {MAX_REASON} 字"]})
+        raise InvalidData("撤回原因不能超过 %(limit)s 字" % dict(limit=MAX_REASON),
+                          fields={"reason": [f"不能超过 {MAX_REASON} 字"]})
 
     def not_yet_opened(locked: ProcessInstance) -> None:
         if staff_has_begun(uow.session, locked):
@@ -79,7 +80,8 @@ def cancel(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: i
     if not reason:
         raise InvalidData("请填写撤销原因", fields={"reason": ["请填写撤销原因"]})
     if len(reason) > MAX_REASON:
-        raise InvalidData(f"撤销原因不能超过 {MAX_REASON} 字", fields={"reason": [f"不能超过 {MAX_REASON} 字"]})
+        raise InvalidData("撤销原因不能超过 %(limit)s 字" % dict(limit=MAX_REASON),
+                          fields={"reason": [f"不能超过 {MAX_REASON} 字"]})
     return engine.terminate(uow, instance_id, actor, f"申请人撤销：{reason}", ending=lifecycle.CANCELLED)
 
 

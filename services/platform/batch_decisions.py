@@ -42,7 +42,7 @@ def decide_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
     if not task_ids:
         raise InvalidData("请先勾选要办理的任务")
     if len(task_ids) > MAX_BATCH:
-        raise InvalidData(f"一次最多批量办理 {MAX_BATCH} 件")
+        raise InvalidData("一次最多批量办理 %(limit)s 件" % dict(limit=MAX_BATCH))
     data = {"decision": decision, "conclusion": conclusion or None}
     keys: dict[str, str] = {}
     steps: set[tuple[str, str]] = set()
@@ -97,7 +97,7 @@ def return_tasks(unit_of_work: Callable[[], UnitOfWork], engine: WorkflowEngine,
     if not task_ids:
         raise InvalidData("请先勾选要退回的任务")
     if len(task_ids) > MAX_BATCH:
-        raise InvalidData(f"一次最多批量退回 {MAX_BATCH} 件")
+        raise InvalidData("一次最多批量退回 %(limit)s 件" % dict(limit=MAX_BATCH))
     if not (reason or "").strip():
         raise InvalidData("批量退回时必须填写退回原因", fields={"conclusion": ["请填写退回原因"]})
     outcomes = []

@@ -73,14 +73,17 @@ def send(uow: UnitOfWork, engine: WorkflowEngine, notifier: Notifier, actor: Act
         raise InvalidData("该环节已办理，不能再从这里抄送")
     names = list(dict.fromkeys(name.strip() for name in recipients if name and name.strip()))
     if not names or len(names) > MAX_RECIPIENTS:
-        raise InvalidData(f"请选择 1 到 {MAX_RECIPIENTS} 位抄送人", fields={"to": ["请选择抄送人"]})
+        raise InvalidData("请选择 1 到 %(limit)s 位抄送人" % dict(limit=MAX_RECIPIENTS),
+                          fields={"to": ["请选择抄送人"]})
     staff = set(session.scalars(select(User.username).join(RoleGrant).where(
         User.username.in_(names), User.active.is_(True), RoleGrant.role.not_in(APPLICANT_ROLES))))
     unknown = [name for name in names if name not in staff]
     if unknown:  # one answer whether the account is missing, closed or an applicant's
-        raise InvalidData(f"不能抄送给 {'、'.join(unknown)}：只能抄送给在职的工作人员", fields={"to": unknown})
+        raise InvalidData("不能抄送给 %(names)s：只能抄送给在职的工作人员" % dict(names="、".join(unknown)),
+                          fields={"to": unknown})
     if len((note or "").strip()) > MAX_NOTE:
-        raise InvalidData(f"说明不能超过 {MAX_NOTE} 字", fields={"note": [f"不能超过 {MAX_NOTE} 字"]})
+        raise InvalidData("说明不能超过 %(limit)s 字" % dict(limit=MAX_NOTE),
+                          fields={"note": [f"不能超过 {MAX_NOTE} 字"]})
     return _add(uow, notifier, instance, names, row.label, actor.username, (note or "").strip())
 
 

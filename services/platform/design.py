@@ -1,6 +1,8 @@
 """The process designer's page (流程设计): every deployed version of every definition, one version's XML
 for its diagram, and uploads of .bpmn/.dmn files that are validated and — unless only validation was
-asked for — deployed through the engine's Deployer as version N+1.
+asked for — deployed through the engine's Deployer as version N+1; the deployed processes that call a
+process given a new version get new versions pinned to it (re-pinned), which the outcome lists too.
+Each version shows the versions of called processes it pins and the versions that pin it.
 
 An upload with any problem deploys nothing: every problem (file, element id, message) is returned
 for the page to list. Only holders of the ``designer`` role may use any of this.
@@ -14,7 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from engine.actors import Actor
-from engine.definitions import DefinitionInvalid, Deployer, DeployResult, Problem
+from engine.definitions import (
+    DefinitionInvalid,
+    Deployer,
+    DeployResult,
+    Pin,
+    Problem,
+    deployed_calls,
+    version_links,
+)
 from engine.errors import Forbidden, NotFound
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 
@@ -45,6 +55,8 @@ def require_deployer(actor: Actor) -> None:
 class Version:
     definition: ProcessDefinition
     live_instances: int  # cases of this version not yet ended
+    pins: list[Pin] = field(default_factory=list)  # the versions of called processes its cases run
+    called_by: list[Pin] = field(default_factory=list)  # the versions of other processes that pin it
 
     @property
     def hash_prefix(self) -> str:
@@ -63,12 +75,14 @@ def list_versions(session: Session, actor: Actor) -> list[DefinitionVersions]:
     require_designer(actor)
     live = dict(session.execute(select(ProcessInstance.definition_id, func.count()).where(
         ProcessInstance.status.in_(LIVE)).group_by(ProcessInstance.definition_id)).all())
+    links = version_links(session)
     groups: dict[str, DefinitionVersions] = {}
     for definition in session.scalars(select(ProcessDefinition).options(defer(ProcessDefinition.xml))
                                       .order_by(ProcessDefinition.key, ProcessDefinition.version.desc())):
         group = groups.setdefault(definition.key, DefinitionVersions(
             definition.key, definition.name or definition.key, is_decision(definition)))
-        group.versions.append(Version(definition, live.get(definition.id, 0)))
+        group.versions.append(Version(definition, live.get(definition.id, 0), links.pins.get(definition.id, []),
+                                      links.called_by.get(definition.id, [])))
     return list(groups.values())
 
 
@@ -83,6 +97,22 @@ def get_definition(session: Session, actor: Actor, definition_id: int) -> Proces
     if definition is None:
         raise NotFound("流程定义不存在")
     return definition
+
+
+@dataclass
+class DefinitionLinks:
+    pins: list[Pin]  # the versions of called processes its cases run (and so what those call)
+    indirect: set[str]  # keys among them that its file does not call itself: pinned for what it calls
+    called_by: list[Pin]  # the versions of other processes that pin it
+
+
+def definition_links(session: Session, actor: Actor, definition: ProcessDefinition) -> DefinitionLinks:
+    require_designer(actor)
+    links = version_links(session)
+    pins = links.pins.get(definition.id, [])
+    direct = deployed_calls(definition)[0]
+    return DefinitionLinks(pins, {pin.key for pin in pins if pin.key not in direct},
+                           links.called_by.get(definition.id, []))
 
 
 @dataclass

@@ -196,7 +196,8 @@ class DocumentService:
             raise Forbidden("只有办理机关的工作人员可以出具文书")
         if kind not in {k.key for k in self.printable_kinds(session, actor, instance)}:
             title = KINDS[kind].title if kind in KINDS else kind
-            raise Conflict(f"办件当前状态（{lifecycle.label(instance.case_status)}）不能出具{title}")
+            raise Conflict("办件当前状态（%(status)s）不能出具%(document)s"
+                           % dict(status=lifecycle.label(instance.case_status), document=title))
         # the case's row lock: two clicks on 出具 at once give one document, not two numbers
         session.scalars(select(ProcessInstance.id).where(ProcessInstance.id == instance.id).with_for_update()).all()
         return self.issue(session, instance, kind, actor.username)
@@ -208,7 +209,7 @@ class DocumentService:
         issued once. ``data``: the case variables when the caller has them (a step); ``number``: the
         number it carries when the case drew it already (else one is drawn from ``documentNumber``)."""
         if kind not in KINDS:
-            raise InvalidData(f"{kind} 不是文书种类（可用：{'、'.join(KINDS)}）")
+            raise InvalidData("%(kind)s 不是文书种类（可用：%(kinds)s）" % dict(kind=kind, kinds="、".join(KINDS)))
         existing = session.scalar(select(CaseDocument).where(CaseDocument.instance_id == instance.id,
                                                              CaseDocument.kind == kind)
                                   .order_by(CaseDocument.id.desc()).limit(1))
@@ -216,8 +217,9 @@ class DocumentService:
             return existing
         missing = missing_fonts()
         if missing:
-            raise InvalidData(f"服务器未安装文书所需的中文字体（{'、'.join(missing)}），无法生成文书；"
-                              f"请管理员运行 make install 或安装 Debian 软件包 {FONT_PACKAGES}")
+            raise InvalidData("服务器未安装文书所需的中文字体（%(fonts)s），无法生成文书；"
+                              "请管理员运行 make install 或安装 Debian 软件包 %(packages)s"
+                              % dict(fonts="、".join(missing), packages=FONT_PACKAGES))
         spec = KINDS[kind]
         properties = self.engine.process_properties(session, instance)
         pattern = (properties.get("documentNumber") or DEFAULT_NUMBER).replace("{kind}", spec.word)
@@ -362,14 +364,15 @@ def submit_batch(session: Session, jobs: JobService, after_commit: Callable[[Cal
     """批量打印: a job that issues ``kind`` for every case of the process in the region that lacks it.
     Staff of the region may start it for a kind the process offers (``documents``)."""
     if kind not in KINDS:
-        raise InvalidData(f"{kind} 不是文书种类")
+        raise InvalidData("%(kind)s 不是文书种类" % dict(kind=kind))
     if not documents.engine.is_staff(actor, region_code):
         raise Forbidden("只有本区划办理机关的工作人员可以批量出具文书")
     definition = latest_definition(session, process_key)
     offered = _keys(documents.engine.specs.get(session, definition.id).properties.get("documents", "")) \
         if definition is not None else []
     if kind not in offered:
-        raise Conflict(f"流程 {process_key} 没有提供{KINDS[kind].title}的出具")
+        raise Conflict("流程 %(process)s 没有提供%(document)s的出具"
+                       % dict(process=process_key, document=KINDS[kind].title))
     total = len(batch_candidates(session, process_key, kind, region_code))
     return jobs.submit(session, after_commit, BATCH, {"process_key": process_key, "kind": kind},
                        created_by=actor.username, region_code=region_code, total=total)

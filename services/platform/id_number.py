@@ -10,6 +10,9 @@ from engine.values import DATE_MAX
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _PATTERN = re.compile(r"^\d{17}[\dX]$")
+# the problems id_number_problem names (pages translate them: they are in the message catalogue)
+PROBLEMS = ("公民身份号码应为 18 位（前 17 位为数字，末位为数字或 X）", "公民身份号码中的出生日期无效",
+            "公民身份号码校验位错误")
 
 
 def check_digit(first17: str) -> str:
@@ -22,11 +25,11 @@ def id_number_problem(value: str) -> str | None:
     """None when valid, otherwise the reason in Chinese."""
     value = (value or "").strip().upper()
     if not _PATTERN.match(value):
-        return "公民身份号码应为 18 位（前 17 位为数字，末位为数字或 X）"
+        return PROBLEMS[0]
     if birth_date_of(value) is None:
-        return "公民身份号码中的出生日期无效"
+        return PROBLEMS[1]
     if check_digit(value[:17]) != value[17]:
-        return "公民身份号码校验位错误"
+        return PROBLEMS[2]
     return None
 
 

@@ -146,9 +146,11 @@ def create_user(session: Session, username: str, password: str, region_code: str
         raise InvalidData("区划代码应为 6 位数字", fields={"region_code": ["区划代码应为 6 位数字"]})
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        raise InvalidData(f"未知角色：{', '.join(unknown)}", fields={"roles": [f"未知角色：{', '.join(unknown)}"]})
+        raise InvalidData("未知角色：%(roles)s" % dict(roles=", ".join(unknown)),
+                          fields={"roles": ["未知角色：%(roles)s" % dict(roles=", ".join(unknown))]})
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise InvalidData(f"用户名 {username} 已存在", fields={"username": [f"用户名 {username} 已存在"]})
+        raise InvalidData("用户名 %(username)s 已存在" % dict(username=username),
+                          fields={"username": ["用户名 %(username)s 已存在" % dict(username=username)]})
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
                 region_code=region_code, enterprise_code=enterprise_code,
                 grants=[RoleGrant(role=r, region_code=region_code) for r in roles])
@@ -183,7 +185,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
 def get_user(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active:
-        raise NotFound(f"用户 {username} 不存在")
+        raise NotFound("用户 %(username)s 不存在" % dict(username=username))
     return user
 
 
@@ -205,7 +207,7 @@ def list_regions(session: Session) -> list[Region]:
 
 def _require_admin_for(admin: Actor, region_code: str) -> None:
     if not admin.holds("admin", region_code):
-        raise Forbidden(f"您不是区划 {region_code} 的系统管理员")
+        raise Forbidden("您不是区划 %(region)s 的系统管理员" % dict(region=region_code))
 
 
 def list_users(session: Session, admin: Actor) -> list[User]:
@@ -233,7 +235,8 @@ def _require_whole_account(admin: Actor, user: User) -> None:
     held = {g.region_code for g in user.grants} | set(regions_of_posts(user))
     foreign = sorted(region for region in held if not admin.holds("admin", region))
     if foreign:
-        raise Forbidden(f"该用户在您管辖范围以外的区划（{'、'.join(foreign)}）也有授权，只能由那里的系统管理员处理")
+        raise Forbidden("该用户在您管辖范围以外的区划（%(regions)s）也有授权，只能由那里的系统管理员处理"
+                        % dict(regions="、".join(foreign)))
 
 
 def _check_enterprise_binding(session: Session, admin: Actor, enterprise_code: str, roles: list[str]) -> None:
@@ -242,14 +245,16 @@ def _check_enterprise_binding(session: Session, admin: Actor, enterprise_code: s
     must exist and lie within the admin's regions, and the account holds applicant roles only."""
     region = next((found for lookup in PARTY_REGIONS.values() if (found := lookup(session, enterprise_code))), None)
     if region is None:
-        raise InvalidData(f"单位 {enterprise_code} 不存在", fields={"enterprise_code": ["单位不存在"]})
+        raise InvalidData("单位 %(code)s 不存在" % dict(code=enterprise_code),
+                          fields={"enterprise_code": ["单位不存在"]})
     if not admin.holds("admin", region):
-        message = f"单位 {enterprise_code} 不在您管辖的区划内"
-        raise InvalidData(message, fields={"enterprise_code": [message]})
+        raise InvalidData("单位 %(code)s 不在您管辖的区划内" % dict(code=enterprise_code),
+                          fields={"enterprise_code": ["单位 %(code)s 不在您管辖的区划内" % dict(code=enterprise_code)]})
     staff = sorted(set(roles) - APPLICANT_ROLES)
     if staff:
-        message = f"绑定单位的账号只能授予申报单位的角色，不能授予 {', '.join(ROLES.get(r, r) for r in staff)}"
-        raise InvalidData(message, fields={"roles": [message]})
+        named = ", ".join(ROLES.get(r, r) for r in staff)
+        raise InvalidData("绑定单位的账号只能授予申报单位的角色，不能授予 %(roles)s" % dict(roles=named), fields={
+            "roles": ["绑定单位的账号只能授予申报单位的角色，不能授予 %(roles)s" % dict(roles=named)]})
 
 
 def admin_create_user(session: Session, admin: Actor, username: str, password: str, region_code: str,
@@ -267,13 +272,14 @@ def admin_create_user(session: Session, admin: Actor, username: str, password: s
 def grant_role(session: Session, admin: Actor, user_id: int, role: str, region_code: str) -> RoleGrant:
     user = get_managed_user(session, admin, user_id)
     if role not in ROLES:
-        raise InvalidData(f"未知角色：{role}", fields={"role": [f"未知角色：{role}"]})
+        raise InvalidData("未知角色：%(roles)s" % dict(roles=role),
+                          fields={"role": ["未知角色：%(roles)s" % dict(roles=role)]})
     if session.get(Region, region_code) is None:
         raise InvalidData("区划不存在", fields={"region_code": ["区划不存在"]})
     _require_admin_for(admin, region_code)
     if user.enterprise_code and role not in APPLICANT_ROLES:
-        message = f"绑定单位的账号只能授予申报单位的角色，不能授予 {ROLES[role]}"
-        raise InvalidData(message, fields={"role": [message]})
+        raise InvalidData("绑定单位的账号只能授予申报单位的角色，不能授予 %(roles)s" % dict(roles=ROLES[role]), fields={
+            "role": ["绑定单位的账号只能授予申报单位的角色，不能授予 %(roles)s" % dict(roles=ROLES[role])]})
     existing = next((g for g in user.grants if g.role == role and g.region_code == region_code), None)
     if existing is not None:
         return existing
@@ -311,7 +317,8 @@ def grant_post(session: Session, admin: Actor, user_id: int, organisation_id: in
         raise InvalidData("机构不存在", fields={"organisation_id": ["机构不存在"]})
     _require_admin_for(admin, organisation.region_code)
     if post not in ROLES or post in APPLICANT_ROLES:
-        raise InvalidData(f"不能设置岗位：{ROLES.get(post, post)}", fields={"post": ["请选择工作人员的岗位"]})
+        raise InvalidData("不能设置岗位：%(post)s" % dict(post=ROLES.get(post, post)),
+                          fields={"post": ["请选择工作人员的岗位"]})
     if user.enterprise_code:
         raise InvalidData("绑定单位的账号不能设置机构岗位", fields={"post": ["绑定单位的账号不能设置机构岗位"]})
     existing = next((p for p in user.posts if p.organisation_id == organisation_id and p.post == post), None)

@@ -55,7 +55,8 @@ def create(session: Session, code: str, name: str, region_code: str, kind: str, 
     if not REGION_CODE.match(region_code):
         raise InvalidData("区划代码应为 6 位数字", fields={"region_code": ["区划代码应为 6 位数字"]})
     if session.scalar(select(Organisation.id).where(Organisation.code == code)) is not None:
-        raise InvalidData(f"机构代码 {code} 已存在", fields={"code": [f"机构代码 {code} 已存在"]})
+        raise InvalidData("机构代码 %(code)s 已存在" % dict(code=code),
+                          fields={"code": ["机构代码 %(code)s 已存在" % dict(code=code)]})
     organisation = Organisation(code=code, name=name, short_name=short_name or name, region_code=region_code,
                                 kind=kind, parent_id=parent.id if parent is not None else None)
     session.add(organisation)
@@ -92,7 +93,8 @@ def add_post(session: Session, user_id: int, organisation: Organisation, post: s
     from services.platform.identity import ROLES
 
     if post not in ROLES:
-        raise InvalidData(f"未知岗位：{post}", fields={"post": [f"未知岗位：{post}"]})
+        raise InvalidData("未知岗位：%(post)s" % dict(post=post),
+                          fields={"post": ["未知岗位：%(post)s" % dict(post=post)]})
     held = session.scalar(select(OrganisationPost).where(
         OrganisationPost.user_id == user_id, OrganisationPost.organisation_id == organisation.id,
         OrganisationPost.post == post))

@@ -67,7 +67,7 @@ def register(queries: dict[str, Query]) -> None:
 def get_query(name: str) -> Query:
     query = QUERIES.get(name)
     if query is None:
-        raise NotFound(f"没有名为 {name} 的查询")
+        raise NotFound("没有名为 %(name)s 的查询" % dict(name=name))
     return query
 
 

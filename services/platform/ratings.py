@@ -85,7 +85,8 @@ def rate(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int
         raise InvalidData("请选择评价等级", fields={"grade": ["请选择评价等级（1 到 5）"]})
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise InvalidData(f"评价内容不能超过 {MAX_COMMENT} 字", fields={"comment": [f"不能超过 {MAX_COMMENT} 字"]})
+        raise InvalidData("评价内容不能超过 %(limit)s 字" % dict(limit=MAX_COMMENT),
+                          fields={"comment": [f"不能超过 {MAX_COMMENT} 字"]})
     if grade <= POOR and not comment:
         raise InvalidData("不满意时请写明原因，以便核实整改", fields={"comment": ["请写明不满意的原因"]})
     # the case row's lock: a double click rates once, and the count the rule reads cannot change meanwhile

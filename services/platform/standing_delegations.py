@@ -69,10 +69,11 @@ def create(uow: UnitOfWork, actor: Actor, delegate: str, process_keys: list[str]
         User.username == delegate, User.active.is_(True), RoleGrant.role.not_in(APPLICANT_ROLES),
         RoleGrant.region_code.in_(parent_codes(own_region))).limit(1))
     if staff is None:
-        raise InvalidData(f"不能委托给 {delegate}：只能委托给本单位（本区划或上级区划）的在职工作人员",
+        raise InvalidData("不能委托给 %(delegate)s：只能委托给本单位（本区划或上级区划）的在职工作人员"
+                          % dict(delegate=delegate),
                           fields={"delegate": [delegate]})
     if ends_on < starts_on or starts_on < today() or (ends_on - starts_on) > timedelta(days=MAX_DAYS):
-        raise InvalidData(f"委托期限应从今天或以后开始、结束不早于开始、不超过 {MAX_DAYS} 天",
+        raise InvalidData("委托期限应从今天或以后开始、结束不早于开始、不超过 %(days)s 天" % dict(days=MAX_DAYS),
                           fields={"ends_on": ["请检查委托期限"]})
     overlapping = session.scalar(select(StandingDelegation.id).where(
         StandingDelegation.delegator == actor.username, StandingDelegation.ended_at.is_(None),

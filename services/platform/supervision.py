@@ -150,6 +150,10 @@ def _supervised_instance(session: Session, engine: WorkflowEngine, actor: Actor,
     return instance
 
 
+# the check every repair action on one case makes first (services.platform.case_repair too)
+supervised_instance = _supervised_instance
+
+
 def retry_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id: int) -> ProcessInstance:
     """Run the failed step of a case in ``error`` again (its incidents are marked resolved)."""
     _supervised_instance(uow.session, engine, actor, instance_id)

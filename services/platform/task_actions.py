@@ -40,7 +40,9 @@ def delegate(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str
     except InvalidData as refused:
         if refused.fields:
             raise
-        raise InvalidData(f"不能转交给 {to}：{NOT_A_COLLEAGUE}", fields={"to": [NOT_A_COLLEAGUE]}) from None
+        # the text of NOT_A_COLLEAGUE written out: the catalogue extracts literal patterns only
+        raise InvalidData("不能转交给 %(to)s：该用户不存在、已停用，或不具备办理此任务的角色或区划权限" % dict(to=to),
+                          fields={"to": [NOT_A_COLLEAGUE]}) from None
 
 
 def add_signers(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: str, usernames: list[str],
@@ -56,7 +58,8 @@ def add_signers(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, task_id: 
         except NotFound:
             person = Actor(name)
         if not engine.is_staff(person, row.region_code):
-            raise InvalidData(f"不能加签 {name}：只能加签本办件所在区划的在职工作人员", fields={"users": [name]})
+            raise InvalidData("不能加签 %(name)s：只能加签本办件所在区划的在职工作人员" % dict(name=name),
+                              fields={"users": [name]})
         people.append(person)
     return engine.add_signers(uow, task_id, actor, people, mode, note)
 

@@ -63,7 +63,8 @@ def urge(uow: UnitOfWork, engine: WorkflowEngine, notifier: Notifier, actor: Act
         raise Conflict("该环节已办理，无需催办")
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
-        raise InvalidData(f"催办内容不能超过 {MAX_MESSAGE} 字", fields={"message": [f"不能超过 {MAX_MESSAGE} 字"]})
+        raise InvalidData("催办内容不能超过 %(limit)s 字" % dict(limit=MAX_MESSAGE),
+                          fields={"message": [f"不能超过 {MAX_MESSAGE} 字"]})
     # the case's row lock: two presses at once count as two for the daily limit, not zero
     session.scalars(select(ProcessInstance.id).where(ProcessInstance.id == instance.id).with_for_update()).all()
     now = utcnow()
@@ -71,8 +72,8 @@ def urge(uow: UnitOfWork, engine: WorkflowEngine, notifier: Notifier, actor: Act
         last = session.scalar(select(func.max(TaskUrge.created_at)).where(
             TaskUrge.instance_id == instance.id, TaskUrge.by_applicant.is_(True)))
         if last is not None and engine.working_days(case_clock.local_day(last), case_clock.local_day(now)) < 1:
-            raise Conflict(f"每个工作日只能催办一次（已于 {last + case_clock.CST:%m-%d %H:%M} 催办），"
-                           "请下一个工作日再试")
+            raise Conflict("每个工作日只能催办一次（已于 %(when)s 催办），请下一个工作日再试"
+                           % dict(when=(last + case_clock.CST).strftime("%m-%d %H:%M")))
     pressed = TaskUrge(instance_id=instance.id, task_id=row.id, urged_by=actor.username, by_applicant=applicant,
                        message=message, created_at=now)
     session.add(pressed)

@@ -34,7 +34,7 @@ def attach(session: Session, engine: WorkflowEngine, actor: Actor, batch_id: int
     if not content:
         raise InvalidData("上传的文件为空", fields={"file": ["上传的文件为空"]})
     if len(content) > MAX_BYTES:
-        raise InvalidData(f"承诺书文件不能超过 {MAX_BYTES // 1024 // 1024} MB",
+        raise InvalidData("承诺书文件不能超过 %(mb)s MB" % dict(mb=MAX_BYTES // 1024 // 1024),
                           fields={"file": [f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB"]})
     sniffed = sniff(content)
     if sniffed is None:

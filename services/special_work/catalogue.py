@@ -1,6 +1,10 @@
 """The special-work-type catalogue (特殊工种名录): industry × work type × nature, maintained by the
 ministry (seed 000, 6.1). Each nature of work carries its early-retirement rule (accumulated years,
-minimum age) as data in ``work_nature``, so a policy change is an edit, not a release."""
+minimum age) as data in ``work_nature``, so a policy change is an edit, not a release.
+
+Its names — industries, work types, natures — are rows the catalogue administrators maintain, not
+a code table of the application: pages show them as entered, in every language (user data, marked
+``data-user`` in the templates), like the names of enterprises and organisations."""
 from __future__ import annotations
 
 import re
@@ -97,7 +101,7 @@ def update_work_type(session: Session, actor: Actor, code: str, name: str, indus
 def get_work_type(session: Session, code: str) -> WorkType:
     entry = session.get(WorkType, code)
     if entry is None:
-        raise NotFound(f"名录中没有工种 {code}")
+        raise NotFound("名录中没有工种 %(code)s" % dict(code=code))
     return entry
 
 
@@ -133,7 +137,7 @@ def update_nature_rule(session: Session, actor: Actor, code: str, required_years
     _require_ministry(actor)
     nature = session.get(WorkNature, code)
     if nature is None:
-        raise NotFound(f"特殊工种性质 {code} 不存在")
+        raise NotFound("特殊工种性质 %(code)s 不存在" % dict(code=code))
     problems = {}
     if not 1 <= required_years <= 40:
         problems["required_years"] = ["累计年限应在 1 到 40 年之间"]

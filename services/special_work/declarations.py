@@ -53,6 +53,20 @@ OPEN_PERSON_STATUSES = ("pending", "reviewed", "returned")
 VALIDATION_EXAMPLE = {"error_count": 0, "error_persons": [], "person_count": 1, "finding_count": 0}
 UNDER_STEP = {"review": ("pending", "returned"), "recheck": ("reviewed",)}
 GENDERS = {"male": "男", "female": "女"}
+# 校验's findings, stored as text (declaration_check.message) and shown in the page's language:
+# web.pages.i18n's ``message`` filter reads a stored finding back through these patterns
+FINDINGS = {
+    "not_in_catalogue": "第 %(n)s 段经历的工种 %(code)s 不在特殊工种名录中",
+    "other_industry": "第 %(n)s 段经历的工种不属于本单位所属行业（%(industry)s）",
+    "underground_female": "第 %(n)s 段经历为井下工种，女职工不得从事矿山井下作业",
+    "ends_before_start": "第 %(n)s 段经历的结束日期早于开始日期",
+    "ends_after_today": "第 %(n)s 段经历的结束日期晚于今天",
+    "too_young": "第 %(n)s 段经历开始时未满 %(age)s 周岁",
+    "past_retirement": "第 %(n)s 段经历结束时已超过法定退休年龄（%(age)s 周岁）",
+    "overlap": "第 %(first)s 段与第 %(second)s 段经历时间重叠",
+}
+PERSON_FINDINGS = ("姓名不能为空", "性别应为男或女", "出生日期与公民身份号码不一致", "性别与公民身份号码不一致",
+                   "至少需要一段从业经历")
 # the latest statutory retirement ages (men 60; women 55 as cadres, 50 as workers): work past them is implausible
 RETIREMENT_AGE = {"male": 60, "female": 55}
 MIN_WORKING_AGE = 16
@@ -173,7 +187,8 @@ def batch_of_case(ctx: OperatorContext, batch_id: Any) -> DeclarationBatch:
     if batch.instance_id is None and batch.batch_no == ctx.business_key:
         batch.instance_id = ctx.instance_id
     if batch.instance_id != ctx.instance_id:
-        raise OperatorError(f"办件 {ctx.business_key} 不能处理申报批次 {batch.batch_no}（不是本办件的批次）")
+        raise OperatorError("办件 %(case)s 不能处理申报批次 %(batch)s（不是本办件的批次）"
+                            % dict(case=ctx.business_key, batch=batch.batch_no))
     return batch
 
 
@@ -280,26 +295,26 @@ def person_problems(person: Any, work_types: dict[str, CatalogueEntry], industry
         work_type = work_types.get(history["work_type_code"])
         if work_type is None or not work_type.active:
             code = history["work_type_code"]
-            problems.append((f"{key}.work_type_code", f"第 {index} 段经历的工种 {code} 不在特殊工种名录中"))
+            problems.append((f"{key}.work_type_code", FINDINGS["not_in_catalogue"] % {"n": index, "code": code}))
         elif work_type.industry != industry:
-            problems.append((f"{key}.work_type_code", f"第 {index} 段经历的工种不属于本单位所属行业（{industry}）"))
+            problems.append((f"{key}.work_type_code", FINDINGS["other_industry"] % {"n": index, "industry": industry}))
         elif work_type.nature == "underground" and person.gender == "female":
-            problems.append((f"{key}.work_type_code", f"第 {index} 段经历为井下工种，女职工不得从事矿山井下作业"))
+            problems.append((f"{key}.work_type_code", FINDINGS["underground_female"] % {"n": index}))
         if end < start:
-            problems.append((f"{key}.end_date", f"第 {index} 段经历的结束日期早于开始日期"))
+            problems.append((f"{key}.end_date", FINDINGS["ends_before_start"] % {"n": index}))
         if end > today:
-            problems.append((f"{key}.end_date", f"第 {index} 段经历的结束日期晚于今天"))
+            problems.append((f"{key}.end_date", FINDINGS["ends_after_today"] % {"n": index}))
         if birth:
             if start < _birthday(birth, MIN_WORKING_AGE):
-                problems.append((f"{key}.start_date", f"第 {index} 段经历开始时未满 {MIN_WORKING_AGE} 周岁"))
+                problems.append((f"{key}.start_date", FINDINGS["too_young"] % {"n": index, "age": MIN_WORKING_AGE}))
             limit = RETIREMENT_AGE.get(person.gender)
             if limit and end >= _birthday(birth, limit):
-                problems.append((f"{key}.end_date", f"第 {index} 段经历结束时已超过法定退休年龄（{limit} 周岁）"))
+                problems.append((f"{key}.end_date", FINDINGS["past_retirement"] % {"n": index, "age": limit}))
         periods.append((start, end, index))
     periods.sort()
     for (_s1, e1, i1), (s2, _e2, i2) in zip(periods, periods[1:], strict=False):
         if s2 <= e1:
-            problems.append((f"work_histories[{i2}].start_date", f"第 {i1} 段与第 {i2} 段经历时间重叠"))
+            problems.append((f"work_histories[{i2}].start_date", FINDINGS["overlap"] % {"first": i1, "second": i2}))
     return problems
 
 
@@ -434,7 +449,7 @@ def decide_persons(session: Session, batch_id: int, step: str, decision: str, re
     ids = _person_ids(rejected)
     unknown = _unknown_persons(session, batch_id, step, ids)
     if unknown:
-        raise InvalidData(f"人员 {', '.join(map(str, unknown[:10]))} 不在本环节待审人员中",
+        raise InvalidData("人员 %(persons)s 不在本环节待审人员中" % dict(persons=", ".join(map(str, unknown[:10]))),
                           fields={"rejected_persons": ["所选人员不在本环节待审人员中"]})
     under = DeclaredPerson.status.in_(UNDER_STEP[step])
     in_batch = DeclaredPerson.batch_id == batch_id
@@ -540,8 +555,9 @@ def decide(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, batch_id: int,
     ids = _person_ids(rejected_persons)
     unknown = _unknown_persons(session, batch.id, task.name, ids)
     if unknown:
-        message = f"人员 {', '.join(map(str, unknown[:10]))} 不在本环节待审人员中"
-        raise InvalidData(message, fields={"rejected_persons": [message]})
+        persons = ", ".join(map(str, unknown[:10]))
+        raise InvalidData("人员 %(persons)s 不在本环节待审人员中" % dict(persons=persons), fields={
+            "rejected_persons": ["人员 %(persons)s 不在本环节待审人员中" % dict(persons=persons)]})
     return engine.complete_task(uow, task.id, actor, {
         "decision": decision, "rejected_persons": [str(i) for i in ids], "conclusion": conclusion})
 

@@ -51,7 +51,7 @@ def evaluate(session: Session, person: Person, nature: str, retirement_date: dat
     """The early-retirement conditions of ``nature`` for ``person`` retiring on ``retirement_date``."""
     rule = natures(session).get(nature)
     if rule is None:
-        raise InvalidData(f"特殊工种性质 {nature} 不存在", fields={"nature": ["请选择特殊工种性质"]})
+        raise InvalidData("特殊工种性质 %(code)s 不存在" % dict(code=nature), fields={"nature": ["请选择特殊工种性质"]})
     years = accumulated_years(session, person.id, retirement_date)
     have = years.get(nature, 0.0)
     age = age_on(person.birth_date, retirement_date)
@@ -83,7 +83,8 @@ def register(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, id_number: s
         if earlier.status in OPEN_STATUSES:
             raise Conflict("该人员有尚未办结的提前退休登记")
         if earlier.status == "approved":
-            raise Conflict(f"该人员已于 {earlier.registered_at:%Y-%m-%d} 办理提前退休登记并通过")
+            raise Conflict("该人员已于 %(day)s 办理提前退休登记并通过"
+                           % dict(day=earlier.registered_at.strftime("%Y-%m-%d")))
     registration = EarlyRetirement(person_id=person.id, id_number=person.id_number, name=person.name,
                                    region_code=person.region_code, nature=nature, retirement_date=retirement_date,
                                    note=(note or "").strip()[:500], registered_by=actor.username)
@@ -176,7 +177,8 @@ def _registration_of_case(ctx: OperatorContext, registration_id: Any) -> int:
     if registration.instance_id is None and _business_key(registration.id) == ctx.business_key:
         registration.instance_id = ctx.instance_id
     if registration.instance_id != ctx.instance_id:
-        raise OperatorError(f"办件 {ctx.business_key} 不能处理提前退休登记 {registration.id}（不是本办件的登记）")
+        raise OperatorError("办件 %(case)s 不能处理提前退休登记 %(registration)s（不是本办件的登记）"
+                            % dict(case=ctx.business_key, registration=registration.id))
     return registration.id
 
 

@@ -52,7 +52,7 @@ def visible_enterprises(session: Session, actor: Actor) -> list[Enterprise]:
 def get_enterprise(session: Session, code: str) -> Enterprise:
     enterprise = session.get(Enterprise, code)
     if enterprise is None:
-        raise NotFound(f"单位 {code} 不存在")
+        raise NotFound("单位 %(code)s 不存在" % dict(code=code))
     return enterprise
 
 
@@ -123,9 +123,9 @@ def create_enterprise(session: Session, actor: Actor, code: str, data: Enterpris
         raise InvalidData("单位信息填写有误", fields=problems)
     _require_manager(actor, data.region_code)
     if session.get(Enterprise, code) is not None:
-        raise Conflict(f"单位编号 {code} 已存在")
+        raise Conflict("单位编号 %(code)s 已存在" % dict(code=code))
     if session.scalar(select(Enterprise.code).where(Enterprise.name == data.name.strip())) is not None:
-        raise Conflict(f"单位 {data.name.strip()} 已存在，请查询后修改")
+        raise Conflict("单位 %(name)s 已存在，请查询后修改" % dict(name=data.name.strip()))
     enterprise = Enterprise(code=code, portal_enabled=False)
     _apply(enterprise, data)
     session.add(enterprise)

@@ -3,6 +3,7 @@ audit actions, and the labels of kinds and statuses (the statuses themselves liv
 that set them, in the use-case modules)."""
 from __future__ import annotations
 
+from services.platform import id_number
 from services.special_work import attachments, declarations, early_retirement, enterprises, spot_checks
 
 ROLES = {
@@ -37,4 +38,5 @@ PROCESS_NAMES = ("首次申报审核", "年度申报审核", "特殊工种申报
 LABELS = tuple(dict.fromkeys([
     *declarations.KINDS.values(), *declarations.STATUS_LABELS.values(), *declarations.PERSON_STATUS_LABELS.values(),
     *attachments.KINDS.values(), *enterprises.REQUIRED.values(), *spot_checks.RESULTS.values(),
-    *early_retirement.STATUS_LABELS.values(), *PROCESS_NAMES]))
+    *early_retirement.STATUS_LABELS.values(), *PROCESS_NAMES, *declarations.FINDINGS.values(),
+    *declarations.PERSON_FINDINGS, *id_number.PROBLEMS]))

@@ -53,7 +53,8 @@ def spot_check_work_histories(session: Session, actor: Actor, history_ids: list[
         row = session.execute(select(WorkHistory, Person).join(Person, Person.id == WorkHistory.person_id)
                               .where(WorkHistory.id == history_id)).first()
         if row is None or not any(actor.holds(role, row[1].region_code) for role in actor.roles):
-            raise NotFound(f"从业经历 {history_id} 不存在")  # out of the actor's regions: as if absent
+            # out of the actor's regions: as if absent
+            raise NotFound("从业经历 %(history)s 不存在" % dict(history=history_id))
         history, person = row
         require_provincial_checker(actor, person.region_code)
         history.valid = result == "pass"

@@ -162,7 +162,8 @@ def _refuse(message: str) -> InvalidData:
 
 def _open_archive(content: bytes) -> zipfile.ZipFile:
     if len(content) > MAX_UPLOAD_BYTES:
-        raise InvalidData(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB 上限", fields={"file": ["文件太大"]})
+        raise InvalidData("文件超过 %(mb)s MB 上限" % dict(mb=MAX_UPLOAD_BYTES // 1024 // 1024),
+                          fields={"file": ["文件太大"]})
     try:
         return open_package(content)
     except LimitExceeded as exceeded:

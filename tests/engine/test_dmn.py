@@ -89,7 +89,7 @@ def test_a_caller_deploys_together_with_a_called_process_that_uses_a_table(runti
     with runtime.unit_of_work() as uow:
         results = {r.key for r in runtime.deployer.deploy(uow.session, [
             (caller("routed_outer", "routed_inner"), "routed_outer.bpmn"), (called, "routed_inner.bpmn"),
-            (dmn(10), "route_level.dmn")], "designer")}
+            (dmn(10), "route_level.dmn")], "designer") if not r.repinned}  # not the other callers of the table
         uow.commit()
     assert results == {"routed_outer", "routed_inner", "route_level"}
     with runtime.unit_of_work() as uow:

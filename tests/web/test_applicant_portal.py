@@ -163,7 +163,7 @@ def test_a_large_batch_is_listed_a_page_at_a_time_and_can_be_filtered(runtime, b
 
     def rows(query: str = "") -> list[tuple[str, str]]:  # (序号, 姓名) of the listed persons
         page = enterprise.get(f"/portal/batches/{case.batch_id}{query}").get_data(as_text=True)
-        return re.findall(r'<tr class="[^"]*">\s*<td>(\d+)</td><td>([^<]+)</td>', page)
+        return re.findall(r'<tr class="[^"]*">\s*<td>(\d+)</td><td data-user>([^<]+)</td>', page)
 
     first = enterprise.get(f"/portal/batches/{case.batch_id}").get_data(as_text=True)
     assert "共 105 人" in first and "第 1 / 2 页" in first

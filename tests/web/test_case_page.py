@@ -140,4 +140,4 @@ def test_the_case_data_reads_in_words(runtime, browser):
     complete(runtime, instance.id, "clerk", {"decision": "approve", "conclusion": "材料齐全"})
     page = browser("clerk").get(f"/cases/{instance.id}").get_data(as_text=True)
     assert '姓名 <small class="mono">name</small>' in page and '用途 <small class="mono">purpose</small>' in page
-    assert "<dd>王井下</dd>" in page and "<dd>办理提前退休</dd>" in page
+    assert "<dd><span data-user>王井下</span></dd>" in page and "<dd>办理提前退休</dd>" in page

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from engine.actors import Actor
 from engine.models import ProcessDefinition
 from tests.bpmn_factory import linear_process
+from tests.engine.test_models_from_elsewhere import caller
 
 STARTER = Actor("reviewer", frozenset({("reviewer", "110000")}))
 ENTITY_FILE = b"""<?xml version="1.0"?>
@@ -49,7 +50,8 @@ def upload(b, files: list[tuple[bytes, str]], action: str = "deploy"):
 def row_of(page: str, process_key: str, version: int) -> str:
     """The text of the versions table row of ``process_key`` v``version``."""
     table = re.search(r'<table class="grid definitions">.*?</table>', page, re.S).group(0)
-    body = re.search(rf"<tbody>(?:(?!</tbody>).)*?{process_key}.*?</tbody>", table, re.S).group(0)
+    body = re.search(rf'<tbody>(?:(?!</tbody>).)*?<th scope="rowgroup"[^>]*>{process_key}[<\s].*?</tbody>',
+                     table, re.S).group(0)
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
         if f">v{version}</a>" in row:
             return " ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
@@ -176,3 +178,84 @@ def test_only_a_national_designer_deploys(runtime, browser, bearer, client, key)
     assert versions(runtime, key) == []
     assert upload(browser("designer"), [(xml, f"{key}.bpmn")]).status_code == 302
     assert versions(runtime, key) == [1]
+
+
+def definition_id(runtime, process_key: str, version: int) -> int:
+    with runtime.unit_of_work() as uow:
+        return uow.session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == process_key,
+                                                                     ProcessDefinition.version == version))
+
+
+def links_of(page: str, label: str) -> list[tuple[str, str]]:
+    """(href, text) of the links of the definition page's fact ``label``."""
+    facts = re.search(rf"<dt>{label}</dt><dd[^>]*>(.*?)</dd>", page, re.S).group(1)
+    found = re.findall(r'<a[^>]*href="([^"]+)"[^>]*>(.*?)</a>', facts)
+    return [(href, " ".join(unescape(text).split())) for href, text in found]
+
+
+def test_deploying_a_called_process_re_pins_its_callers_and_the_pages_show_the_pins(runtime, browser, key):
+    designer = browser("designer")
+    outer, inner = f"{key}_outer", f"{key}_inner"
+    assert upload(designer, [(caller(outer, inner), f"{outer}.bpmn"),
+                             (linear_process(inner, label="初审"), f"{inner}.bpmn")]).status_code == 302
+    designer.get("/designer")  # the flashes of the first upload
+    assert upload(designer, [(linear_process(inner, label="复审"), f"{inner}.bpmn")]).status_code == 302
+    assert versions(runtime, outer) == [1, 2] and versions(runtime, inner) == [1, 2]
+    page = designer.get("/designer").get_data(as_text=True)
+    assert f"已部署 {inner} 第 2 版" in page
+    assert f"{outer} 调用的流程有了新版本，已自动部署其第 2 版，改为调用 {inner} v2；进行中的办件仍按原版本办理" in page
+    assert f" v2 {inner} v2 " in f" {row_of(page, outer, 2)} "  # its pin, right after its version
+    assert f" v1 {inner} v1 " in f" {row_of(page, outer, 1)} "
+    assert f" v2 {outer} v2 " in f" {row_of(page, inner, 2)} "  # called by
+    assert f" v1 {outer} v1 " in f" {row_of(page, inner, 1)} "
+
+    outer_v2, inner_v2 = definition_id(runtime, outer, 2), definition_id(runtime, inner, 2)
+    outer_page = designer.get(f"/designer/definitions/{outer_v2}").get_data(as_text=True)
+    assert links_of(outer_page, "调用的定义") == [(f"/designer/definitions/{inner_v2}", f"{inner} v2")]
+    assert "无" in re.search(r"<dt>调用它的版本</dt><dd[^>]*>(.*?)</dd>", outer_page, re.S).group(1)
+    inner_page = designer.get(f"/designer/definitions/{inner_v2}").get_data(as_text=True)
+    assert links_of(inner_page, "调用它的版本") == [(f"/designer/definitions/{outer_v2}", f"{outer} v2")]
+
+    # redeploying the unchanged file creates nothing and re-pins nothing
+    assert upload(designer, [(linear_process(inner, label="复审"), f"{inner}.bpmn")]).status_code == 302
+    page = designer.get("/designer").get_data(as_text=True)
+    assert f"{inner} 内容未变化，仍为第 2 版" in page and "自动部署" not in page
+    assert versions(runtime, outer) == [1, 2]
+
+
+def test_a_chain_shows_indirect_pins(runtime, browser, key):
+    designer = browser("designer")
+    top, middle, bottom = f"{key}_a", f"{key}_b", f"{key}_c"
+    assert upload(designer, [(caller(top, middle), f"{top}.bpmn"), (caller(middle, bottom), f"{middle}.bpmn"),
+                             (linear_process(bottom), f"{bottom}.bpmn")]).status_code == 302
+    assert upload(designer, [(linear_process(bottom, label="复审"), f"{bottom}.bpmn")]).status_code == 302
+    assert (versions(runtime, top), versions(runtime, middle), versions(runtime, bottom)) == ([1, 2], [1, 2], [1, 2])
+    page = designer.get(f"/designer/definitions/{definition_id(runtime, top, 2)}").get_data(as_text=True)
+    assert [text for _href, text in links_of(page, "调用的定义")] == [f"{middle} v2", f"{bottom} v2"]
+    assert page.count("（间接调用）") == 1  # the bottom: the top's file calls only the middle
+
+
+def test_the_api_lists_re_pinned_callers_and_the_pins_of_a_version(runtime, client, bearer, key):
+    outer, inner = f"{key}_outer", f"{key}_inner"
+    for content, name in ((linear_process(inner), f"{inner}.bpmn"), (caller(outer, inner), f"{outer}.bpmn")):
+        answer = client.post("/api/process-definitions", headers=bearer("designer"),
+                             data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+        assert answer.status_code == 201, answer.json
+    inner_v1, outer_v1 = definition_id(runtime, inner, 1), definition_id(runtime, outer, 1)
+    answer = client.post("/api/process-definitions", headers=bearer("designer"), content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(linear_process(inner, label="复审")), f"{inner}.bpmn")})
+    assert answer.status_code == 201, answer.json
+    inner_v2, outer_v2 = definition_id(runtime, inner, 2), definition_id(runtime, outer, 2)
+    assert answer.json["items"] == [
+        {"key": inner, "version": 2, "created": True, "id": inner_v2, "repinned": []},
+        {"key": outer, "version": 2, "created": True, "id": outer_v2,
+         "repinned": [{"key": inner, "version": 2, "id": inner_v2}]}]
+
+    one = client.get(f"/api/process-definitions/{outer_v1}", headers=bearer("designer")).json
+    assert (one["version"], one["pins"], one["called_by"]) == (1, [{"key": inner, "version": 1, "id": inner_v1}], [])
+    one = client.get(f"/api/process-definitions/{inner_v1}", headers=bearer("designer")).json
+    assert one["called_by"] == [{"key": outer, "version": 1, "id": outer_v1}]
+    assert client.get("/api/process-definitions/999999", headers=bearer("designer")).status_code == 404
+    latest = {d["key"]: d for d in client.get("/api/process-definitions", headers=bearer("designer")).json["items"]}
+    assert latest[outer]["pins"] == [{"key": inner, "version": 2, "id": inner_v2}]
+    assert latest[inner]["called_by"] == [{"key": outer, "version": 2, "id": outer_v2}]

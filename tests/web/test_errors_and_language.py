@@ -104,3 +104,20 @@ def test_english_tells_a_case_from_the_brand_and_a_button_from_an_event(runtime,
     assert ">Terminate</button>" in page
     assert supervisor.post(f"/cases/{instance.id}/terminate", {"reason": "duplicate"}).status_code == 302
     assert "<td>Terminated</td>" in supervisor.get(f"/cases/{instance.id}").get_data(as_text=True)
+
+
+def test_a_refusal_formatted_from_a_pattern_is_shown_in_english_with_its_values(runtime, browser):
+    from sqlalchemy import select
+
+    from services.platform.identity import User
+
+    with runtime.unit_of_work() as uow:
+        county = uow.session.scalar(select(User.id).where(User.username == "county_reviewer"))
+    admin = browser("admin")
+    admin.get("/lang/en?next=/admin/users")
+    admin.get(f"/admin/users/{county}")
+    refused = admin.post(f"/admin/users/{county}/grants", {"role": "reviewer", "region_code": "120000"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 403
+    assert "You are not an administrator of region <span data-user>120000</span>" in text
+    assert "系统管理员" not in text

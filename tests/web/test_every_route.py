@@ -8,36 +8,20 @@ than turned into the generic 500 page (the API turns it into its JSON 500, which
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import IntegerConverter
 
 from engine import case_clock
-from engine.definitions import files_under
-from services import schema
-from services.bootstrap import ROOT, Settings, bootstrap
-from services.demo import load_demo
-from services.platform.queries import QUERIES
 from tests.web.conftest import Browser
+from tests.web.crawl_helpers import UNKNOWN, demo_application, existing_values, urls
 
-UNKNOWN = {"int": ["999999", "0"], "text": ["nope", "%E4%B8%AD", "..%2F..", "999999", "x" * 300]}
 NONSENSE = {"nonsense": "1", "decision": "maybe", "conclusion": "长" * 5000, "page": "abc", "per_page": "-5",
             "region_code": "zz", "rejected_persons": "abc", "due_at": "not-a-date", "reason": "", "username": "",
             "assignee": "nobody", "status": "?", "sort": "'; drop table", "q": "%"}
 # signing out, or ending one's other sessions or one's token, would end the crawl's own session or token halfway
 SKIPPED = {"static", "pages.signout", "pages.end_other_sessions", "api.revoke_token"}
-
-
-def urls(rule: Rule, values: dict[str, list[str]]) -> list[str]:
-    """The rule with each variable replaced by each of its candidate values."""
-    filled = [rule.rule]
-    for name in rule._converters:
-        placeholder = re.search(rf"<[^>]*\b{name}>", rule.rule).group(0)
-        filled = [url.replace(placeholder, value) for url in filled for value in values[name]]
-    return filled
 
 
 def crawl(app, pages: Browser, api_headers: dict[str, str], values: dict[str, list[str]],
@@ -80,57 +64,10 @@ def test_no_route_answers_unknown_ids_with_a_server_error(app, browser, login, u
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    """The application on its own database with the demo data (``make run``'s): the crawl below
-    changes what it finds, so it must not share the suite's database."""
-    from web import create_app
-
-    runtime = bootstrap(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('crawl') / 'demo.db'}"))
-    schema.upgrade(runtime.db)
-    with runtime.unit_of_work() as uow:
-        runtime.deployer.deploy(uow.session, files_under([ROOT / "processes"]), "crawl")
-        load_demo(uow, runtime.engine, runtime.modules)
-        uow.commit()
-    yield create_app(runtime, {"TESTING": True}), runtime
-    runtime.db.dispose()
-
-
-def existing_values(runtime) -> dict[str, list[str]]:
-    """For every route variable, the ids of real demo objects (two where there are two)."""
-    def first(sql: str) -> list[str]:
-        with runtime.db.connect() as connection:
-            return [str(row[0]) for row in connection.execute(text(sql))]
-
-    values = {
-        "attachment_id": first("SELECT id FROM attachment LIMIT 1") + first("SELECT id FROM case_attachment LIMIT 1"),
-        "batch_id": first("SELECT id FROM declaration_batch ORDER BY id LIMIT 2"),
-        "code": first("SELECT code FROM enterprise ORDER BY code LIMIT 1")
-        + first("SELECT code FROM work_type ORDER BY code LIMIT 1")
-        + first("SELECT code FROM work_nature ORDER BY code LIMIT 1")
-        + first("SELECT verify_code FROM case_document ORDER BY id LIMIT 1"),
-        "copy_id": first("SELECT id FROM carbon_copy ORDER BY id LIMIT 1"),
-        "delegation_id": first("SELECT id FROM standing_delegation ORDER BY id LIMIT 1"),
-        "definition_id": first("SELECT id FROM process_definition ORDER BY id LIMIT 2"),
-        "grant_id": first("SELECT g.id FROM role_grant g JOIN app_user u ON u.id = g.user_id "
-                          "WHERE u.username = 'clerk'"),
-        "document_id": first("SELECT id FROM case_document ORDER BY id LIMIT 2"),
-        "history_id": first("SELECT id FROM work_history ORDER BY id LIMIT 1"),
-        "id_number": first("SELECT id_number FROM person ORDER BY id LIMIT 1"),
-        "instance_id": first("SELECT id FROM process_instance ORDER BY id LIMIT 2"),
-        "job_id": first("SELECT id FROM job ORDER BY id LIMIT 1"),
-        "lang": ["en", "zh"],
-        "report_id": first("SELECT id FROM hr_annual_report ORDER BY id LIMIT 1"),
-        "organisation_id": first("SELECT id FROM hr_organisation ORDER BY id LIMIT 2"),
-        "notification_id": first("SELECT id FROM notification ORDER BY id LIMIT 1"),
-        "petition_id": first("SELECT id FROM xf_petition ORDER BY id LIMIT 2"),
-        "post_id": first("SELECT id FROM organisation_post ORDER BY id LIMIT 1"),
-        "process_key": first("SELECT DISTINCT key FROM process_definition ORDER BY key LIMIT 2"),
-        "query_name": list(QUERIES),
-        "registration_id": first("SELECT id FROM early_retirement ORDER BY id LIMIT 1"),
-        "session_id": [],  # a real one of the user's would be the crawl's own session or token
-        "task_id": first("SELECT id FROM human_task WHERE status = 'open' ORDER BY created_at LIMIT 2"),
-        "user_id": first("SELECT id FROM app_user WHERE username = 'clerk'"),
-    }
-    return {name: found or UNKNOWN["int"] for name, found in values.items()}  # none in the demo: unknown
+    """The application on its own database with the demo data: the crawl below changes what it
+    finds, so it must not share the suite's database."""
+    with demo_application(tmp_path_factory.mktemp("crawl")) as built:
+        yield built
 
 
 # the administrator last: the crawl makes them reset other users' passwords and close accounts

@@ -148,7 +148,7 @@ def test_the_history_names_people_by_their_names(runtime, browser):
         instance = request_certificate(runtime)
         complete(runtime, instance.id, "clerk", {"decision": "approve"})
         page = browser("approver").get(f"/cases/{instance.id}").get_data(as_text=True)
-        assert "张受理（clerk）" in page
+        assert "<span data-user>张受理</span>（clerk）" in page
     finally:
         with runtime.unit_of_work() as uow:
             uow.session.query(User).filter(User.username == "clerk").one().display_name = "clerk"

@@ -256,4 +256,4 @@ def test_pages_name_regions_and_decisions_in_words(runtime, province, browser):
     page = browser("lx_handler").get(f"/tasks/{step.id}").get_data(as_text=True)
     assert "区划 历下区" in page and "区划 370102" not in page  # the region by its name
     assert "签收" in page and "<td>sign</td>" not in page  # the 收件 decision in words in the history
-    assert "历下处理员 · 历下区" in page  # the header: who and where
+    assert "<span data-user>历下处理员</span> · 历下区" in page  # the header: who and where

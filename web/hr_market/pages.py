@@ -15,6 +15,7 @@ from services.platform import audit
 from services.platform.identity import list_regions
 from web.context import uow
 from web.pages import pages
+from web.pages.i18n import translated_message
 from web.pages.outcomes import act
 from web.pages.params import PageForm, PageQuery, load
 from web.pages.session import login_required, page_actor
@@ -121,7 +122,7 @@ def hr_organisation_delete(organisation_id: int):
         organisations.delete(work.session, page_actor(), organisation_id)
     except Conflict as refused:
         work.session.rollback()
-        flash(_(refused.message), "error")
+        flash(translated_message(refused.message), "error")
         return redirect(url_for("pages.hr_organisation_edit", organisation_id=organisation_id))
     work.commit()
     flash(_("已删除机构"), "success")

@@ -1,13 +1,15 @@
 """Builds the English message catalogue: ``python -m web.pages.catalogue`` (``make translations``).
 
 Extracts the Chinese source strings of web/ (Python and templates), adds the labels that
-templates translate at run time (roles, audit actions, queries, and each process module's words:
-they live in services/, so no extractor sees them), merges into
+templates translate at run time (roles, audit actions, queries, each process module's words: they
+live in services/, so no extractor sees them; and the names of the shipped BPMN processes, their
+lanes, steps and events), merges into
 web/translations/en/LC_MESSAGES/messages.po keeping existing translations, and compiles
 messages.mo. New strings get an empty translation, which tests/web reports.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -18,6 +20,16 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "web" / "translations" / "en" / "LC_MESSAGES"
 METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+# the errors services and the engine raise with a message in Chinese (their first argument), which pages
+# show translated: _(refused.message)
+SERVICE_METHODS = [("services/**.py", "python"), ("engine/**.py", "python")]
+ERRORS = {name: (1,) for name in ("InvalidData", "OperatorError", "NotFound", "Forbidden", "Conflict",
+                                  "Unauthenticated", "EngineError", "FormError", "ValidationError")}
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# the BPMN elements whose names pages show (gateways and flows are only drawn, in the diagram)
+SHOWN = {"process", "lane", "userTask", "serviceTask", "scriptTask", "manualTask", "task", "sendTask", "receiveTask",
+         "businessRuleTask", "callActivity", "subProcess", "startEvent", "endEvent", "intermediateCatchEvent",
+         "intermediateThrowEvent", "boundaryEvent"}
 # pgettext("context", "…"): one Chinese word that English needs two words for (办件: the brand and a case)
 KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "pgettext": ((1, "c"), 2)}
 
@@ -34,7 +46,26 @@ def domain_labels() -> list[str]:
               *lifecycle.DECISION_LABELS.values()]
     for module in MODULES:
         labels += [module.title, *module.labels, *(entry.label for entry in module.menu), *module.job_titles.values()]
-    return list(dict.fromkeys(labels))
+    return list(dict.fromkeys([*labels, *bpmn_labels()]))
+
+
+def bpmn_labels() -> list[str]:
+    """The names of the shipped processes (processes/**.bpmn): of each process, lane, step and event,
+    which pages show as process names, step names (环节) and the history's entries; and of the
+    shipped decision tables (processes/**.dmn)."""
+    from lxml import etree
+
+    names = []
+    for path in sorted((ROOT / "processes").rglob("*.bpmn")):
+        for element in etree.parse(str(path)).iter(f"{{{BPMN}}}*"):
+            name = (element.get("name") or "").strip()
+            if etree.QName(element).localname in SHOWN and re.search(r"[\u3400-\u9fff]", name):
+                names.append(name)
+    for path in sorted((ROOT / "processes").rglob("*.dmn")):  # a decision table's name: the designer lists it
+        root = etree.parse(str(path)).getroot()
+        names += [name for name in [root.get("name") or ""] + [d.get("name") or "" for d in root.iter("{*}decision")]
+                  if re.search(r"[\u3400-\u9fff]", name)]
+    return names
 
 
 def query_labels() -> list[str]:
@@ -52,7 +83,10 @@ def query_labels() -> list[str]:
 
 def source_catalog() -> Catalog:
     template = Catalog(locale=None)
-    for _filename, _lineno, message, _comments, context in extract_from_dir(ROOT, METHODS, KEYWORDS):
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(ROOT, SERVICE_METHODS,
+                                                                              keywords=ERRORS):
+        template.add(message)  # the messages of errors the pages show (flashed, or beside a form)
+    for _filename, _lineno, message, _comments, context in extract_from_dir(ROOT, METHODS, keywords=KEYWORDS):
         if isinstance(message, tuple):  # pgettext: (context, message)
             context, message = message
         template.add(message, context=context)

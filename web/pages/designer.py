@@ -26,8 +26,10 @@ def designer():
 @pages.get("/designer/definitions/<int:definition_id>")
 @login_required
 def designer_definition(definition_id: int):
-    definition = design.get_definition(uow().session, page_actor(), definition_id)
+    session = uow().session
+    definition = design.get_definition(session, page_actor(), definition_id)
     return render_template("designer_definition.html", definition=definition,
+                           links=design.definition_links(session, page_actor(), definition),
                            is_decision=design.is_decision(definition))
 
 
@@ -54,7 +56,11 @@ def designer_upload():
         return render_designer(checked=[name for _content, name in files])
     work.commit()
     for result in outcome.deployed:
-        if result.created:
+        if result.repinned:
+            flash(_("%(key)s 调用的流程有了新版本，已自动部署其第 %(version)s 版，改为调用 %(pins)s；"
+                    "进行中的办件仍按原版本办理", key=result.key, version=result.version,
+                    pins=", ".join(str(pin) for pin in result.repinned)), "success")
+        elif result.created:
             flash(_("已部署 %(key)s 第 %(version)s 版", key=result.key, version=result.version), "success")
         else:
             flash(_("%(key)s 内容未变化，仍为第 %(version)s 版", key=result.key, version=result.version), "info")

@@ -1,16 +1,19 @@
 """Template helpers: dates as YYYY-MM-DD in China Standard Time, Chinese labels for codes."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from flask import Flask, g
 from flask_babel import gettext as _
 from flask_babel import pgettext
+from markupsafe import Markup
 from sqlalchemy import select
 
 from engine import lifecycle, query_code
 from engine.db import utcnow
 from engine.forms import FormDefinition
+from services.platform import region_names
 from services.platform.identity import ROLES, Region
 from web.context import uow
 
@@ -48,6 +51,17 @@ def due(value: datetime | None) -> str:
     return ymd(value) if (local.hour, local.minute) == (23, 59) else local.strftime("%Y-%m-%d %H:%M")
 
 
+def document_day(text: str) -> str:
+    """A document's day as documents write it (2026年12月3日, services.platform.documents) in the
+    page's language: 2026-12-03 in English."""
+    from web.pages.i18n import DEFAULT, current_language
+
+    found = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text or "")
+    if current_language() == DEFAULT or not found:
+        return text or ""
+    return f"{found.group(1)}-{int(found.group(2)):02d}-{int(found.group(3)):02d}"
+
+
 def overdue(value: datetime | None) -> bool:
     return value is not None and value < utcnow()
 
@@ -71,7 +85,8 @@ def event_label(kind: str) -> str:
               "task_returned": _("退回"), "task_withdrawn": _("撤回"), "signers_added": _("加签"),
               "signers_removed": _("减签"), "completion_held": _("提交（待加签人员办理）"),
               "message_received": _("收到消息"), "timer_fired": _("定时器到期"), "moved": _("移交机构"),
-              "task_extended": _("延期")}
+              "task_extended": _("延期"), "migrated": _("迁移版本"), "data_edited": _("修改业务数据"),
+              "moved_to_step": _("调整环节")}
     return labels.get(kind, kind)
 
 
@@ -80,15 +95,31 @@ def case_status(code: str | None) -> str:
     return _(lifecycle.label(code)) if code else ""
 
 
+def region_name(name: str | None) -> str:
+    """A region's name in the page's language (历下区, Lixia District: services.platform.region_names)."""
+    from web.pages.i18n import DEFAULT, current_language
+
+    if not name or current_language() == DEFAULT:
+        return name or ""
+    return region_names.english(name)
+
+
 def region_label(code: str | None) -> str:
-    """A region code in words (历下区), once per code and request; the code itself when unknown."""
+    """A region code in words (历下区; Lixia District in English), once per code and request; the
+    code itself when unknown."""
     if not code:
         return ""
     names = g.setdefault("region_names", {})
     if code not in names:
         found = uow().session.scalar(select(Region.name).where(Region.code == code))
-        names[code] = found or code
+        names[code] = region_name(found) if found else code
     return names[code]
+
+
+def user_data(value: object) -> Markup:
+    """What a user typed (a name, a conclusion), marked as such in the page (``data-user``): for a
+    value placed inside a translated sentence. tests/web/test_english_pages.py leaves it out."""
+    return Markup('<span data-user>%s</span>') % ("" if value is None else value)
 
 
 def role_label(code: str) -> str:
@@ -108,5 +139,7 @@ def setup(app: Flask) -> None:
     app.jinja_env.filters.update(ymd=ymd, ymdhm=ymdhm, due=due, instance_status=instance_status,
                                  decision_label=decision_label, event_label=event_label, role_label=role_label,
                                  case_status=case_status, query_code=query_code.shown, filesize=filesize,
-                                 has_files=has_files, region_label=region_label)
+                                 has_files=has_files, region_label=region_label,
+                                 region_name=region_name, user=user_data,
+                                 document_day=document_day)
     app.jinja_env.tests["overdue"] = overdue

@@ -7,19 +7,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from engine import case_clock
+from engine.actors import region_condition
 from engine.db import utcnow
 from engine.definitions import list_definitions
 from engine.errors import InvalidData
 from engine.inbox import TaskFilter, case_facts, list_tasks
-from engine.regions import covers
 from services.platform.batch_decisions import decide_tasks, return_tasks
-from services.platform.identity import list_regions
+from services.platform.identity import Region
 from services.platform.modules import business_keys_for
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formatting import local_day_start_utc
+from web.pages.i18n import translated_message
 from web.pages.params import BatchForm, InboxQuery, form_lists, load
 from web.pages.session import login_required, page_actor, safe_next
 
@@ -77,8 +79,9 @@ def batch_decide():
             outcomes = decide_tasks(runtime().unit_of_work, runtime().engine, page_actor(), data["task_ids"],
                                     data["decision"], data["conclusion"] or "")
     except InvalidData as refused:  # back to the list with the ticked tasks still ticked, not an error page
-        details = "；".join(m for messages in refused.fields.values() for m in messages)
-        flash(_(refused.message) + (f"（{details}）" if details else ""), "error")
+        details = _("；").join(_(m) for messages in refused.fields.values() for m in messages)
+        flash(_("%(message)s（%(details)s）", message=translated_message(refused.message), details=details) if details
+              else translated_message(refused.message), "error")
         return redirect(_with_selection(back, data.get("task_ids") or request.form.getlist("task_ids")))
     return render_template("batch_result.html", outcomes=outcomes, decision=data["decision"], back=back)
 
@@ -87,7 +90,7 @@ def regions_in_scope(session) -> list:
     """The region filter's choices: the regions the user works for and those below them, not the whole
     country's."""
     mine = {region for _role, region in page_actor().grants}
-    return [r for r in list_regions(session) if any(covers(region, r.code) for region in mine)]
+    return list(session.scalars(select(Region).where(region_condition(Region.code, mine)).order_by(Region.code)))
 
 
 def _with_selection(back: str, task_ids: list[str]) -> str:

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.db import UnitOfWork
 from engine.errors import Conflict, InvalidData
 from web.context import uow
+from web.pages.i18n import translated_message
 
 
 def act(action: Callable[[UnitOfWork], Any], success: str | Callable[[Any], str], back: str) -> Response:
@@ -22,7 +22,7 @@ def act(action: Callable[[UnitOfWork], Any], success: str | Callable[[Any], str]
         result = action(work)
     except (InvalidData, Conflict) as refused:
         work.session.rollback()
-        flash(_(refused.message), "error")
+        flash(translated_message(refused.message), "error")
         return redirect(back)
     work.commit()
     flash(success(result) if callable(success) else success, "success")

@@ -13,6 +13,7 @@ from services.platform.identity import colleagues_for
 from web.context import runtime, uow
 from web.pages import pages
 from web.pages.formdata import form_data, kept_values, uploads
+from web.pages.i18n import translated_message
 from web.pages.outcomes import act
 from web.pages.params import DelegateForm, load
 from web.pages.session import login_required, page_actor, safe_next
@@ -25,7 +26,8 @@ def render_task(task_id: str, values: dict | None = None, errors: dict | None = 
     colleagues = colleagues_for(session, view.task.lane, view.task.region_code, page_actor().username) \
         if view.may_act else []
     instance = session.get(ProcessInstance, view.task.instance_id)
-    if instance is not None:
+    if instance is not None and request.method == "GET":  # a refused POST re-renders inside its own
+        # (SQLite: write-locked) transaction; the page was opened before it was posted
         applicant_actions.note_staff_opened(runtime().engine, runtime().unit_of_work(), page_actor(), instance)
     allowed = task_actions.available_actions(session, runtime().engine, page_actor(), task_id)
     return render_template("task.html", view=view, values=view.prefill if values is None else values,
@@ -107,7 +109,7 @@ def return_task(task_id: str):
                                      request.form.get("reason", ""))
     except (InvalidData, Conflict) as refused:  # a refusal stays on the task, a success goes to the inbox
         work.session.rollback()
-        flash(_(refused.message), "error")
+        flash(translated_message(refused.message), "error")
         return redirect(url_for("pages.task", task_id=task_id))
     work.commit()
     flash(_("已退回"), "success")

@@ -16,7 +16,9 @@ from services.platform import applicant_actions, documents
 from services.platform.organisations import Organisation
 from web.context import runtime, uow
 from web.pages import pages
+from web.pages.formatting import region_name
 from web.pages.formdata import form_data, kept_values, uploads
+from web.pages.i18n import translated_message
 from web.pages.session import login_required, page_actor
 from web.ratelimit import RateLimited, count_query_code_lookup
 
@@ -72,8 +74,8 @@ def _complaint_page(values: dict, errors: dict | None = None, status: int = 200)
     regions = intake.place_regions(session, petitioners.PROVINCE)
     bureaus = list(session.scalars(select(Organisation).where(Organisation.kind == "xf_bureau")
                                    .order_by(Organisation.region_code)))
-    options = {"regions": [{"value": r.code, "label": f"{r.name}"} for r in regions],
-               "bureaus": [{"value": str(o.id), "label": o.name} for o in bureaus]}
+    options = {"regions": [{"value": r.code, "label": region_name(r.name)} for r in regions],
+               "bureaus": [{"value": str(o.id), "label": o.name, "user": True} for o in bureaus]}
     return render_template("petitions/complaint.html", form=form, values=values, errors=errors or {},
                            options=options), status
 
@@ -153,8 +155,9 @@ def _evaluate(petition: Petition, back: str):
                              form.get("reason", ""), form.get("message", "")[:600], utcnow())
     except (InvalidData, Conflict) as refused:
         work.session.rollback()
-        details = "；".join(m for ms in getattr(refused, "fields", {}).values() for m in ms)
-        flash(_(refused.message) + (f"：{details}" if details else ""), "error")
+        details = _("；").join(_(m) for ms in getattr(refused, "fields", {}).values() for m in ms)
+        flash(_("%(message)s：%(details)s", message=translated_message(refused.message), details=details) if details
+              else translated_message(refused.message), "error")
         return None
     work.commit()
     flash(_("评价已提交，感谢您的反馈"), "success")

@@ -14,7 +14,9 @@ from services.platform import organisations
 from services.platform.organisations import Organisation
 from web.context import runtime, uow
 from web.pages import pages
+from web.pages.formatting import region_name
 from web.pages.formdata import form_data, kept_values, uploads
+from web.pages.i18n import translated_message
 from web.pages.outcomes import act
 from web.pages.session import login_required, page_actor
 
@@ -38,8 +40,9 @@ def _page(kind: str, values: dict, errors: dict | None = None, status: int = 200
     regions = intake.place_regions(session, petitioners.PROVINCE)
     interviewers = [(name, shown) for post in intake.INTERVIEWERS
                     for name, shown in organisations.holders(session, offices[0].id, post)]
-    options = {"regions": [{"value": r.code, "label": r.name} for r in regions],
-               "interviewers": [{"value": name, "label": shown} for name, shown in dict(interviewers).items()]}
+    options = {"regions": [{"value": r.code, "label": region_name(r.name)} for r in regions],
+               "interviewers": [{"value": name, "label": shown, "user": True}  # user data: display names
+                                for name, shown in dict(interviewers).items()]}
     return render_template("petitions/letter.html", form=runtime().engine.forms.get(form_key), values=values,
                            errors=errors or {}, options=options, offices=offices, title=title, action=action), status
 
@@ -174,7 +177,7 @@ def xf_forward_batch():
                                    form.get("mode", ""), form.get("opinion", "")[:2000],
                                    form.get("deadline_days", type=int))
     except InvalidData as refused:
-        flash(_(refused.message), "error")
+        flash(translated_message(refused.message), "error")
         return redirect(url_for("pages.xf_batch"))
     return render_template("petitions/batch.html", rows=batches.waiting(uow().session, page_actor()),
                            modes=batches.FORWARDS, outcomes=outcomes, mode=form.get("mode", ""))

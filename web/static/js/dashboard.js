@@ -1,7 +1,8 @@
 // The supervision dashboard (监控看板): draws each chart with the vendored ECharts from the figures
 // the page carries (data-chart, JSON), links each bar, slice and day to the list it counts, and
 // lays the heatmap (cases waiting per step, average wait) over the process diagram with the
-// vendored bpmn-js. Every figure is also in the tables beside the charts, with or without JavaScript.
+// vendored bpmn-js. Every figure is also in the tables beside the charts, with or without JavaScript;
+// a table.sortable sorts by the column whose header is clicked (by a cell's data-sort when it has one).
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -34,10 +35,12 @@
         }) }]
       };
     } else {
+      var unit = spec.unit || "";
       option = {
-        tooltip: { trigger: "axis" }, legend: spec.series.length > 1 ? { top: 0 } : undefined,
+        tooltip: { trigger: "axis", valueFormatter: function (value) { return value + unit; } },
+        legend: spec.series.length > 1 ? { top: 0 } : undefined,
         grid: { left: 10, right: 30, top: spec.series.length > 1 ? 30 : 10, bottom: 10, containLabel: true },
-        xAxis: { type: "value", minInterval: 1 },
+        xAxis: { type: "value", minInterval: 1, max: spec.max, axisLabel: { formatter: "{value}" + unit } },
         yAxis: { type: "category", data: spec.items.map(function (item) { return item.name; }), inverse: true },
         series: spec.series.map(function (s) {
           return { name: s.name, type: "bar", stack: s.stack || "total", data: s.data, color: s.colour };
@@ -52,6 +55,35 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
     box.setAttribute("data-rendered", "true");
+  }
+
+  function sortKey(cell) {
+    var value = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
+    var number = Number(value);
+    return value !== "" && !isNaN(number) ? number : value;
+  }
+
+  function sortable(table) {
+    var heads = Array.prototype.slice.call(table.querySelectorAll("thead th"));
+    heads.forEach(function (head, column) {
+      var button = document.createElement("button");
+      button.type = "button";
+      while (head.firstChild) { button.appendChild(head.firstChild); }
+      head.appendChild(button);
+      button.addEventListener("click", function () {
+        var ascending = head.getAttribute("aria-sort") !== "ascending";
+        heads.forEach(function (other) { other.removeAttribute("aria-sort"); });
+        head.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows).filter(function (row) { return row.cells.length === heads.length; });
+        rows.sort(function (a, b) {
+          var x = sortKey(a.cells[column]), y = sortKey(b.cells[column]);
+          var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), "zh");
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
   }
 
   function heat(figure) {
@@ -87,4 +119,5 @@
 
   document.querySelectorAll("[data-chart]").forEach(draw);
   document.querySelectorAll("figure.heatmap").forEach(heat);
+  document.querySelectorAll("table.sortable").forEach(sortable);
 })();
