@@ -14,14 +14,29 @@ redeploying identical content is a no-op, anything else becomes version N+1.
 A DMN file is deployed the same way under its decision id; a business rule task's
 ``calledDecisionId`` is a dependency like a call activity, so officials can change a decision
 table and redeploy it without a programmer, and callers pick up the new table as new versions of them.
+
+**Collaborations.** A file whose collaboration has two or more participants with executable processes
+(pools that exchange messages: an applicant's and an office's) is one process for Banjian, since a
+case of one participant alone would wait for ever for the others' messages. It deploys as one
+definition keyed by its *lead* participant — the first in the collaboration whose process starts with a
+none (or timer) start event — whose process element gives the definition its name, ``startableBy``,
+start form and other properties; the other executable participants are part of it and are not
+deployed on their own. A case runs SpiffWorkflow's collaboration (``parser.get_collaboration``): a
+workflow of the collaboration's spec with each participant a subprocess; participants with a none or
+timer start event start with the case, one that starts with a message starts when another participant
+sends it, and the messages between them are caught inside the case. The case ends when every
+participant that started has ended. A collaboration with one executable participant (other parties
+drawn as black-box pools) is the plain process it names. See :func:`build_spec`.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -29,10 +44,10 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from engine import case_clock, case_summary, countersign, dialects, lifecycle, numbering
+from engine import case_clock, case_summary, countersign, dialects, lifecycle, numbering, variables
 from engine.db import utcnow
 from engine.errors import NotFound
-from engine.forms import FormError, FormRegistry
+from engine.forms import DraftForms, FormError, FormRegistry
 from engine.models import ProcessDefinition
 from engine.operators import OperatorRegistry
 from engine.scripting import ScriptRejected, check_expression, check_script
@@ -56,6 +71,10 @@ CODE_ELEMENTS = (
     ("//spiffworkflow:preScript | //spiffworkflow:postScript", "script", "前置/后置脚本"),
 )
 MAX_DUE_AMOUNT = {"working_days": 2_500, "days": 3_650, "hours": 87_600}  # ten years
+# names SpiffWorkflow gives the tasks it adds to every process: an element with one of these ids replaces
+# them, and the process cannot start
+RESERVED_IDS = frozenset({"Start", "End"})
+MAX_ID_LENGTH = 100  # the columns that hold a step's BPMN id (task, history, incident, timer rows)
 DUE_RULE = re.compile(r"^\s*(\d{1,6})\s*(working days?|工作日|days?|天|hours?|小时)\s*$", re.IGNORECASE)
 _SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
@@ -191,6 +210,15 @@ class DefinitionValidator:
         )
         if not parsed.process_ids:
             problems.append(Problem(filename, "", "文件中没有可执行的流程 (isExecutable)"))
+        collaboration = _collaboration(root)
+        if collaboration is not None:
+            collaboration_id, members = collaboration
+            lead = _lead(root, members)
+            if lead is None:
+                problems.append(Problem(filename, collaboration_id,
+                                        "协作中的可执行参与者都以消息开始事件开始，办件无法发起："
+                                        "请让其中一个参与者的流程以普通开始事件开始"))
+            parsed.process_ids = [pid for pid in parsed.process_ids if pid not in members or pid == lead]
         for process in processes:
             parsed.names[process.get("id")] = process.get("name") or process.get("id")
             starters = _properties(process).get("startableBy", "")
@@ -243,6 +271,17 @@ class DefinitionValidator:
         dialects.write_skeletons(translation, filename)
         return translation.xml, root, [Problem(filename, p.element_id, p.message) for p in translation.problems]
 
+    def form_skeletons(self, raw: bytes, filename: str) -> dict[str, str]:
+        """The form-js skeletons a Camunda/Flowable/Activiti model's missing forms become (form key → JSON),
+        for a designer to finish; empty for Banjian's own dialect or a file that does not parse."""
+        try:
+            root = safe_xml(raw, filename)
+            translation = dialects.translate(root, self.role_names, dialects.DialectMapping.load(self.dialect_mapping),
+                                             self.forms.exists)
+        except (DefinitionInvalid, ValueError):
+            return {}
+        return dict(translation.skeletons) if translation is not None else {}
+
     @staticmethod
     def _parse_dmn(raw: bytes, filename: str, root) -> tuple[ParsedFile, list[Problem]]:
         decisions = [d.get("id") for d in _decisions(root)]
@@ -253,6 +292,20 @@ class DefinitionValidator:
 
     def _conventions(self, root, filename: str) -> list[Problem]:
         problems: list[Problem] = []
+        for element in root.xpath("//bpmn:process[@id] | //bpmn:process//*[@id]", namespaces=NS):
+            element_id = element.get("id")
+            if element_id in RESERVED_IDS or element_id.endswith(".EndJoin"):
+                problems.append(Problem(filename, element_id, "元素 id %(id)s 是 SpiffWorkflow 内部保留的名称，"
+                                        "使用它的流程无法运行：请改用其他 id（如 StartEvent_1、EndEvent_1）"
+                                        % dict(id=element_id)))
+            elif len(element_id) > MAX_ID_LENGTH:
+                problems.append(Problem(filename, element_id[:MAX_ID_LENGTH], "元素 id 超过 %(n)s 个字符，请改短"
+                                        % dict(n=MAX_ID_LENGTH)))
+        for _pid, element_id, rule in _steps_with(root, "dueIn"):
+            try:
+                parse_due_rule(rule)
+            except ValueError as error:
+                problems.append(Problem(filename, element_id, str(error)))
         for flow in root.xpath("//bpmn:sequenceFlow[not(@id) or normalize-space(@id) = '']", namespaces=NS):
             problems.append(Problem(filename, f"{flow.get('sourceRef', '?')}→{flow.get('targetRef', '?')}",
                                     "顺序流缺少 id：SpiffWorkflow 会悄悄丢弃这条连线，请为每条顺序流设置 id"))
@@ -281,11 +334,6 @@ class DefinitionValidator:
                 try:
                     self.forms.get(form_key)
                 except FormError as error:
-                    problems.append(Problem(filename, tid, str(error)))
-            if props.get("dueIn"):
-                try:
-                    parse_due_rule(props["dueIn"])
-                except ValueError as error:
                     problems.append(Problem(filename, tid, str(error)))
             problems += [Problem(filename, tid, message) for message in countersign.problems(props)]
             if props.get("guard"):
@@ -432,6 +480,55 @@ def _recursion_problems(parsed_files: list[ParsedFile], provided: dict[str, Pars
     return problems
 
 
+def _condition_problems(pf: ParsedFile, provided: dict[str, ParsedFile], session: Session | None,
+                        forms: FormRegistry) -> list[Problem]:
+    """Gateway conditions of processes users start (``startableBy``) that read a variable nothing produces
+    (see ``engine.variables`` for what produces one, and why only those processes)."""
+    if is_dmn(pf.root):
+        return []
+
+    def form_fields(key: str) -> list[str]:
+        try:
+            return [form_field.key for form_field in forms.get(key).fields]
+        except FormError:  # reported with the step that names it
+            return []
+
+    def root_of(key: str) -> etree._Element | None:
+        if key in provided:
+            return provided[key].root
+        definition = latest_definition(session, key) if session is not None else None
+        return safe_xml(definition.xml.encode("utf-8"), definition.filename) if definition is not None else None
+
+    def outputs(decision_id: str) -> set[str] | None:
+        root = root_of(decision_id)
+        return variables.decision_outputs(root, decision_id) if root is not None and is_dmn(root) else None
+
+    seen: set[str] = set()
+
+    def called(pid: str) -> set[str] | None:
+        if pid in seen:  # a call back to a process already counted (a cycle is refused on its own)
+            return set()
+        seen.add(pid)
+        root = root_of(pid)
+        found = root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=pid) if root is not None else []
+        return variables.produced(found[0], form_fields, outputs, called) if found else None
+
+    problems = []
+    for pid in pf.process_ids:
+        if not pf.startable_by.get(pid):
+            continue
+        process = pf.root.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=pid)[0]
+        seen.add(pid)
+        names = variables.produced(process, form_fields, outputs, called)
+        for flow, condition, missing in variables.unknown_reads(process, names) if names is not None else []:
+            problems.append(Problem(pf.filename, flow,
+                                    "条件 %(condition)s 读取的变量 %(names)s 没有任何表单字段、环节结果或脚本给出"
+                                    "（本流程由用户从“发起办件”发起，开始时只有发起表单的字段）："
+                                    "请检查变量名，或让前面的环节给出它"
+                                    % dict(condition=condition, names="、".join(missing))))
+    return problems
+
+
 def _cycle(start: str, calls_of: Callable[[str], set[str]]) -> list[str] | None:
     """A path of calls from ``start`` back to it, None when there is none (depth-first, each node once)."""
     stack: list[tuple[str, list[str]]] = [(start, [start])]
@@ -492,6 +589,47 @@ def build_parser(xml_documents: Iterable[tuple[bytes, str]]) -> SpiffBpmnParser:
         else:
             parser.add_bpmn_xml(literal_timers(root), filename)
     return parser
+
+
+def build_spec(parser: SpiffBpmnParser, root: etree._Element, key: str) -> tuple[Any, dict[str, Any]]:
+    """The spec a case of the process ``key`` (of the file ``root``) runs, and the specs of its
+    subprocesses: the process's own, or the collaboration's when ``key`` leads one (module docstring).
+
+    SpiffWorkflow starts a participant that waits for a message when the message comes, connecting it
+    to the collaboration's start and end on the first occasion — changing the spec, which every case of
+    the version shares. Those connections are made here instead, except the one that would make the
+    start run it with every case: the spec never changes, whichever case was first."""
+    collaboration = _collaboration(root)
+    if collaboration is None or key != _lead(root, collaboration[1]):
+        return parser.get_spec(key), parser.get_subprocess_specs(key)
+    spec, participants = parser.get_collaboration(collaboration[0])
+    for name in spec.start.trigger_specs:
+        participant = spec.task_specs[name]
+        participant._connect_notify(spec.start)
+        participant.connect(spec.end)
+    return spec, participants
+
+
+def _collaboration(root: etree._Element) -> tuple[str, list[str]] | None:
+    """(id, executable participants' processes in the collaboration's order) of the file's collaboration
+    when two or more of its participants are executable (SpiffWorkflow reads a file's first one)."""
+    found = root.xpath("//bpmn:collaboration", namespaces=NS)
+    if not found:
+        return None
+    executable = {p.get("id") for p in root.xpath("//bpmn:process", namespaces=NS)
+                  if p.get("isExecutable", "true") == "true"}
+    members = [ref for ref in found[0].xpath("./bpmn:participant/@processRef", namespaces=NS) if ref in executable]
+    return (found[0].get("id"), members) if len(members) > 1 else None
+
+
+def _lead(root: etree._Element, members: list[str]) -> str | None:
+    """The collaboration's first participant whose process starts with a none or timer start event."""
+    for pid in members:
+        starts = root.xpath("//bpmn:process[@id=$pid]/bpmn:startEvent", namespaces=NS, pid=pid)
+        if any(not start.xpath("./bpmn:*[contains(local-name(), 'EventDefinition')]", namespaces=NS)
+               or start.xpath("./bpmn:timerEventDefinition", namespaces=NS) for start in starts):
+            return str(pid)
+    return None
 
 
 # ISO 8601 as the BPMN standard and other modelers write timers: a duration (PT5M, P2D), a cycle
@@ -575,6 +713,13 @@ class Deployer:
     def __init__(self, validator: DefinitionValidator):
         self.validator = validator
 
+    def with_forms(self, documents: dict[str, str]) -> Deployer:
+        """A deployer that reads ``documents`` (form key → form-js JSON: a studio draft's forms) before
+        the forms under ``forms/``."""
+        validator = copy.copy(self.validator)
+        validator.forms = DraftForms(self.validator.forms, documents)
+        return Deployer(validator)
+
     def validate_files(self, files: list[tuple[bytes, str]], session: Session | None = None) -> list[Problem]:
         try:
             self._prepare(files, session)
@@ -602,6 +747,8 @@ class Deployer:
             problems += _call_problems(pf, provided, session)
         problems += _caller_problems(provided, session)
         problems += _recursion_problems(parsed_files, provided, session)
+        problems += [problem for pf in parsed_files
+                     for problem in _condition_problems(pf, provided, session, self.validator.forms)]
         if not problems:
             problems += self._spiff_parse(parsed_files, provided, session)
         if problems:
@@ -638,8 +785,7 @@ class Deployer:
                         parser.get_engine(decision, pf.root)
                     continue
                 for pid in pf.process_ids:
-                    parser.get_spec(pid)
-                    parser.get_subprocess_specs(pid)
+                    build_spec(parser, pf.root, pid)
             except ValidationException as error:
                 problems.append(Problem(pf.filename, getattr(error, "id", ""), str(error).splitlines()[0]))
             except Exception as error:  # SpiffWorkflow raises plain exceptions for some bad files
@@ -678,7 +824,7 @@ class Deployer:
                 result = DeployResult(pid, latest.version, False, latest.id)
             else:
                 definition = ProcessDefinition(
-                    key=pid, name=pf.names.get(pid, pid), version=(latest.version + 1) if latest else 1,
+                    key=pid, name=pf.names.get(pid, pid)[:200], version=(latest.version + 1) if latest else 1,
                     content_hash=content_hash, filename=Path(pf.filename).name, xml=pf.xml.decode("utf-8"),
                     dependencies=dependencies, startable_by=pf.startable_by.get(pid, []), forms=forms,
                     deployed_at=utcnow(), deployed_by=user,
@@ -761,8 +907,7 @@ class Deployer:
             try:
                 parser = build_parser((d.xml.encode("utf-8"), d.filename)
                                       for d in definition_closure(session, definition))
-                parser.get_spec(key)
-                parser.get_subprocess_specs(key)
+                build_spec(parser, safe_xml(definition.xml.encode("utf-8"), definition.filename), key)
             except Exception as error:  # ValidationException, or the plain exceptions SpiffWorkflow raises
                 problems.append(Problem(definition.filename, key, f"调用方 {key} 改为调用新版本后无法解析："
                                                                  f"{str(error).splitlines()[0]}"))

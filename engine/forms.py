@@ -259,3 +259,33 @@ class FormRegistry:
         form = parse_form(key, path.read_bytes())
         self._cache[key] = (mtime, form)
         return form
+
+
+class DraftForms(FormRegistry):
+    """A draft's forms (form key → form-js JSON, from the designer studio) in front of the forms under
+    ``forms/``: validating or deploying a draft sees the forms the designer is editing, and the deployed
+    version stores them (``ProcessDefinition.forms``), so the files on disk never change from a browser."""
+
+    def __init__(self, base: FormRegistry, documents: dict[str, str]):
+        super().__init__(base.folder)
+        self.base = base
+        self.documents = dict(documents)
+        self._drafted: dict[str, FormDefinition] = {}
+
+    def exists(self, key: str) -> bool:
+        return key in self.documents or self.base.exists(key)
+
+    def document(self, key: str) -> str:
+        if key not in self.documents:
+            return self.base.document(key)
+        self.get(key)
+        return self.documents[key]
+
+    def get(self, key: str) -> FormDefinition:
+        if key not in self.documents:
+            return self.base.get(key)
+        if key not in self._drafted:
+            if not FORM_KEY.fullmatch(key):
+                raise FormError("非法的表单名称 %(name)s（只能含字母、数字、下划线和连字符）" % dict(name=repr(key)))
+            self._drafted[key] = parse_form(key, self.documents[key])
+        return self._drafted[key]

@@ -61,6 +61,10 @@ class OperatorRegistry:
         """What a successful call of the operator returns, as it declared (None: nothing)."""
         return self._examples[name]
 
+    def function(self, name: str) -> Operator:
+        """The registered function (the designer studio lists its parameters)."""
+        return self._operators[name]
+
     def __contains__(self, name: str) -> bool:
         return name in self._operators
 

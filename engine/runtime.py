@@ -22,15 +22,15 @@ from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import case_clock, countersign, lifecycle, migration, query_code, returns, signers
+from engine import case_clock, countersign, incident_words, lifecycle, migration, query_code, returns, signers
 from engine.actors import SYSTEM, Actor
 from engine.db import UnitOfWork, rowcount, utcnow
 from engine.definitions import build_parser, latest_definition, parse_due_rule
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.forms import FormDefinition, FormRegistry
 from engine.models import (
     HistoryEvent,
@@ -47,7 +47,7 @@ from engine.sandbox import Limits, Sandbox
 from engine.scripting import RestrictedEnvironment, ScriptRejected, ServiceScriptEngine
 from engine.specs import DeployedProcess, SpecCache
 from engine.state import WorkflowCache, dump_state, load_state
-from engine.timers import sync_timers, timer_due_at
+from engine.timers import sync_timers, timer_definition, timer_due_at
 from engine.writes import UNDONE, ActionWrites, insert_history, lock_task, start_instance
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ _LOCK_INSTANCE = (select(ProcessInstance).where(ProcessInstance.id == bindparam(
 _OPEN_TASKS = (select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
                                        HumanTask.status == TaskStatus.OPEN)
                .order_by(HumanTask.created_at, HumanTask.id))
+
+
+class _NotDue(Conflict):
+    """A timer row whose time SpiffWorkflow's clock has not reached: the firing is refused, not an incident."""
 
 
 def weekdays_between(start: date, end: date) -> int:
@@ -156,8 +160,17 @@ class WorkflowEngine:
             "lock_version": 1, "started_at": now, "updated_at": now})
         if instance is None:
             raise NotFound(f"流程 {process_key} 未部署")
-        deployed = self.specs.get(session, instance.definition_id)
-        workflow = BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
+        try:
+            deployed = self.specs.get(session, instance.definition_id)
+            workflow = BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
+        except Exception as error:  # noqa: BLE001 - a version SpiffWorkflow cannot start, whatever the reason
+            session.execute(delete(ProcessInstance).where(ProcessInstance.id == instance.id))
+            session.expunge(instance)
+            if isinstance(error, EngineError):
+                raise
+            raise Conflict("流程 %(process)s 第 %(version)s 版无法启动：%(problem)s。请修正流程定义后部署新版本"
+                           % dict(process=process_key, version=instance.process_version,
+                                  problem=incident_words.problem(error))) from None
         if deployed.properties.get("initiator"):  # Camunda's initiator: the variable holding the starter
             data = {**data, deployed.properties["initiator"]: actor.username}
         workflow.task_tree.data.update(data)
@@ -266,7 +279,7 @@ class WorkflowEngine:
         self._event(session, instance, "task_completed", actor=actor.username, task_name=row.name,
                     task_label=row.label, decision=decision, conclusion=cleaned.get("conclusion"),
                     details={k: _recorded(v) for k, v in cleaned.items() if k not in ("decision", "conclusion")})
-        self._advance(uow, instance, workflow, actor, refuse_invalid=True, writes=writes, completing=task,
+        self._advance(uow, instance, workflow, actor, refusing=(InvalidData,), writes=writes, completing=task,
                       then=(lambda: countersign.finish_early(task)) if decided else None)
         return instance
 
@@ -590,7 +603,7 @@ class WorkflowEngine:
             with self.environment.action():
                 returns.rewind(workflow, target)
         except Exception as error:  # noqa: BLE001 - the workflow's own failures, whatever their class
-            raise Conflict(f"无法退回：{_error_message(error)}") from None
+            raise Conflict("无法退回：%(problem)s" % dict(problem=incident_words.problem(error))) from None
 
     def _assignee(self, session: Session, instance: ProcessInstance,
                   username: str | None) -> tuple[str | None, str | None]:
@@ -619,10 +632,17 @@ class WorkflowEngine:
         workflow = self._load(session, instance)
         for task in workflow.get_tasks(state=TaskState.ERROR):
             task._set_state(TaskState.READY)
+        stalled = [task for task in _standing_tasks(workflow) if task.state == TaskState.FUTURE]
         session.execute(update(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
                         .values(resolved_at=utcnow(), resolved_by=actor.username))
         self._event(session, instance, "retried", actor=actor.username)
-        self._advance(uow, instance, workflow, actor)
+
+        def update_stalled() -> None:
+            """A step that failed while becoming ready (see _retryable) becomes ready again, inside the run."""
+            for task in stalled:
+                task.task_spec._update(task)
+
+        self._advance(uow, instance, workflow, actor, then=update_stalled)
         return instance
 
     def terminate(self, uow: UnitOfWork, instance_id: int, actor: Actor, reason: str, *,
@@ -732,8 +752,8 @@ class WorkflowEngine:
             return plan
         plan.moves = [(p.step, p.label, spec.bpmn_id, migration.step_label(spec)) for p, spec in targets]
         rows = {row.name: row for row in self.open_tasks(session, instance.id)}
-        fresh = migration.graft(deployed.spec, deployed.subprocess_specs, workflow,
-                                [(spec, position.task) for position, spec in targets])
+        fresh = self._graft(uow, instance, actor, deployed, workflow,
+                            [(spec, position.task) for position, spec in targets])
         self._event(session, instance, "migrated", actor=actor.username,
                     details={"from_version": instance.process_version, "to_version": target.version,
                              "from_definition_id": instance.definition_id, "to_definition_id": target.id,
@@ -747,6 +767,18 @@ class WorkflowEngine:
         self._keep_claims(session, instance, {spec.bpmn_id: rows.get(position.step) for position, spec in targets})
         plan.done = True
         return plan
+
+    def _graft(self, uow: UnitOfWork, instance: ProcessInstance, actor: Actor, deployed: DeployedProcess,
+               workflow: BpmnWorkflow, targets: list[tuple[Any, Any]]) -> BpmnWorkflow:
+        """``engine.migration.graft`` with the case's script engine: standing a case at a step may evaluate
+        designer code (a 会签 step's loopCardinality); a failure refuses the move, nothing is written."""
+        try:
+            with self.environment.action():
+                return migration.graft(deployed.spec, deployed.subprocess_specs, workflow, targets,
+                                       self._script_engine(uow, instance, actor))
+        except Exception as error:  # noqa: BLE001 - the workflow's own failures, whatever their class
+            raise Conflict("无法把办件移到所选环节：%(problem)s"
+                           % dict(problem=incident_words.problem(error))) from None
 
     def _check_movable(self, session: Session, instance: ProcessInstance) -> None:
         if instance.status == InstanceStatus.ERROR:
@@ -819,7 +851,7 @@ class WorkflowEngine:
             self._advance(uow, instance, workflow, actor, writes=writes)
         else:
             spec = migration.find_step(deployed.spec, target)
-            fresh = migration.graft(deployed.spec, deployed.subprocess_specs, workflow, [(spec, here[0].task)])
+            fresh = self._graft(uow, instance, actor, deployed, workflow, [(spec, here[0].task)])
             self._advance(uow, instance, fresh, actor, writes=writes)
         return instance
 
@@ -839,7 +871,10 @@ class WorkflowEngine:
         if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
             raise Conflict("办件已办结或已终止，不能修改业务数据")
         workflow = self._load(session, instance)
-        current = dict(workflow.data) | (dict(workflow.last_task.data) if workflow.last_task else {})
+        live = _standing_tasks(workflow)
+        live += [task.parent for task in live if task.state == TaskState.FUTURE]  # what a stalled step inherits
+        current = {key: value for task in live for key, value in task.data.items()} | dict(workflow.data) | (
+            dict(workflow.last_task.data) if workflow.last_task else {})
         errors: dict[str, list[str]] = {}
         cleaned: dict[str, Any] = {}
         for key, value in changes.items():
@@ -858,7 +893,6 @@ class WorkflowEngine:
         if not changed:
             self.workflows.put(instance.id, instance.state, workflow)
             raise InvalidData("没有修改任何数据", fields={"changes": ["新值与原值相同"]})
-        live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
         for task in [*live, *([workflow.last_task] if workflow.last_task is not None else [])]:
             for key, (_old, new) in changed.items():
                 task.data[key] = copy.deepcopy(new)
@@ -970,14 +1004,17 @@ class WorkflowEngine:
         if task is None or task.state != TaskState.WAITING:
             return False
         armed = timer_due_at(task)
-        workflow.script_engine = self._script_engine(uow, instance, SYSTEM)
-        with self.environment.action():
+
+        def fire() -> None:
+            """SpiffWorkflow's own clock decides that the timer fired (a timer whose time fails is the
+            case's incident, like any step)."""
             workflow.refresh_timers()
             if task.state == TaskState.WAITING and timer_due_at(task) == armed:
-                raise Conflict("定时器尚未到期（各服务器时钟不一致？）")
-            self._event(session, instance, "timer_fired", actor="system", task_name=timer.name,
-                        task_label=task.task_spec.bpmn_name, details={"due_at": timer.due_at.isoformat()})
-            self._advance(uow, instance, workflow, SYSTEM)
+                raise _NotDue("定时器尚未到期（各服务器时钟不一致？）")
+
+        self._event(session, instance, "timer_fired", actor="system", task_name=timer.name,
+                    task_label=task.task_spec.bpmn_name, details={"due_at": timer.due_at.isoformat()})
+        self._advance(uow, instance, workflow, SYSTEM, then=fire, refusing=(_NotDue,))
         return True
 
     # ------------------------------------------------------------------ internals
@@ -1016,11 +1053,13 @@ class WorkflowEngine:
             self.workflows.put(instance.id, instance.state, workflow)
 
     def _advance(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor,
-                 refuse_invalid: bool = False, writes: ActionWrites | None = None, completing: Any = None,
-                 then: Callable[[], None] | None = None, values: Mapping[str, Any] | None = None) -> None:
-        """Run the engine steps. With ``refuse_invalid`` (a user completing a task), an operator that
-        rejects the submitted data with InvalidData refuses the whole completion instead of
-        becoming an incident; the caller's unit of work is then not committed. ``writes``: what the
+                 refusing: tuple[type[EngineError], ...] = (), writes: ActionWrites | None = None,
+                 completing: Any = None, then: Callable[[], None] | None = None,
+                 values: Mapping[str, Any] | None = None) -> None:
+        """Run the engine steps; whatever fails in them becomes an incident of the case, in words
+        (``engine.incident_words``). ``refusing``: engine errors that refuse the whole action instead
+        (a user completing a task: an operator that rejects the submitted data with InvalidData); the
+        caller's unit of work is then not committed. ``writes``: what the
         caller's action already collected to write along (see ``engine.writes``); ``completing``: the user
         task this action completes, run first with the case's script engine (what follows it may
         evaluate designer code, e.g. a 会签 step's loopCardinality); ``then``: what follows its run before
@@ -1031,7 +1070,7 @@ class WorkflowEngine:
         error: Exception | None = None
         steps = 0
 
-        def count_step(_task) -> None:
+        def count_step(task) -> None:  # "task": the step about to run, named by the incident of a loop
             nonlocal steps
             steps += 1
             if steps > MAX_ENGINE_STEPS:
@@ -1047,17 +1086,12 @@ class WorkflowEngine:
                 workflow.do_engine_steps(will_complete_task=count_step)
         except Exception as exc:  # any failure of a step becomes an incident, never a crash
             inner = getattr(exc, "error", None) or getattr(exc, "exception", None) or exc
-            if refuse_invalid and isinstance(inner, InvalidData):
+            if isinstance(inner, refusing):
                 raise inner from None
             error = exc
         if error is not None:
-            failed = workflow.get_tasks(state=TaskState.ERROR)
-            task_name = failed[0].task_spec.bpmn_id if failed else ""
-            message = _error_message(error)
-            log.warning("instance %s failed at %s: %s", instance.id, task_name, message)
             status = InstanceStatus.ERROR
-            session.add(Incident(instance_id=instance.id, task_name=task_name or "", message=message))
-            self._event(session, instance, "error", task_name=task_name, details={"message": message})
+            self._incident(session, instance, workflow, error)
         elif workflow.is_completed():
             status = InstanceStatus.COMPLETED
             self._event(session, instance, "completed")
@@ -1068,6 +1102,17 @@ class WorkflowEngine:
         workflow.script_engine = None
         self._persist(uow, instance, workflow, status, ended=status == InstanceStatus.COMPLETED, writes=writes,
                       values=values)
+
+    def _incident(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                  error: BaseException) -> None:
+        """Record a failure of the case's steps: an incident in words naming the step (its BPMN id is
+        what the diagram marks) and an ``error`` history event that also keeps SpiffWorkflow's own text."""
+        described = incident_words.describe(error, workflow)
+        _retryable(described.task)
+        log.warning("instance %s failed at %s: %s", instance.id, described.step, described.detail)
+        session.add(Incident(instance_id=instance.id, task_name=described.step, message=described.message))
+        self._event(session, instance, "error", task_name=described.step, task_label=described.label,
+                    details={"message": described.message, "detail": described.detail})
 
     def _persist(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
                  ended: bool = False, writes: ActionWrites | None = None, ending: str = lifecycle.TERMINATED,
@@ -1164,7 +1209,7 @@ class WorkflowEngine:
             rows.append({
                 "id": task_id, "instance_id": instance.id, "process_key": instance.process_key,
                 "process_version": instance.process_version, "business_key": instance.business_key,
-                "name": task.task_spec.bpmn_id, "label": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                "name": task.task_spec.bpmn_id, "label": (task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200],
                 "form_key": props.get("formKey", ""), "lane": _task_role(task, props),
                 "region_code": instance.region_code, "organisation_id": self._step_organisation(task, props, instance),
                 "submitter": instance.submitter, "status": TaskStatus.OPEN,
@@ -1205,8 +1250,8 @@ class WorkflowEngine:
         """Record a history event; ``_persist`` (or ``_write_history``) writes it with the action's others."""
         session.info.setdefault(_HISTORY, []).append({
             "instance_id": instance.id, "at": utcnow(), "kind": kind, "task_name": task_name,
-            "task_label": task_label, "actor": actor, "decision": decision, "conclusion": conclusion,
-            "details": details or {}})
+            "task_label": task_label[:200] if task_label else task_label,  # as long as models from elsewhere name one
+            "actor": actor, "decision": decision, "conclusion": conclusion, "details": details or {}})
 
     @staticmethod
     def _write_history(session: Session) -> None:
@@ -1262,8 +1307,12 @@ class WorkflowEngine:
         table = _decision_table(definition.id, definition.xml, definition.filename, decision_id)
         context = SimpleNamespace(data=dict(data),
                                   workflow=SimpleNamespace(script_engine=ServiceScriptEngine(self.environment, None)))
-        with self.environment.action():
-            return dict(table.result(context))
+        try:
+            with self.environment.action():
+                return dict(table.result(context))
+        except Exception as error:  # noqa: BLE001 - the table's expressions fail in the caller's data
+            raise Conflict("决策表 %(decision)s 无法计算：%(problem)s。请修正决策表后重新部署"
+                           % dict(decision=decision_id, problem=incident_words.problem(error))) from None
 
     def step_property(self, session: Session, instance: ProcessInstance, step: str, name: str) -> str:
         """The extension property ``name`` of the step ``step`` (BPMN id) of the case's process or of a
@@ -1288,6 +1337,28 @@ class WorkflowEngine:
 def _decision_table(definition_id: int, xml: str, filename: str, decision_id: str) -> Any:
     """The parsed table of a deployed DMN version (immutable, so cached by its id)."""
     return build_parser([(xml.encode("utf-8"), filename)]).get_engine(decision_id, None)
+
+
+def _standing_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """The tasks a case stands at: ready, waiting, running or failed, and those that failed while becoming
+    ready (still FUTURE under a completed task: see ``_retryable``)."""
+    return [task for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED
+                                                 | TaskState.ERROR | TaskState.FUTURE)
+            if task.state != TaskState.FUTURE or (task.parent is not None and task.parent.state == TaskState.COMPLETED)]
+
+
+def _retryable(task: Any) -> None:
+    """Leave a failed task where :meth:`WorkflowEngine.retry` runs it again. SpiffWorkflow marks a task that
+    failed while running as ERROR; one that failed while completing (a data output it does not have) stays
+    COMPLETED, and is marked here; one that failed while becoming ready (a timer arming, a multi-instance
+    reading its collection) stays FUTURE, which retry updates again — a timer forgetting the time it
+    evaluated, so that corrected data counts."""
+    if task is None:
+        return
+    if task.state == TaskState.COMPLETED and not task.task_spec.manual:
+        task._set_state(TaskState.ERROR)
+    elif timer_definition(getattr(task.task_spec, "event_definition", None)) is not None:
+        task.internal_data.pop("event_value", None)
 
 
 def _has_completed(workflow: BpmnWorkflow, step: str) -> bool:
@@ -1375,14 +1446,3 @@ def _flatten_messages(messages: Any) -> dict[str, list[str]]:
     if isinstance(messages, dict):
         return {str(k): v if isinstance(v, list) else [str(v)] for k, v in messages.items()}
     return {"_schema": list(messages)}
-
-
-def _error_message(error: Exception) -> str:
-    cause: BaseException | None = error
-    while cause is not None:  # designer code refused or stopped: its own words, not SpiffWorkflow's wrapper
-        if isinstance(cause, ScriptRejected):
-            return str(cause)[:2000]
-        cause = cause.__cause__ or cause.__context__
-    inner = getattr(error, "error", None) or getattr(error, "exception", None)
-    text = str(inner or error)
-    return text[:2000] or error.__class__.__name__

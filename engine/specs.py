@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from engine import case_clock, case_summary
 from engine.definitions import (
     build_parser,
+    build_spec,
     definition_closure,
     parse_due_rule,
     process_properties,
+    safe_xml,
     step_properties,
 )
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.expressions import ScriptRejected
 from engine.forms import FormDefinition, parse_form
 from engine.models import ProcessDefinition
@@ -68,17 +70,14 @@ class SpecCache:
                 definition = session.get(ProcessDefinition, definition_id)
                 if definition is None:
                     raise NotFound("流程定义不存在")
-                documents = [(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)]
-                parser = build_parser(documents)
-                spec = parser.get_spec(definition.key)
-                subprocess_specs = parser.get_subprocess_specs(definition.key)
+                spec, subprocess_specs = _parse(session, definition)
                 for process_spec in (spec, *subprocess_specs.values()):
                     _bound_instances(process_spec)
                 forms: dict[str, FormDefinition] = {}
                 for version in definition_closure(session, definition):
                     for key, document in (version.forms or {}).items():
                         forms.setdefault(key, parse_form(key, document))
-                start_form = _start_form(spec)
+                start_form = _start_form(subprocess_specs.get(definition.key, spec))  # a collaboration's lead
                 properties = process_properties(definition.xml, definition.filename, definition.key)
                 cached = DeployedProcess(definition.name, tuple(definition.startable_by or ()), spec,
                                          subprocess_specs, start_form, forms,
@@ -91,6 +90,20 @@ class SpecCache:
                 while len(self._specs) > MAX_SPECS:
                     self._specs.popitem(last=False)
         return cached
+
+
+def _parse(session: Session, definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
+    """The spec of a deployed version and of what it calls. A version that no longer parses (deployed
+    before a check that now refuses it) is refused in words, as a Conflict, by every action on it."""
+    try:
+        parser = build_parser([(d.xml.encode("utf-8"), d.filename) for d in definition_closure(session, definition)])
+        return build_spec(parser, safe_xml(definition.xml.encode("utf-8"), definition.filename), definition.key)
+    except NotFound:
+        raise
+    except Exception as error:  # noqa: BLE001 - ValidationException, or the plain exceptions SpiffWorkflow raises
+        raise Conflict("流程 %(process)s 第 %(version)s 版无法加载：%(problem)s。请修正流程定义后部署新版本"
+                       % dict(process=definition.key, version=definition.version,
+                              problem=str(error).splitlines()[0] if str(error) else type(error).__name__)) from None
 
 
 def _closure_steps(session: Session, definition: ProcessDefinition, name: str) -> dict[str, str]:

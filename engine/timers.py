@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import weakref
 from datetime import UTC, datetime
+from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -25,18 +27,30 @@ from engine.models import InstanceStatus, ProcessInstance, Timer
 SCAN_LIMIT = 500
 
 
+def timer_definition(event_definition: Any) -> TimerEventDefinition | None:
+    """The timer of an event: its own definition, or the timer among the events of an event-based gateway
+    (or of a multiple event), which SpiffWorkflow arms on the gateway's task."""
+    if isinstance(event_definition, TimerEventDefinition):
+        return event_definition
+    if isinstance(event_definition, MultipleEventDefinition):
+        return next((d for d in event_definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+    return None
+
+
 def timer_due_at(task) -> datetime | None:
     """The naive-UTC instant a waiting timer task fires at (None when SpiffWorkflow has not armed it)."""
-    value = task.task_spec.event_definition.details(task).value
+    definition = timer_definition(task.task_spec.event_definition)
+    value = definition.details(task).value if definition is not None else None
     if not isinstance(value, str):  # unarmed, or a cycle that has run all its repetitions
         return None
     return TimerEventDefinition.get_datetime(value).astimezone(UTC).replace(tzinfo=None)
 
 
 def waiting_timer_tasks(workflow) -> list:
-    """The workflow's timer event tasks in state WAITING, subprocesses included."""
+    """The workflow's timer event tasks (and event-based gateways waiting on a timer) in state WAITING,
+    subprocesses included."""
     return [task for task in list(workflow.event_manager.tasks.values())
-            if isinstance(task.task_spec.event_definition, TimerEventDefinition) and task.state == TaskState.WAITING]
+            if timer_definition(task.task_spec.event_definition) is not None and task.state == TaskState.WAITING]
 
 
 _HAS_TIMERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # parsed process spec → bool
@@ -49,7 +63,7 @@ def has_timer_events(workflow) -> bool:
     if known is None:
         specs = [workflow.spec, *workflow.subprocess_specs.values()]
         known = _HAS_TIMERS[workflow.spec] = any(
-            isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+            timer_definition(getattr(task_spec, "event_definition", None)) is not None
             for spec in specs for task_spec in spec.task_specs.values())
     return known
 

@@ -35,6 +35,7 @@ from services.platform import (  # noqa: F401 (some imported for their models on
     reminders,
     sessions,
     standing_delegations,
+    studio,
     telemetry,
     urges,
 )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from engine.actors import Actor
 from engine.db import UnitOfWork
+from engine.models import ProcessDefinition
 from engine.runtime import WorkflowEngine
+from services.platform import studio
 from services.platform.demo_data import DEMO_PASSWORD, REGIONS
 from services.platform.identity import Region, User, create_user
 from services.platform.modules import ProcessModule
@@ -31,4 +34,15 @@ def load_demo(uow: UnitOfWork, engine: WorkflowEngine, modules: list[ProcessModu
     for module in modules:
         if module.demo is not None:
             module.demo(uow, engine)
+    if fresh:
+        _studio_draft(session)
     return fresh
+
+
+def _studio_draft(session) -> None:
+    """The designer's draft in 流程设计工作台: a copy of the first deployed process, to open and change."""
+    first = session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.filename.like("%.bpmn"))
+                           .order_by(ProcessDefinition.key, ProcessDefinition.version).limit(1))
+    if first is not None:
+        designer = Actor("designer", frozenset({("designer", "000000")}))
+        studio.create_draft(session, designer, "", from_definition_id=first)

@@ -1,6 +1,8 @@
 """Schema management through Alembic (the only way tables are created or changed)."""
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -17,11 +19,18 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@cache
+def _script_heads() -> frozenset[str]:
+    """The migrations' heads: read once per process (the scripts ship with the code; /readyz asks often)."""
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database carries every migration (``banjian db-upgrade`` has nothing to do)."""
-    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        return set(MigrationContext.configure(connection).get_current_heads()) == _script_heads()
 
 
 def upgrade(engine: Engine) -> None:

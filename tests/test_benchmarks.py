@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 
 import pytest
+import redis
 from sqlalchemy.engine import make_url
 
 from services.bootstrap import ROOT
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, REDIS_URL, WORKER_COUNT, redis_database_url
 
 UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
 
@@ -63,15 +65,31 @@ def test_the_benchmark_runs_and_prints_its_summary(script, arguments, needs_post
         assert any("postgresql" in line for line in lines), "measured SQLite only although PostgreSQL answers"
 
 
-def test_the_http_load_benchmark_runs_its_layout_and_prints_its_summary():
+# bench/http_load.py serves its layout on the fixed port 8765 and logs to /tmp/banjian-http-load: the
+# test runs its main() with a free port and a log folder of its own instead, so that it can run beside
+# other tests and other runs of the suite on the machine.
+HTTP_LOAD = ("import sys\nfrom pathlib import Path\nsys.path.insert(0, sys.argv.pop(1))\n"
+             "import bench.http_load as load\nload.PORT = int(sys.argv.pop(1))\nload.LOGS = Path(sys.argv.pop(1))\n"
+             "load.main()\n")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_http_load_benchmark_runs_its_layout_and_prints_its_summary(tmp_path):
     """bench/http_load.py at toy size: gunicorn, a Celery worker and beat on Redis, locust's reviewers
     deciding real cases; the summary must count no error (a refused decision is one)."""
-    redis_url = os.environ.get("BANJIAN_TEST_REDIS_URL")
-    if not PG_URL or not redis_url:
+    if not PG_URL or not REDIS_URL:
         pytest.skip("bench/http_load.py needs PostgreSQL and Redis (BANJIAN_TEST_DATABASE_URL, BANJIAN_TEST_REDIS_URL)")
-    broker = redis_url.rsplit("/", 1)[0] + "/13"  # not the integration tests' database
+    # a Redis database no xdist worker uses: they take BANJIAN_TEST_REDIS_URL's and the ones below it
+    broker = redis_database_url(os.environ["BANJIAN_TEST_REDIS_URL"], WORKER_COUNT)
+    redis.Redis.from_url(broker).flushdb()
     finished = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "http_load.py"), "--users", "3", "--duration", "45", "--cases", "300",
+        [sys.executable, "-c", HTTP_LOAD, str(ROOT), str(free_port()), str(tmp_path / "http-load"),
+         "--users", "3", "--duration", "45", "--cases", "300",
          "--real-per-user", "10", "--web-workers", "2", "--web-threads", "2", "--think-scale", "0.1",
          "--redis", broker],
         cwd=ROOT, capture_output=True, text=True, timeout=400,

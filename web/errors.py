@@ -19,10 +19,13 @@ HTTP_MESSAGES = {400: "请求格式不正确", 401: "请先登录", 403: "无权
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
     """JSON for /api, an HTML page (or the sign-in redirect) for everything else."""
-    from web.pages.errors import error_page, wants_json
+    from web.pages.errors import error_page, is_api, wants_json
+    from web.pages.i18n import plain_message
 
     if not wants_json():
         return error_page(status, message, fields)
+    if not is_api():  # a page's script shows the message to its user, in the page's language
+        message = plain_message(message)
     body = {"error": code, "message": message}
     if fields:
         body["fields"] = fields

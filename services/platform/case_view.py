@@ -37,6 +37,9 @@ class Diagram:
     name: str
     done: list[str]
     current: list[str]
+    # element id → the unresolved incident's message: the failing step, and a call activity whose called
+    # process failed (drawn in red, never as done)
+    incidents: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +74,8 @@ class CaseView:
     labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[tuple[str, str], str] = field(default_factory=dict)
     files: list[CaseAttachment] = field(default_factory=list)  # 申请材料: the files its forms carried
+    # incident id → SpiffWorkflow's own text of the failure (the ``error`` history event written with it)
+    incident_details: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,23 +111,32 @@ def get_visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
 
 
 def _diagrams(session: Session, instance: ProcessInstance, history: list[HistoryEvent],
-              open_tasks: list[HumanTask]) -> list[Diagram]:
-    """The instance's BPMN and the processes it calls, with done and current element ids."""
+              open_tasks: list[HumanTask], incidents: list[Incident]) -> list[Diagram]:
+    """The instance's BPMN and the processes it calls, with done, current and failing element ids."""
     current = {t.name for t in open_tasks}
     done = {e.task_name for e in history if e.task_name and e.kind in ("task_completed", "service_task")}
+    failing = {i.task_name: i.message for i in incidents if i.task_name and i.resolved_at is None}
     closure = definition_closure(session, instance.definition)
     roots = {d.key: safe_xml(d.xml.encode(), d.filename) for d in closure}
+    # the elements of each process of each file (a file may hold several: a collaboration's participants)
     ids = {key: {e.get("id") for e in root.iter() if e.get("id")} for key, root in roots.items()}
+    processes = {p.get("id"): {e.get("id") for e in p.iter() if e.get("id")}
+                 for root in roots.values() for p in root.iterfind(".//bpmn:process", NS)}
     diagrams = []
     for definition in closure:
         now, before = current & ids[definition.key], done & ids[definition.key]
+        marked = {step: message for step, message in failing.items() if step in ids[definition.key]}
         for call in roots[definition.key].iterfind(".//bpmn:callActivity", NS):
-            called = ids.get(call.get("calledElement", ""), set())
-            if called & current:
+            called = processes.get(call.get("calledElement", ""), set())
+            failed = next((message for step, message in failing.items() if step in called), None)
+            if failed is not None:
+                marked[call.get("id")] = failed
+            elif called & current:
                 now.add(call.get("id"))
             elif called & done or instance.status == InstanceStatus.COMPLETED:
                 before.add(call.get("id"))
-        diagrams.append(Diagram(definition.id, definition.key, definition.name, sorted(before - now), sorted(now)))
+        diagrams.append(Diagram(definition.id, definition.key, definition.name, sorted(before - now - set(marked)),
+                                sorted(now - set(marked)), marked))
     return diagrams
 
 
@@ -181,12 +195,22 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
         data={k: v for k, v in sorted(record.data.items())
               if k not in HIDDEN_DATA | _file_keys(engine, session, instance)},
         open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
-        diagrams=_diagrams(session, instance, record.history, record.open_tasks) if record.staff else [],
+        diagrams=_diagrams(session, instance, record.history, record.open_tasks, record.incidents) if record.staff
+        else [],
+        incident_details=_incident_details(record.incidents, record.history),
         panels=panels_for(modules, context), staff=record.staff, search=search,
         votes=_votes(session, instance.id, record.open_tasks),
         files=attachments.for_case(session, instance.id) if attachments.may_read(session, engine, actor, instance)
         else [],
         **_data_words(engine, session, instance))
+
+
+def _incident_details(incidents: list[Incident], history: list[HistoryEvent]) -> dict[int, str]:
+    """Each incident's detail (SpiffWorkflow's own text): the engine writes one ``error`` event with every
+    incident, in the same order."""
+    errors = [event for event in history if event.kind == "error"]
+    return {incident.id: str(event.details.get("detail") or "")
+            for incident, event in zip(incidents, errors, strict=False) if (event.details or {}).get("detail")}
 
 
 def _data_words(engine: WorkflowEngine, session: Session, instance: ProcessInstance) -> dict[str, Any]:

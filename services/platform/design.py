@@ -115,6 +115,13 @@ def definition_links(session: Session, actor: Actor, definition: ProcessDefiniti
                            links.called_by.get(definition.id, []))
 
 
+def previous_version(session: Session, definition: ProcessDefinition) -> ProcessDefinition | None:
+    """The version before ``definition`` (what 版本比较 compares it with)."""
+    return session.scalar(select(ProcessDefinition).options(defer(ProcessDefinition.xml)).where(
+        ProcessDefinition.key == definition.key, ProcessDefinition.version < definition.version)
+        .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
 @dataclass
 class UploadOutcome:
     problems: list[Problem]

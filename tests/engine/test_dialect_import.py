@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from sqlalchemy import select
 
 from engine import dialects
@@ -91,20 +90,6 @@ def refusal(runtime, folder: Path, model: str) -> list[str]:
         runtime.deployer.deploy(uow.session, files(folder, model), "designer")
     return [f"[{p.element_id}] {p.message}" for p in invalid.value.problems]
 
-
-@pytest.fixture
-def later(monkeypatch):
-    """Move SpiffWorkflow's clock forward: ``later(timedelta(minutes=6))``."""
-
-    def move(by: timedelta) -> None:
-        class Moved(datetime):
-            @classmethod
-            def now(cls, tz=None):
-                return datetime.now(tz) + by
-
-        monkeypatch.setattr(spiff_timer, "datetime", Moved)
-
-    return move
 
 
 def run(runtime, later, pid: str, data: dict[str, Any], answers: dict[str, dict], n: int) -> tuple[str, list[str]]:

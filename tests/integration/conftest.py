@@ -1,6 +1,7 @@
 """Real Redis and real Celery processes (``celery -A workers worker`` / ``beat``) against the test
 database of the ``runtime`` fixture. Skipped when BANJIAN_TEST_REDIS_URL is unset or Redis does not
-answer (.ci/run sets it when Redis runs on 127.0.0.1:6379)."""
+answer (.ci/run sets it when Redis runs on 127.0.0.1:6379). Each xdist worker has its own Redis
+database (tests/conftest.py), which the clusters flush and use as their broker."""
 from __future__ import annotations
 
 import os
@@ -17,8 +18,8 @@ import pytest
 
 from services.bootstrap import ROOT, Runtime, Settings, bootstrap
 from services.platform.demo_data import demo_id_number
+from tests.conftest import REDIS_URL  # this xdist worker's own Redis database (BANJIAN_TEST_REDIS_URL's, serially)
 
-REDIS_URL = os.environ.get("BANJIAN_TEST_REDIS_URL")
 INLINE_LIMIT = 10
 CELERY = str(Path(sys.executable).with_name("celery"))
 

@@ -61,8 +61,10 @@ def existing_values(runtime) -> dict[str, list[str]]:
         "copy_id": first("SELECT id FROM carbon_copy ORDER BY id LIMIT 1"),
         "delegation_id": first("SELECT id FROM standing_delegation ORDER BY id LIMIT 1"),
         "definition_id": first("SELECT id FROM process_definition ORDER BY id LIMIT 2"),
+        "form_key": ["declaration_review"],
         "grant_id": first("SELECT g.id FROM role_grant g JOIN app_user u ON u.id = g.user_id "
                           "WHERE u.username = 'clerk'"),
+        "draft_id": first("SELECT id FROM design_draft ORDER BY id LIMIT 1"),
         "document_id": first("SELECT id FROM case_document ORDER BY id LIMIT 2"),
         "history_id": first("SELECT id FROM work_history ORDER BY id LIMIT 1"),
         "id_number": first("SELECT id_number FROM person ORDER BY id LIMIT 1"),

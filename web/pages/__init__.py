@@ -37,6 +37,7 @@ from web.pages import (  # noqa: E402,F401  (routes register themselves on the b
     notifications,
     queries,
     statistics,
+    studio,
     tasks,
     tracking,
 )

@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "web" / "translations" / "en" / "LC_MESSAGES"
 METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
 # the errors services and the engine raise with a message in Chinese (their first argument), which pages
-# show translated: _(refused.message)
+# show translated: _(refused.message); and the incidents' messages and problem words (engine.incident_words
+# marks them with in_words), which pages translate by pattern: web.pages.i18n.translated_message
 SERVICE_METHODS = [("services/**.py", "python"), ("engine/**.py", "python")]
 ERRORS = {name: (1,) for name in ("InvalidData", "OperatorError", "NotFound", "Forbidden", "Conflict",
-                                  "Unauthenticated", "EngineError", "FormError", "ValidationError")}
+                                  "Unauthenticated", "EngineError", "FormError", "ValidationError", "in_words")}
+ERRORS["Problem"] = (3,)  # a validation problem (file, element, message): the designer pages show them
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # the BPMN elements whose names pages show (gateways and flows are only drawn, in the diagram)
 SHOWN = {"process", "lane", "userTask", "serviceTask", "scriptTask", "manualTask", "task", "sendTask", "receiveTask",
@@ -38,12 +40,12 @@ def domain_labels() -> list[str]:
     """The words of the platform and of every process module that pages translate at run time."""
     from engine import lifecycle
     from services.bootstrap import MODULES
-    from services.platform import applicant_actions, audit, documents, ratings
+    from services.platform import applicant_actions, audit, documents, ratings, studio
     from services.platform.identity import ROLES
 
     labels = [*ROLES.values(), *audit.ACTION_LABELS.values(), *query_labels(), *lifecycle.CASE_STATUSES.values(),
               *(kind.title for kind in documents.KINDS.values()), *ratings.GRADES.values(), applicant_actions.OPENED,
-              *lifecycle.DECISION_LABELS.values()]
+              *lifecycle.DECISION_LABELS.values(), *studio.words()]
     for module in MODULES:
         labels += [module.title, *module.labels, *(entry.label for entry in module.menu), *module.job_titles.values()]
     return list(dict.fromkeys([*labels, *bpmn_labels()]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine.definitions import DeployResult
 from services.platform import design
 from web.api.downloads import file_response
 from web.context import runtime, uow
@@ -30,6 +31,7 @@ def designer_definition(definition_id: int):
     definition = design.get_definition(session, page_actor(), definition_id)
     return render_template("designer_definition.html", definition=definition,
                            links=design.definition_links(session, page_actor(), definition),
+                           previous=design.previous_version(session, definition),
                            is_decision=design.is_decision(definition))
 
 
@@ -56,12 +58,16 @@ def designer_upload():
         return render_designer(checked=[name for _content, name in files])
     work.commit()
     for result in outcome.deployed:
-        if result.repinned:
-            flash(_("%(key)s 调用的流程有了新版本，已自动部署其第 %(version)s 版，改为调用 %(pins)s；"
-                    "进行中的办件仍按原版本办理", key=result.key, version=result.version,
-                    pins=", ".join(str(pin) for pin in result.repinned)), "success")
-        elif result.created:
-            flash(_("已部署 %(key)s 第 %(version)s 版", key=result.key, version=result.version), "success")
-        else:
-            flash(_("%(key)s 内容未变化，仍为第 %(version)s 版", key=result.key, version=result.version), "info")
+        flash(deploy_message(result), "success" if result.created else "info")
     return redirect(url_for("pages.designer"))
+
+
+def deploy_message(result: DeployResult) -> str:
+    """What a deploy did to one process, in words (the upload's flash, the studio's status line)."""
+    if result.repinned:
+        return _("%(key)s 调用的流程有了新版本，已自动部署其第 %(version)s 版，改为调用 %(pins)s；"
+                 "进行中的办件仍按原版本办理", key=result.key, version=result.version,
+                 pins=", ".join(str(pin) for pin in result.repinned))
+    if result.created:
+        return _("已部署 %(key)s 第 %(version)s 版", key=result.key, version=result.version)
+    return _("%(key)s 内容未变化，仍为第 %(version)s 版", key=result.key, version=result.version)

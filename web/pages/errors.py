@@ -9,8 +9,13 @@ from flask_babel import gettext as _
 from web.pages.session import load_user
 
 
-def wants_json() -> bool:
+def is_api() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
+
+
+def wants_json() -> bool:
+    """The JSON API, and the pages' own scripts (the designer studio) that send or ask for JSON."""
+    return is_api() or request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def error_page(status: int, message: str, fields: dict | None = None):

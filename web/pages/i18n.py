@@ -71,19 +71,35 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 def translated_message(text: object) -> object:
     """A message the code wrote in Chinese (a refusal raised by a service, a stored 校验 finding, an
     incident) in the page's language: its own translation, or that of the catalogue's pattern it was
-    formatted from (``第 %(n)s 段经历…``), the values it carries marked as user data. Services format
-    their messages from such patterns (``"…%(name)s…" % {...}``), never with f-strings, so that the
-    catalogue holds them."""
+    formatted from (``第 %(n)s 段经历…``), the values it carries marked as user data — unless a value is
+    itself in the catalogue (an incident's problem in words, formatted from a pattern too, or the name of
+    a shipped step), which is translated in turn. Services format their messages from such patterns
+    (``"…%(name)s…" % dict(name=…)``), never with f-strings, so that the catalogue holds them."""
     if current_language() == DEFAULT or not isinstance(text, str) or not text:
         return text
+    translated = _translated(text, values_too=True)
+    return text if translated is None else translated
+
+
+def _translated(text: str, values_too: bool) -> str | Markup | None:
+    """``text`` in the page's language (see ``translated_message``); None when the catalogue lacks it.
+    ``values_too``: the values of a pattern are looked up as well (one level deep)."""
     translated = gettext(text)
     if translated != text:
         return translated
     for pattern, msgid in _patterns(current_language()):
         found = pattern.fullmatch(text)
         if found:
-            return Markup(escape(gettext(msgid))) % {k: user_data(v) for k, v in found.groupdict().items()}
-    return text
+            values = {k: (_translated(v, values_too=False) if values_too else None) or user_data(v)
+                      for k, v in found.groupdict().items()}
+            return Markup(escape(gettext(msgid))) % values
+    return None
+
+
+def plain_message(text: str) -> str:
+    """:func:`translated_message` as plain text, for a page's script to show (JSON, not HTML)."""
+    translated = translated_message(text)
+    return translated.striptags() if isinstance(translated, Markup) else str(translated)
 
 
 @lru_cache(maxsize=8)
