@@ -2,9 +2,11 @@
 moving it to steps of a process version — another one (迁移) or its own (调整环节).
 
 **Positions.** The steps a case waits at, by BPMN element id: its READY user tasks, and what it waits
-for (timer and message catch events, receive tasks). A 会签 (multi-instance) step counts once, by the
-activity's own id; an event-based gateway's waiting events count as the gateway; boundary events come
-along with the task they are attached to (they are re-armed with it).
+for (timer and message catch events, receive tasks) — and, in a case in ``error``, the engine step that
+failed (a script, a service task, a gateway with no way out): migrated to a version that fixes it, it
+runs again there. That is how a case broken by its definition is repaired. A 会签 (multi-instance) step
+counts once, by the activity's own id; an event-based gateway's waiting events count as the gateway;
+boundary events come along with the task they are attached to (they are re-armed with it).
 
 **Grafting.** SpiffWorkflow's ``reset_from_task_id`` makes a task that exists in the tree READY again —
 what 退回 does (``engine.returns``). A fresh workflow of the target version has no such task: it only
@@ -43,7 +45,7 @@ from SpiffWorkflow.task import TaskState
 
 from engine.errors import Conflict
 
-LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
 class Refused(Conflict):

@@ -730,7 +730,7 @@ class WorkflowEngine:
         plan = migration.MigrationPlan(instance.id, instance.business_key, instance.process_version, target.version)
         mapping = {str(k).strip(): str(v).strip() for k, v in (mapping or {}).items() if str(k).strip()}
         try:
-            self._check_movable(session, instance)
+            self._check_movable(session, instance, repairing=True)
             if target.id == instance.definition_id:
                 raise migration.Refused(f"办件已在 v{target.version} 上办理")
             deployed = self.specs.get(session, target.id)
@@ -762,6 +762,9 @@ class WorkflowEngine:
                              **({"mapping": mapping} if mapping else {})})
         for name, value in (("definition_id", target.id), ("process_version", target.version), ("definition", target)):
             set_committed_value(instance, name, value)  # what the task rows and the declared values are of
+        if instance.status == InstanceStatus.ERROR:  # the failed step runs again on the target version
+            session.execute(update(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+                            .values(resolved_at=utcnow(), resolved_by=actor.username))
         self._advance(uow, instance, fresh, actor, values={"definition_id": target.id,
                                                            "process_version": target.version})
         self._keep_claims(session, instance, {spec.bpmn_id: rows.get(position.step) for position, spec in targets})
@@ -780,10 +783,12 @@ class WorkflowEngine:
             raise Conflict("无法把办件移到所选环节：%(problem)s"
                            % dict(problem=incident_words.problem(error))) from None
 
-    def _check_movable(self, session: Session, instance: ProcessInstance) -> None:
-        if instance.status == InstanceStatus.ERROR:
+    def _check_movable(self, session: Session, instance: ProcessInstance, repairing: bool = False) -> None:
+        """``repairing`` (迁移): a case in ``error`` may move to a version that fixes the failing step — the
+        failed step is one of its positions (``engine.migration.positions``) and runs again there."""
+        if instance.status == InstanceStatus.ERROR and not repairing:
             raise migration.Refused("办件处于异常状态，请先排除异常、重试后再处理")
-        if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING):
+        if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR):
             raise migration.Refused("办件已办结或已终止")
 
     def _check_signers(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:

@@ -42,7 +42,7 @@ EDIT_DATA = "case.edit_data"  # the audit log's action
 TIME_LIMIT = 3600.0
 MAX_REFUSALS = 500  # refusals a job's result lists (the count is complete)
 MAX_MAPPING = 200
-LIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING)
+LIVE = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)  # a broken case is migrated to a fix
 
 
 # ---------------------------------------------------------------------- one case
@@ -102,6 +102,14 @@ def move_case(uow: UnitOfWork, engine: WorkflowEngine, actor: Actor, instance_id
 
 def movable_steps(session: Session, engine: WorkflowEngine, instance: ProcessInstance) -> list[tuple[str, str]]:
     return engine.user_steps(session, instance)
+
+
+def other_versions(session: Session, instance: ProcessInstance) -> list[tuple[int, int]]:
+    """(definition id, version) of the versions of the case's process it could be migrated to, newest first."""
+    return [(row.id, row.version) for row in session.execute(
+        select(ProcessDefinition.id, ProcessDefinition.version).where(
+            ProcessDefinition.key == instance.process_key, ProcessDefinition.id != instance.definition_id)
+        .order_by(ProcessDefinition.version.desc()))]
 
 
 def editable_data(session: Session, engine: WorkflowEngine, instance: ProcessInstance) -> dict[str, Any]:

@@ -14,14 +14,20 @@ HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def process(pid: str, steps: list[tuple[str, str]], timer_on: str | None = None) -> bytes:
+def process(pid: str, steps: list[tuple[str, str]], timer_on: str | None = None,
+            scripts: dict[str, str] | None = None) -> bytes:
     """start → the manual steps (id, name) in order → end; ``timer_on``: an interrupting boundary
-    timer of P30D on that step, leading to an end of its own."""
+    timer of P30D on that step, leading to an end of its own; ``scripts``: steps that are script tasks
+    instead (step id → script)."""
     ids = ["start", *[s for s, _ in steps], "end"]
     refs = "".join(f"<bpmn:flowNodeRef>{i}</bpmn:flowNodeRef>" for i in ids)
     body = HEADER.format(pid=pid, refs=refs)
     for step, name in steps:
-        body += f'    <bpmn:manualTask id="{step}" name="{name}" />\n'
+        if step in (scripts or {}):
+            body += (f'    <bpmn:scriptTask id="{step}" name="{name}" scriptFormat="python">'
+                     f'<bpmn:script>{(scripts or {})[step]}</bpmn:script></bpmn:scriptTask>\n')
+        else:
+            body += f'    <bpmn:manualTask id="{step}" name="{name}" />\n'
     for n, (source, target) in enumerate(zip(ids, ids[1:], strict=False)):
         body += f'    <bpmn:sequenceFlow id="f{n}" sourceRef="{source}" targetRef="{target}" />\n'
     if timer_on:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import Conflict, Forbidden, InvalidData
-from engine.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskStatus, Timer
+from engine.models import HistoryEvent, HumanTask, Incident, ProcessDefinition, ProcessInstance, TaskStatus, Timer
 from services.platform import audit, case_repair
 from services.platform.jobs import Job, JobStatus
 from tests.conftest import actor
@@ -21,9 +21,10 @@ KEY = "repair_demo"
 SERIAL = count(1)
 
 
-def deploy(runtime, steps, timer_on=None) -> int:
+def deploy(runtime, steps, timer_on=None, scripts=None) -> int:
     with runtime.unit_of_work() as uow:
-        [result] = runtime.deployer.deploy(uow.session, [(process(KEY, steps, timer_on), f"{KEY}.bpmn")], "test")
+        [result] = runtime.deployer.deploy(uow.session, [(process(KEY, steps, timer_on, scripts), f"{KEY}.bpmn")],
+                                           "test")
         uow.commit()
     return result.definition_id
 
@@ -93,6 +94,30 @@ def test_migrating_a_case_moves_it_to_the_same_step_of_the_new_version_and_keeps
         runtime.engine.complete_task(uow, after.id, REVIEWER, {"conclusion": "通过"})
         uow.commit()
     assert [r.name for r in open_rows(runtime, case.id)] == ["recheck"]
+
+
+def test_a_case_broken_by_its_definition_is_repaired_by_migrating_it_to_the_fixed_version(runtime):
+    steps = [("accept", "受理"), ("fee", "计算费用"), ("approve", "审批")]
+    deploy(runtime, steps, scripts={"fee": "fee = amount / 0"})
+    instance = start(runtime)  # 受理 done: 计算费用 divides by zero
+    broken = reload(runtime, instance.id)
+    assert broken.status == "error"
+    with runtime.unit_of_work() as uow:
+        [incident] = uow.session.scalars(select(Incident).where(Incident.instance_id == instance.id))
+        assert "计算费用" in incident.message and "除数为零" in incident.message
+    fixed = deploy(runtime, steps, scripts={"fee": "fee = amount * 2"})
+    with runtime.unit_of_work() as uow:
+        plan = case_repair.migrate_case(uow, runtime.engine, SUPERVISOR, instance.id, fixed, dry_run=True)
+    assert plan.moves == [("fee", "计算费用", "fee", "计算费用")] and not plan.refusal
+    with runtime.unit_of_work() as uow:
+        case_repair.migrate_case(uow, runtime.engine, SUPERVISOR, instance.id, fixed)
+        uow.commit()
+    repaired = reload(runtime, instance.id)
+    assert repaired.status == "waiting" and repaired.definition_id == fixed  # at 审批, for its holder
+    assert [row.name for row in open_rows(runtime, instance.id)] == ["approve"]
+    with runtime.unit_of_work() as uow:
+        assert uow.session.get(Incident, incident.id).resolved_by == "supervisor"
+        assert runtime.engine.instance_data(uow.session, repaired)["fee"] == 10
 
 
 def test_a_dry_run_tells_what_it_would_do_and_changes_nothing(runtime):

@@ -65,3 +65,24 @@ def test_moving_a_case_and_editing_its_data_on_the_case_page(runtime, browser):
     assert "data_edited" in kinds and "moved_to_step" in kinds and data["amount"] == 9
     history = supervisor.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "修改业务数据" in history and "调整环节" in history
+
+
+def test_a_case_in_error_is_migrated_from_its_page_to_the_version_that_fixes_it(runtime, browser):
+    steps = [("accept", "受理"), ("fee", "计算费用"), ("approve", "审批")]
+    deploy(runtime, steps, scripts={"fee": "fee = amount / 0"})
+    case = start(runtime)
+    assert reload(runtime, case.id).status == "error"
+    fixed = deploy(runtime, steps, scripts={"fee": "fee = amount * 2"})
+    supervisor = browser("supervisor")
+    page = supervisor.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f"/cases/{case.id}/migrate" in page and f'<option value="{fixed}">' in page
+    assert browser("reviewer").post(f"/cases/{case.id}/migrate", {"to_definition_id": fixed,
+                                                                   "action": "migrate"}).status_code == 403
+    dry = supervisor.post(f"/cases/{case.id}/migrate", {"to_definition_id": fixed, "action": "dry_run"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "试运行：计算费用 → 计算费用" in dry and reload(runtime, case.id).status == "error"
+    done = supervisor.post(f"/cases/{case.id}/migrate", {"to_definition_id": fixed, "action": "migrate"},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "已迁移到第" in done
+    assert reload(runtime, case.id).status == "waiting"
+    assert [row.name for row in open_rows(runtime, case.id)] == ["approve"]

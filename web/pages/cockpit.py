@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 
 from engine.db import utcnow
 from engine.definitions import list_definitions
-from engine.errors import InvalidData
+from engine.errors import Conflict, InvalidData
 from engine.models import InstanceStatus
 from services.platform import case_repair, dashboard, supervision
 from services.platform.case_view import get_case
@@ -165,7 +165,32 @@ def repair_options(instance) -> dict:
     services check again)."""
     session = uow().session
     return {"steps": case_repair.movable_steps(session, runtime().engine, instance),
-            "data": case_repair.editable_data(session, runtime().engine, instance)}
+            "data": case_repair.editable_data(session, runtime().engine, instance),
+            "versions": case_repair.other_versions(session, instance)}
+
+
+@pages.post("/cases/<int:instance_id>/migrate")
+@login_required
+def migrate_case(instance_id: int):
+    """迁移 one case to another version of its process (试运行: only what it would do). A case in error
+    moves to a version that fixes its failing step, which runs again there."""
+    work = uow()
+    dry_run = request.form.get("action") == "dry_run"
+    try:
+        mapping = case_repair.parse_mapping(request.form.get("mapping", ""))
+        plan = case_repair.migrate_case(work, runtime().engine, page_actor(), instance_id,
+                                        request.form.get("to_definition_id", type=int) or 0, mapping, dry_run)
+    except (InvalidData, Conflict) as error:
+        work.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("pages.case", instance_id=instance_id))
+    if dry_run:
+        work.session.rollback()
+        flash(_("试运行：%(plan)s", plan=plan.describe()), "error" if plan.refused else "info")
+    else:
+        work.commit()
+        flash(_("已迁移到第 %(version)s 版：%(plan)s", version=plan.to_version, plan=plan.describe()), "success")
+    return redirect(url_for("pages.case", instance_id=instance_id))
 
 
 @pages.post("/cases/<int:instance_id>/move")
