@@ -114,6 +114,16 @@ def list_drafts(session: Session, actor: Actor) -> list[DesignDraft]:
                                 .order_by(DesignDraft.updated_at.desc(), DesignDraft.id.desc())))
 
 
+def base_versions(session: Session, drafts: list[DesignDraft]) -> dict[int, str]:
+    """The deployed version each draft was made from, as "key vN" (by definition id)."""
+    ids = {d.base_definition_id for d in drafts if d.base_definition_id is not None}
+    if not ids:
+        return {}
+    return {row.id: f"{row.key} v{row.version}" for row in session.execute(
+        select(ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.version)
+        .where(ProcessDefinition.id.in_(ids)))}
+
+
 def get_draft(session: Session, actor: Actor, draft_id: int) -> DesignDraft:
     """The actor's own draft; another designer's draft is as absent as a missing one."""
     require_designer(actor)

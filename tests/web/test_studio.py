@@ -211,3 +211,4 @@ def test_a_deployed_version_opens_as_a_draft_and_two_versions_compare(runtime, b
     copied = b.post("/designer/studio", {"from_definition_id": str(ids[1])})
     body = b.get(copied.headers["Location"] + "/draft.json").get_json()
     assert 'name="复审"' in body["bpmn"] and body["base_definition_id"] == ids[1]
+    assert f"{key} v2</a>" in b.get("/designer/studio").get_data(as_text=True)  # the draft's base, in words

@@ -45,7 +45,8 @@ def _draft_body(draft: studio.DesignDraft) -> dict[str, Any]:
 @login_required
 def studio_drafts():
     drafts = studio.list_drafts(uow().session, page_actor())
-    return render_template("studio_drafts.html", drafts=drafts, fields={}, values={})
+    return render_template("studio_drafts.html", drafts=drafts, bases=studio.base_versions(uow().session, drafts),
+                           fields={}, values={})
 
 
 @pages.post("/designer/studio")
@@ -58,8 +59,8 @@ def studio_create():
                                     request.form.get("key", "").strip(), from_id)
     except InvalidData as error:
         drafts = studio.list_drafts(work.session, page_actor())
-        return render_template("studio_drafts.html", drafts=drafts, fields=error.fields or {},
-                               values=request.form), 400
+        return render_template("studio_drafts.html", drafts=drafts, bases=studio.base_versions(work.session, drafts),
+                               fields=error.fields or {}, values=request.form), 400
     work.commit()
     return redirect(url_for("pages.studio_editor", draft_id=draft.id))
 
