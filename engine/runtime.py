@@ -1115,9 +1115,11 @@ class WorkflowEngine:
         described = incident_words.describe(error, workflow)
         _retryable(described.task)
         log.warning("instance %s failed at %s: %s", instance.id, described.step, described.detail)
-        session.add(Incident(instance_id=instance.id, task_name=described.step, message=described.message))
+        incident = Incident(instance_id=instance.id, task_name=described.step, message=described.message)
+        session.add(incident)
+        session.flush()  # its id ties the history's event, which keeps the detail, to it (the case page's 详情)
         self._event(session, instance, "error", task_name=described.step, task_label=described.label,
-                    details={"message": described.message, "detail": described.detail})
+                    details={"message": described.message, "detail": described.detail, "incident_id": incident.id})
 
     def _persist(self, uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, status: str, *,
                  ended: bool = False, writes: ActionWrites | None = None, ending: str = lifecycle.TERMINATED,

@@ -12,19 +12,18 @@ from sqlalchemy.engine import Engine
 from services.bootstrap import ROOT
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
 @cache
 def _script_heads() -> frozenset[str]:
     """The migrations' heads: read once per process (the scripts ship with the code; /readyz asks often)."""
-    config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def is_current(engine: Engine) -> bool:

@@ -197,7 +197,7 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
         open_tasks=record.open_tasks, history=record.history, incidents=record.incidents,
         diagrams=_diagrams(session, instance, record.history, record.open_tasks, record.incidents) if record.staff
         else [],
-        incident_details=_incident_details(record.incidents, record.history),
+        incident_details=_incident_details(record.history),
         panels=panels_for(modules, context), staff=record.staff, search=search,
         votes=_votes(session, instance.id, record.open_tasks),
         files=attachments.for_case(session, instance.id) if attachments.may_read(session, engine, actor, instance)
@@ -205,12 +205,10 @@ def get_case(session: Session, engine: WorkflowEngine, actor: Actor, instance_id
         **_data_words(engine, session, instance))
 
 
-def _incident_details(incidents: list[Incident], history: list[HistoryEvent]) -> dict[int, str]:
-    """Each incident's detail (SpiffWorkflow's own text): the engine writes one ``error`` event with every
-    incident, in the same order."""
-    errors = [event for event in history if event.kind == "error"]
-    return {incident.id: str(event.details.get("detail") or "")
-            for incident, event in zip(incidents, errors, strict=False) if (event.details or {}).get("detail")}
+def _incident_details(history: list[HistoryEvent]) -> dict[int, str]:
+    """Each incident's detail (SpiffWorkflow's own text), from the ``error`` event the engine writes with it."""
+    return {details["incident_id"]: str(details["detail"]) for event in history if event.kind == "error"
+            for details in [event.details or {}] if details.get("incident_id") and details.get("detail")}
 
 
 def _data_words(engine: WorkflowEngine, session: Session, instance: ProcessInstance) -> dict[str, Any]:
